@@ -1,0 +1,54 @@
+# Consult — the two commands a newcomer needs: `make run` and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+PY     := $(VENV)/bin/python
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+PYTEST_ARGS ?=
+
+.PHONY: run test lint format typecheck pytest bench messages clean
+
+$(VENV)/.run-deps: requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(VENV)/.dev-deps: $(VENV)/.run-deps requirements-dev.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+## run: set up everything and serve the platform with demo data (HOST, PORT honoured)
+run: $(VENV)/.run-deps
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py collectstatic --noinput --verbosity 0
+	$(PY) manage.py seed_demo
+	$(PY) manage.py serve --host $(HOST) --port $(PORT)
+
+## test: set up everything and run lint, type checks and the whole suite
+test: lint typecheck pytest
+
+pytest: $(VENV)/.dev-deps
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.dev-deps
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(VENV)/.dev-deps
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+typecheck: $(VENV)/.dev-deps
+	$(VENV)/bin/mypy consult proposals chat transcription search frontend
+
+## bench: the benchmarks in tests/bench (they print their figures and baselines)
+bench: $(VENV)/.dev-deps
+	$(PY) -m pytest tests/bench -s -p no:cacheprovider -m bench
+
+## messages: refresh the translation catalogues after changing UI strings
+messages: $(VENV)/.dev-deps
+	cd frontend && ../$(PY) ../manage.py makemessages --locale zh_Hans --ignore 'var/*' --ignore '.venv/*' --no-obsolete
+	$(PY) manage.py compilemessages --ignore '.venv/*'
+
+clean:
+	rm -rf $(VENV) var .mypy_cache .pytest_cache .ruff_cache

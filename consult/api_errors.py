@@ -1,0 +1,43 @@
+"""The one place where errors become HTTP responses for the JSON API.
+
+Every error body has the same shape::
+
+    {"code": "invalid_input", "message": "...", "fields": {"name": ["..."]}}
+
+``fields`` appears when the error is about particular input fields, and names them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import exceptions as drf_exceptions
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from consult.exceptions import DomainError
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, DomainError):
+        body: dict[str, Any] = {"code": exc.code, "message": exc.message}
+        if exc.field:
+            body["fields"] = {exc.field: [exc.message]}
+        return Response(body, status=exc.status)
+    response = drf_exception_handler(exc, context)
+    if response is None or not isinstance(exc, drf_exceptions.APIException):
+        return response
+    response.data = _reshape(exc, response.data)
+    return response
+
+
+def _reshape(exc: drf_exceptions.APIException, data: Any) -> dict[str, Any]:
+    if isinstance(exc, drf_exceptions.ValidationError):
+        fields = data if isinstance(data, dict) else {"non_field_errors": data}
+        first_field = next(iter(fields), "non_field_errors")
+        detail = fields[first_field]
+        first_message = detail[0] if isinstance(detail, list) and detail else detail
+        return {"code": "invalid_input", "message": f"{first_field}: {first_message}", "fields": fields}
+    detail = data.get("detail", data) if isinstance(data, dict) else data
+    code = exc.get_codes()
+    return {"code": code if isinstance(code, str) else exc.default_code, "message": str(detail)}

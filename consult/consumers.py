@@ -1,0 +1,95 @@
+"""The live-events socket (``/ws/live/``): authenticate, subscribe after a check, relay.
+
+It never changes domain state; services publish through :mod:`consult.live`.
+Frames and close codes are documented in README ("Live events").
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+
+from consult import live
+
+MAX_FRAME_BYTES = 4096
+MAX_SUBSCRIPTIONS = 50
+
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_BAD_FRAME = 4400
+CLOSE_FRAME_TOO_LARGE = 4413
+
+
+class LiveConsumer(AsyncWebsocketConsumer):
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        self.user = user
+        self.groups_joined: set[str] = set()
+        await self.accept()
+        await self._join(live.group_name("user", str(user.pk)))
+        await self._send_frame("hello", user=user.pk, topics=sorted(live.known_topics()))
+
+    async def disconnect(self, code: int) -> None:
+        for group in getattr(self, "groups_joined", set()):
+            await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        raw = text_data if text_data is not None else (bytes_data or b"").decode("utf-8", "replace")
+        if len(raw.encode("utf-8")) > MAX_FRAME_BYTES:
+            await self.close(code=CLOSE_FRAME_TOO_LARGE)
+            return
+        try:
+            frame = json.loads(raw)
+        except json.JSONDecodeError:
+            await self._send_error("bad_json", "frame is not JSON")
+            return
+        if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
+            await self._send_error("bad_frame", "frame must be an object with a 'type'")
+            return
+        handler = {"ping": self._on_ping, "subscribe": self._on_subscribe, "unsubscribe": self._on_unsubscribe}
+        action = handler.get(frame["type"])
+        if action is None:
+            await self._send_error("unknown_type", f"unknown frame type {frame['type']!r}")
+            return
+        await action(frame)
+
+    async def live_event(self, message: dict[str, Any]) -> None:
+        await self.send(text_data=json.dumps(message["event"], ensure_ascii=False))
+
+    async def _on_ping(self, frame: dict[str, Any]) -> None:
+        await self._send_frame("pong", ref=frame.get("ref"))
+
+    async def _on_subscribe(self, frame: dict[str, Any]) -> None:
+        topic, key = str(frame.get("topic", "")), str(frame.get("key", ""))
+        if len(self.groups_joined) >= MAX_SUBSCRIPTIONS:
+            await self._send_error("too_many_subscriptions", f"at most {MAX_SUBSCRIPTIONS}", topic=topic, key=key)
+            return
+        allowed = await database_sync_to_async(live.can_subscribe)(self.user, topic, key)
+        if not allowed:
+            await self._send_error("forbidden", "you may not subscribe to this topic", topic=topic, key=key)
+            return
+        await self._join(live.group_name(topic, key))
+        await self._send_frame("subscribed", topic=topic, key=key)
+
+    async def _on_unsubscribe(self, frame: dict[str, Any]) -> None:
+        topic, key = str(frame.get("topic", "")), str(frame.get("key", ""))
+        group = live.group_name(topic, key)
+        if group in self.groups_joined and group != live.group_name("user", str(self.user.pk)):
+            await self.channel_layer.group_discard(group, self.channel_name)
+            self.groups_joined.discard(group)
+        await self._send_frame("unsubscribed", topic=topic, key=key)
+
+    async def _join(self, group: str) -> None:
+        await self.channel_layer.group_add(group, self.channel_name)
+        self.groups_joined.add(group)
+
+    async def _send_frame(self, frame_type: str, **fields: Any) -> None:
+        await self.send(text_data=json.dumps({"v": live.PROTOCOL_VERSION, "type": frame_type, **fields}))
+
+    async def _send_error(self, code: str, message: str, **fields: Any) -> None:
+        await self._send_frame("error", code=code, message=message, **fields)

@@ -1,0 +1,80 @@
+"""``manage.py serve``: run the whole platform in one terminal (what ``make run`` calls).
+
+Starts Daphne (HTTP + WebSockets) and one Celery worker with its beat scheduler, on the
+configured Redis (the embedded one when ``REDIS_URL`` is unset, which this process keeps
+alive). Ctrl-C stops both; if either dies, the other is stopped too.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandParser
+
+from consult.demo import DEMO_LOGINS, DEMO_PASSWORD
+
+
+class Command(BaseCommand):
+    help = "Run Daphne and a Celery worker together; Ctrl-C stops both."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+        parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+        parser.add_argument("--no-worker", action="store_true", help="run Daphne only")
+
+    def handle(self, *args: Any, host: str, port: int, no_worker: bool, **options: Any) -> None:
+        processes = [self._start(["-m", "daphne", "-b", host, "-p", str(port), "consult.asgi:application"])]
+        if not no_worker and not settings.CELERY_TASK_ALWAYS_EAGER:
+            schedule = settings.VAR_DIR / "celerybeat-schedule"
+            processes.append(
+                self._start(["-m", "celery", "-A", "consult", "worker", "-B", "-s", str(schedule), "-l", "INFO"])
+            )
+        self._announce(host, port)
+        stopping = False
+
+        def stop(signum: int, frame: Any) -> None:
+            nonlocal stopping
+            stopping = True
+
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGTERM, stop)
+        while not stopping and all(process.poll() is None for process in processes):
+            time.sleep(0.3)
+        exit_codes = self._stop(processes)
+        if not stopping:
+            self.stderr.write(f"a process exited on its own (exit codes {exit_codes}); stopped the rest")
+            sys.exit(1)
+
+    def _start(self, argv: list[str]) -> subprocess.Popen[bytes]:
+        return subprocess.Popen([sys.executable, *argv], start_new_session=True)
+
+    def _stop(self, processes: list[subprocess.Popen[bytes]]) -> list[int | None]:
+        for process in processes:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in processes:
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+        return [process.returncode for process in processes]
+
+    def _announce(self, host: str, port: int) -> None:
+        shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104 (display only)
+        self.stdout.write(self.style.SUCCESS(f"\nConsult is running at http://{shown_host}:{port}/  (Ctrl-C stops it)"))
+        self.stdout.write(
+            f"database: {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}, "
+            f"redis: {settings.REDIS_KIND}, search: "
+            f"{'elasticsearch' if settings.ELASTICSEARCH_URL else 'embedded'}"
+        )
+        self.stdout.write("demo logins (username / password):")
+        for login in DEMO_LOGINS:
+            self.stdout.write(f"  {login.username:<8} / {DEMO_PASSWORD}  {login.description}")
+        self.stdout.write("")

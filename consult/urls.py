@@ -1,0 +1,34 @@
+"""Root URLs: pages, auth, i18n, admin, health, the JSON API and its schema."""
+
+from django.conf import settings
+from django.conf.urls.static import static
+from django.contrib import admin
+from django.urls import URLPattern, URLResolver, include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from consult import api
+from consult.health import healthz
+
+router = DefaultRouter()
+router.register("bureaus", api.BureauViewSet, basename="bureau")
+router.register("experts", api.ExpertViewSet, basename="expert")
+router.register("deputies", api.DeputyViewSet, basename="deputy")
+
+api_urls: list[URLPattern | URLResolver] = [
+    path("me/", api.MeView.as_view(), name="api-me"),
+    path("me/contact/", api.MyContactView.as_view(), name="api-my-contact"),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("", include(router.urls)),
+]
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("api/", include(api_urls)),
+    path("", include("frontend.urls")),
+]
+if settings.DEBUG:
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -1,0 +1,53 @@
+// The live-events socket (/ws/live/): reconnects with backoff and re-subscribes.
+// Pages listen with: window.addEventListener("consult:live", (e) => e.detail)
+// and subscribe with: window.consultLive.subscribe("bureau", "12").
+const statusDot = document.getElementById("live-status");
+const topics = new Set();
+let socket = null;
+let attempt = 0;
+
+function setState(state) {
+  if (statusDot) statusDot.dataset.state = state;
+  document.body.dataset.live = state;
+}
+
+function send(frame) {
+  if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(frame));
+}
+
+function connect() {
+  const scheme = location.protocol === "https:" ? "wss" : "ws";
+  socket = new WebSocket(`${scheme}://${location.host}/ws/live/`);
+  setState("connecting");
+  socket.addEventListener("open", () => {
+    attempt = 0;
+    setState("open");
+    for (const entry of topics) {
+      const [topic, key] = entry.split("\u0000");
+      send({ type: "subscribe", topic, key });
+    }
+  });
+  socket.addEventListener("message", (event) => {
+    const frame = JSON.parse(event.data);
+    window.dispatchEvent(new CustomEvent("consult:live", { detail: frame }));
+  });
+  socket.addEventListener("close", (event) => {
+    setState("closed");
+    if (event.code === 4401) return; // signed out: nothing to reconnect to
+    const delay = Math.min(30000, 500 * 2 ** attempt) * (0.5 + Math.random() / 2);
+    attempt += 1;
+    setTimeout(connect, delay);
+  });
+}
+
+window.consultLive = {
+  subscribe(topic, key) {
+    topics.add(`${topic}\u0000${key}`);
+    send({ type: "subscribe", topic, key: String(key) });
+  },
+  unsubscribe(topic, key) {
+    topics.delete(`${topic}\u0000${key}`);
+    send({ type: "unsubscribe", topic, key: String(key) });
+  },
+};
+connect();
