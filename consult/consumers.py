@@ -26,6 +26,9 @@ class LiveConsumer(AsyncWebsocketConsumer):
     async def connect(self) -> None:
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
+            # Accept first: a close before accept becomes a bare HTTP 403 and the client never
+            # sees 4401, so it could not tell "signed out" (stop) from a network error (retry).
+            await self.accept()
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
         self.user = user
@@ -79,7 +82,10 @@ class LiveConsumer(AsyncWebsocketConsumer):
     async def _on_unsubscribe(self, frame: dict[str, Any]) -> None:
         topic, key = str(frame.get("topic", "")), str(frame.get("key", ""))
         group = live.group_name(topic, key)
-        if group in self.groups_joined and group != live.group_name("user", str(self.user.pk)):
+        if group == live.group_name("user", str(self.user.pk)):
+            await self._send_error("forbidden", "your own user topic cannot be left", topic=topic, key=key)
+            return
+        if group in self.groups_joined:
             await self.channel_layer.group_discard(group, self.channel_name)
             self.groups_joined.discard(group)
         await self._send_frame("unsubscribed", topic=topic, key=key)

@@ -80,7 +80,10 @@ def _own_user(user: User, key: str) -> bool:
 
 
 def _bureau_member_or_office(user: User, key: str) -> bool:
-    return is_office(user) or str(bureau_id_of(user)) == key
+    if is_office(user):
+        return True
+    bureau_id = bureau_id_of(user)
+    return bureau_id is not None and str(bureau_id) == key
 
 
 def register_builtin_topics() -> None:

@@ -147,11 +147,6 @@ async def test_anonymous_visitor_is_refused(daphne_server: LiveServer) -> None:
             await next_frame(ws)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="consult/consumers.py LiveConsumer.connect closes before accept(); Daphne turns that into an "
-    "HTTP 403 handshake rejection, so close code 4401 never reaches the client",
-)
 async def test_anonymous_visitor_is_closed_with_4401(daphne_server: LiveServer) -> None:
     async with open_socket(daphne_server) as ws:
         code = await close_code_after(ws)
@@ -213,11 +208,12 @@ async def test_user_cannot_unsubscribe_from_own_user_topic(
     daphne_server: LiveServer, deputy: User, deputy_cookie: str
 ) -> None:
     async with await open_greeted(daphne_server, deputy_cookie) as ws:
-        await send_frame(ws, {"type": "unsubscribe", "topic": "user", "key": str(deputy.pk)})
+        reply = await send_frame(ws, {"type": "unsubscribe", "topic": "user", "key": str(deputy.pk)})
         await publish("user", deputy.pk, "still.here", {})
 
         event = await next_frame(ws)
 
+    assert (reply["type"], reply["code"]) == ("error", "forbidden")
     assert event["type"] == "still.here"
 
 
@@ -262,11 +258,6 @@ async def test_handler_cannot_subscribe_to_another_bureau(
     assert (reply["type"], reply["code"]) == ("error", "forbidden")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="consult/live.py _bureau_member_or_office compares str(bureau_id_of(user)) with the key, and "
-    "bureau_id_of is None for anyone outside a bureau, so a deputy passes the check for key 'None'",
-)
 async def test_deputy_cannot_subscribe_to_bureau_none(daphne_server: LiveServer, deputy_cookie: str) -> None:
     async with await open_greeted(daphne_server, deputy_cookie) as ws:
         reply = await send_frame(ws, {"type": "subscribe", "topic": "bureau", "key": "None"})

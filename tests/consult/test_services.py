@@ -184,9 +184,7 @@ def test_upsert_bureau_refuses_a_name_taken_by_another_bureau(bureau_a: Bureau) 
     before = snapshot()
 
     with pytest.raises(InvalidInput) as caught:
-        services.upsert_bureau(
-            code="other", name=bureau_a.name, full_name="另一个局", topics=[], departments=["新处"]
-        )
+        services.upsert_bureau(code="other", name=bureau_a.name, full_name="另一个局", topics=[], departments=["新处"])
 
     assert caught.value.field == "name"
     assert snapshot() == before
@@ -305,7 +303,9 @@ def test_enroll_deputy_twice_with_identical_input_changes_no_row(db: None) -> No
 
 
 @pytest.mark.parametrize(("field", "contact"), [*BAD_CONTACTS, *SLIPPING_CONTACTS])
-def test_enroll_deputy_with_bad_contact_refuses_and_creates_nothing(db: None, field: str, contact: ContactDetails) -> None:
+def test_enroll_deputy_with_bad_contact_refuses_and_creates_nothing(
+    db: None, field: str, contact: ContactDetails
+) -> None:
     before = snapshot()
 
     with pytest.raises(InvalidInput) as caught:
@@ -519,7 +519,9 @@ def test_enroll_handler_with_a_department_of_another_bureau_refuses_and_creates_
     assert snapshot() == before
 
 
-def test_re_enrolling_a_handler_with_a_foreign_department_leaves_them_unchanged(handler: User, bureau_a: Bureau) -> None:
+def test_re_enrolling_a_handler_with_a_foreign_department_leaves_them_unchanged(
+    handler: User, bureau_a: Bureau
+) -> None:
     # given a second department in bureau A, to be sure the check is by bureau and not by chance
     DepartmentFactory(bureau=bureau_a, name="督导处")
     before = snapshot()

@@ -70,6 +70,7 @@ class HandlerProfileFactory(factory.django.DjangoModelFactory):
 class DeputyProfileFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = DeputyProfile
+        skip_postgeneration_save = True
 
     user = factory.SubFactory(UserFactory, role=Role.DEPUTY)
     chamber = Chamber.NPC
