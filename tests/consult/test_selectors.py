@@ -338,7 +338,7 @@ def test_office_sees_every_deputy_contact(world: World, persona: str) -> None:
 
 @pytest.mark.parametrize("persona", DEPUTIES)
 def test_deputy_sees_only_their_own_contact_details(world: World, persona: str) -> None:
-    viewer = world.viewer(persona)
+    viewer = world.people[persona]
 
     visible = DeputyContact.objects.visible_to(viewer)
 

@@ -694,8 +694,18 @@ def test_non_deputy_cannot_update_contact_details_and_nothing_changes(
         ContactDetails(address="x" * 200),
     ],
 )
-def test_validate_contact_accepts_good_and_empty_details(contact: ContactDetails) -> None:
-    assert services.validate_contact(contact) is None
+def test_good_and_empty_contact_details_are_accepted_and_stored_as_given(deputy: User, contact: ContactDetails) -> None:
+    services.validate_contact(contact)  # raises InvalidInput on a bad field
+
+    record = services.update_own_contact(actor=deputy, contact=contact)
+
+    stored = DeputyContact.objects.get(pk=record.pk)
+    assert (stored.mobile, stored.email, stored.address, stored.postcode) == (
+        contact.mobile,
+        contact.email,
+        contact.address,
+        contact.postcode,
+    )
 
 
 @pytest.mark.parametrize(("field", "contact"), BAD_CONTACTS)
