@@ -47,7 +47,7 @@ bench: $(VENV)/.dev-deps
 
 ## messages: refresh the translation catalogues after changing UI strings
 messages: $(VENV)/.dev-deps
-	cd frontend && ../$(PY) ../manage.py makemessages --locale zh_Hans --ignore 'var/*' --ignore '.venv/*' --no-obsolete
+	$(PY) manage.py makemessages --locale zh_Hans --ignore 'var/*' --ignore '.venv/*' --ignore 'tests/*' --no-obsolete
 	$(PY) manage.py compilemessages --ignore '.venv/*'
 
 clean:

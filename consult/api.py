@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import fields as dataclass_fields
 from typing import cast
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import viewsets
 from rest_framework.request import Request
@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from consult import services
+from consult.exceptions import NotAllowed
 from consult.filters import BureauFilter, DeputyFilter, ExpertFilter
 from consult.models import Bureau, DeputyContact, DeputyProfile, ExpertProfile, User
 from consult.serializers import (
@@ -40,13 +41,23 @@ class MyContactView(APIView):
             return Response({"code": "not_found", "message": "no contact details"}, status=404)
         return Response(ContactSerializer(contact).data)
 
-    @extend_schema(request=ContactSerializer, responses=ContactSerializer, summary="Change my contact details")
+    @extend_schema(request=ContactSerializer, responses=ContactSerializer, summary="Replace my contact details")
     def put(self, request: Request) -> Response:
-        serializer = ContactSerializer(data=request.data)
+        return self._change(request, partial=False)
+
+    @extend_schema(request=ContactSerializer, responses=ContactSerializer, summary="Change some contact details")
+    def patch(self, request: Request) -> Response:
+        return self._change(request, partial=True)
+
+    def _change(self, request: Request, *, partial: bool) -> Response:
+        user = cast(User, request.user)
+        current = DeputyContact.objects.visible_to(user).filter(profile__user=user).first()
+        if current is None:  # refuse before validating, so a stranger learns nothing from field errors
+            raise NotAllowed(_("only deputies and members have contact details to edit"))
+        serializer = ContactSerializer(current, data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
-        names = {f.name for f in dataclass_fields(services.ContactDetails)}
-        contact = services.ContactDetails(**{k: v for k, v in serializer.validated_data.items() if k in names})
-        record = services.update_own_contact(actor=cast(User, request.user), contact=contact)
+        values = {name: serializer.validated_data.get(name, getattr(current, name)) for name in services.CONTACT_FIELDS}
+        record = services.update_own_contact(actor=user, contact=services.ContactDetails(**values))
         return Response(ContactSerializer(record).data)
 
 

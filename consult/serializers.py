@@ -46,10 +46,12 @@ class DeputySerializer(serializers.ModelSerializer[DeputyProfile]):
 
 
 class ContactSerializer(serializers.ModelSerializer[DeputyContact]):
+    """All four fields are required on PUT (send "" to clear one); PATCH changes only those sent."""
+
     class Meta:
         model = DeputyContact
         fields = ["mobile", "email", "address", "postcode"]
-        extra_kwargs = {name: {"required": False} for name in fields}
+        extra_kwargs = {name: {"required": True, "allow_blank": True} for name in fields}
 
 
 class MeSerializer(serializers.ModelSerializer[User]):

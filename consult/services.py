@@ -10,11 +10,14 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.db.models import Model
 from django.utils.translation import gettext as _
 
 from consult.exceptions import InvalidInput, NotAllowed
@@ -27,10 +30,12 @@ from consult.models import (
     HandlerProfile,
     User,
 )
-from consult.roles import Chamber, Role
+from consult.roles import OFFICE_ROLES, Chamber, Role
 
-MOBILE_PATTERN = re.compile(r"^1[3-9]\d{9}$")
-POSTCODE_PATTERN = re.compile(r"^\d{6}$")
+# ASCII digits only, whole string: full-width digits and trailing newlines are refused.
+MOBILE_PATTERN = re.compile(r"1[3-9][0-9]{9}")
+POSTCODE_PATTERN = re.compile(r"[0-9]{6}")
+CONTACT_FIELDS = ("mobile", "email", "address", "postcode")
 
 
 @dataclass(frozen=True)
@@ -60,35 +65,49 @@ class BureauPost:
     expertise: list[str] = field(default_factory=list)
 
 
+def _save_valid(instance: Model) -> None:
+    """Validate against the model (lengths, choices, uniqueness) and save, or raise naming the field."""
+    try:
+        instance.full_clean()
+    except DjangoValidationError as exc:
+        field, messages = next(iter(exc.message_dict.items()))
+        name = None if field == NON_FIELD_ERRORS else field
+        raise InvalidInput(f"{field}: {messages[0]}" if name else messages[0], field=name) from None
+    instance.save()
+
+
 @transaction.atomic
 def upsert_bureau(
     *, code: str, name: str, full_name: str, topics: list[str], departments: list[str], sort_order: int = 0
 ) -> Bureau:
-    bureau, _created = Bureau.objects.update_or_create(
-        code=code, defaults={"name": name, "full_name": full_name, "topics": topics, "sort_order": sort_order}
-    )
-    for department_name in departments:
-        Department.objects.get_or_create(bureau=bureau, name=department_name)
+    bureau = Bureau.objects.select_for_update().filter(code=code).first() or Bureau(code=code)
+    bureau.name, bureau.full_name, bureau.topics, bureau.sort_order = name, full_name, topics, sort_order
+    _save_valid(bureau)
+    existing = set(bureau.departments.values_list("name", flat=True))
+    for department_name in dict.fromkeys(departments):
+        if department_name not in existing:
+            _save_valid(Department(bureau=bureau, name=department_name))
     return bureau
 
 
 def _upsert_user(*, username: str, full_name: str, role: Role, credentials: Credentials) -> User:
-    user, _created = User.objects.update_or_create(
-        username=username,
-        defaults={
-            "full_name": full_name,
-            "role": role,
-            "is_staff": role == Role.ADMIN,
-            "is_superuser": role == Role.ADMIN,
-        },
-    )
+    """Create the account, or update it if it already has this role; never switch someone's role here."""
+    user = User.objects.select_for_update().filter(username=username).first()
+    if user is None:
+        user = User(username=username, role=role)
+        user.set_unusable_password()
+    elif user.role != role and not {user.role, role} <= OFFICE_ROLES:
+        # Office staff may become administrators and back; other roles carry profiles that would dangle.
+        raise InvalidInput(_("this username already belongs to someone with another role"), field="username")
+    if not full_name.strip():
+        raise InvalidInput(_("full name is required"), field="full_name")
+    user.full_name = full_name
+    user.is_staff = user.is_superuser = role == Role.ADMIN
     if credentials.password_hash:
         user.password = credentials.password_hash
     elif credentials.password:
         user.set_password(credentials.password)
-    else:
-        user.set_unusable_password()
-    user.save(update_fields=["password"])
+    _save_valid(user)
     return user
 
 
@@ -106,16 +125,10 @@ def enroll_deputy(
     credentials: Credentials = Credentials(),
 ) -> DeputyProfile:
     user = _upsert_user(username=username, full_name=full_name, role=Role.DEPUTY, credentials=credentials)
-    profile, _created = DeputyProfile.objects.update_or_create(
-        user=user,
-        defaults={
-            "chamber": chamber,
-            "term": term,
-            "delegation": delegation,
-            "sector": sector,
-            "occupation": occupation,
-        },
-    )
+    profile = DeputyProfile.objects.filter(user=user).first() or DeputyProfile(user=user)
+    profile.chamber, profile.term, profile.delegation = chamber, term, delegation
+    profile.sector, profile.occupation = sector, occupation
+    _save_valid(profile)
     _save_contact(profile, contact or ContactDetails())
     return profile
 
@@ -128,17 +141,10 @@ def enroll_expert(
         raise InvalidInput(_("capacity must be at least 1"), field="capacity")
     _check_department(post)
     user = _upsert_user(username=username, full_name=full_name, role=Role.EXPERT, credentials=credentials)
-    profile, _created = ExpertProfile.objects.update_or_create(
-        user=user,
-        defaults={
-            "bureau": post.bureau,
-            "department": post.department,
-            "title": post.title,
-            "office_phone": post.office_phone,
-            "expertise": post.expertise,
-            "capacity": capacity,
-        },
-    )
+    profile = ExpertProfile.objects.filter(user=user).first() or ExpertProfile(user=user)
+    _fill_post(profile, post)
+    profile.expertise, profile.capacity = post.expertise, capacity
+    _save_valid(profile)
     return profile
 
 
@@ -153,17 +159,16 @@ def enroll_handler(
 ) -> HandlerProfile:
     _check_department(post)
     user = _upsert_user(username=username, full_name=full_name, role=Role.HANDLER, credentials=credentials)
-    profile, _created = HandlerProfile.objects.update_or_create(
-        user=user,
-        defaults={
-            "bureau": post.bureau,
-            "department": post.department,
-            "title": post.title,
-            "office_phone": post.office_phone,
-            "is_bureau_lead": is_bureau_lead,
-        },
-    )
+    profile = HandlerProfile.objects.filter(user=user).first() or HandlerProfile(user=user)
+    _fill_post(profile, post)
+    profile.is_bureau_lead = is_bureau_lead
+    _save_valid(profile)
     return profile
+
+
+def _fill_post(profile: ExpertProfile | HandlerProfile, post: BureauPost) -> None:
+    profile.bureau, profile.department = post.bureau, post.department
+    profile.title, profile.office_phone = post.title, post.office_phone
 
 
 @transaction.atomic
@@ -185,31 +190,38 @@ def update_own_contact(*, actor: User, contact: ContactDetails) -> DeputyContact
 
 
 def validate_contact(contact: ContactDetails) -> None:
-    """Raise InvalidInput naming the first bad field."""
-    if contact.mobile and not MOBILE_PATTERN.match(contact.mobile):
+    """Raise InvalidInput naming the first bad field (formats here; lengths by the model)."""
+    if contact.mobile and not MOBILE_PATTERN.fullmatch(contact.mobile):
         raise InvalidInput(_("mobile must be an 11-digit mainland number starting with 1"), field="mobile")
     if contact.email:
         try:
             validate_email(contact.email)
         except DjangoValidationError:
             raise InvalidInput(_("email is not a valid address"), field="email") from None
-    if contact.postcode and not POSTCODE_PATTERN.match(contact.postcode):
+    if contact.postcode and not POSTCODE_PATTERN.fullmatch(contact.postcode):
         raise InvalidInput(_("postcode must be 6 digits"), field="postcode")
     if len(contact.address) > 200:
         raise InvalidInput(_("address is longer than 200 characters"), field="address")
 
 
-def _save_contact(profile: DeputyProfile, contact: ContactDetails) -> DeputyContact:
-    validate_contact(contact)
-    record, _created = DeputyContact.objects.update_or_create(
-        profile=profile,
-        defaults={
-            "mobile": contact.mobile,
-            "email": contact.email,
-            "address": contact.address,
-            "postcode": contact.postcode,
-        },
+def normalise_contact(contact: ContactDetails) -> ContactDetails:
+    """Full-width characters typed with a Chinese input method become ASCII (１３９… → 139…); edges trimmed."""
+    return ContactDetails(
+        **{name: unicodedata.normalize("NFKC", getattr(contact, name)).strip() for name in CONTACT_FIELDS}
     )
+
+
+def _save_contact(profile: DeputyProfile, contact: ContactDetails) -> DeputyContact:
+    contact = normalise_contact(contact)
+    validate_contact(contact)
+    record = DeputyContact.objects.filter(profile=profile).first() or DeputyContact(profile=profile)
+    record.mobile, record.email, record.address, record.postcode = (
+        contact.mobile,
+        contact.email,
+        contact.address,
+        contact.postcode,
+    )
+    _save_valid(record)
     return record
 
 

@@ -83,9 +83,6 @@ def bureau_detail(request: HttpRequest, code: str) -> HttpResponse:
     return render(request, "frontend/bureau_detail.html", {"bureau": bureau})
 
 
-CONTACT_FIELDS = ("mobile", "email", "address", "postcode")
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def profile(request: HttpRequest) -> HttpResponse:
@@ -93,13 +90,13 @@ def profile(request: HttpRequest) -> HttpResponse:
     deputy = DeputyProfile.objects.visible_to(user).filter(user=user).first()
     contact = DeputyContact.objects.visible_to(user).filter(profile__user=user).first()
     errors: dict[str, str] = {}
-    values = {name: getattr(contact, name, "") for name in CONTACT_FIELDS}
+    values = {name: getattr(contact, name, "") for name in services.CONTACT_FIELDS}
     if request.method == "POST" and deputy is not None:
-        values = {name: request.POST.get(name, "").strip() for name in CONTACT_FIELDS}
+        values = {name: request.POST.get(name, "").strip() for name in services.CONTACT_FIELDS}
         try:
             services.update_own_contact(actor=user, contact=services.ContactDetails(**values))
         except DomainError as exc:
-            errors[exc.field or "__all__"] = exc.message
+            errors[exc.field or "form"] = exc.message
         else:
             messages.success(request, _("Your contact details were saved."))
             return redirect("profile")

@@ -97,11 +97,6 @@ def test_unknown_bureau_gives_404(client_for: ClientFor, deputy: User) -> None:
     assert response.status_code == 404
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="consult/api_errors.py:28 reshapes only APIException: Django's Http404 (and PermissionDenied), which "
-    "DRF converts itself, keep DRF's {'detail': ...} body instead of {'code', 'message'}",
-)
 @pytest.mark.parametrize("url", ["/api/bureaus/999999/", "/api/experts/999999/", "/api/deputies/999999/"])
 def test_unknown_object_gives_404_with_the_error_shape(client_for: ClientFor, deputy: User, url: str) -> None:
     response = client_for(deputy).get(url)
@@ -468,12 +463,12 @@ def test_put_contact_with_a_bad_mobile_gives_400_naming_mobile_and_changes_nothi
 
 
 @pytest.mark.parametrize(("field", "value"), [("email", "not-an-email"), ("postcode", "3100"), ("address", "路" * 201)])
-def test_put_contact_with_another_bad_field_gives_400_naming_it_and_changes_nothing(
+def test_patch_contact_with_another_bad_field_gives_400_naming_it_and_changes_nothing(
     client_for: ClientFor, deputy: User, field: str, value: str
 ) -> None:
     before = contact_row(deputy)
 
-    response = client_for(deputy).put(
+    response = client_for(deputy).patch(
         "/api/me/contact/", data=json.dumps({field: value}), content_type="application/json"
     )
 
@@ -563,3 +558,38 @@ def test_docs_page_uses_only_local_static_assets_that_are_served(client_for: Cli
     assert set(scripts) <= set(assets)
     for asset in assets:
         assert client.get(asset).status_code == 200, asset
+
+
+# --- PUT replaces, PATCH changes only what is sent ---------------------------
+
+
+def test_put_contact_without_every_field_gives_400_naming_the_missing_ones_and_wipes_nothing(
+    client_for: ClientFor, deputy: User
+) -> None:
+    before = contact_row(deputy)
+
+    response = client_for(deputy).put("/api/me/contact/", data="{}", content_type="application/json")
+
+    assert response.status_code == 400
+    assert set(response.json()["fields"]) == CONTACT_KEYS
+    assert contact_row(deputy) == before
+
+
+def test_patch_contact_changes_only_the_fields_sent(client_for: ClientFor, deputy: User) -> None:
+    before = contact_row(deputy)
+
+    response = client_for(deputy).patch(
+        "/api/me/contact/", data=json.dumps({"mobile": "13700001111"}), content_type="application/json"
+    )
+
+    assert response.status_code == 200
+    assert contact_row(deputy) == {**before, "mobile": "13700001111"}
+
+
+def test_a_stranger_is_refused_before_their_input_is_validated(client_for: ClientFor, expert: User) -> None:
+    response = client_for(expert).put(
+        "/api/me/contact/", data=json.dumps({"email": "not-an-email"}), content_type="application/json"
+    )
+
+    assert response.status_code == 403
+    assert response.json()["code"] == "not_allowed"

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 from django.test import Client
-from pytest_django.fixtures import SettingsWrapper
+from pytest_django.fixtures import Settings as SettingsWrapper
 
 from search.backends import get_backend
 from tests.conftest import REPO_ROOT, child_env, stop

@@ -39,55 +39,24 @@ BAD_CONTACTS = [
     pytest.param("address", ContactDetails(address="路" * 201), id="address-201-chars"),
 ]
 
-# Inputs the patterns accept today although they are not what the field means (see the xfail reasons).
+# Inputs that look almost right: an email longer than its column, a mobile with a letter made full-width.
 SLIPPING_CONTACTS = [
+    pytest.param("email", ContactDetails(email="w" * 250 + "@haibin.example.cn"), id="email-longer-than-the-column"),
+    pytest.param("mobile", ContactDetails(mobile="１３９１２３４５６７Ａ"), id="mobile-full-width-letter"),
+    pytest.param("mobile", ContactDetails(mobile="13912345678\n1"), id="mobile-inner-newline"),
+]
+
+# What a Chinese input method or a paste produces, and what is stored.
+NORMALISED_CONTACTS = [
+    pytest.param(ContactDetails(mobile="13912345678\n"), {"mobile": "13912345678"}, id="mobile-trailing-newline"),
+    pytest.param(ContactDetails(mobile="１３９１２３４５６７８"), {"mobile": "13912345678"}, id="mobile-full-width"),
+    pytest.param(ContactDetails(postcode=" 310012\n"), {"postcode": "310012"}, id="postcode-padded"),
+    pytest.param(ContactDetails(postcode="３１００１２"), {"postcode": "310012"}, id="postcode-full-width"),
     pytest.param(
-        "mobile",
-        ContactDetails(mobile="13912345678\n"),
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="services.py MOBILE_PATTERN ends with $, which matches before a trailing newline; "
-            "the newline is stored (use fullmatch or \\Z)",
-        ),
-        id="mobile-trailing-newline",
-    ),
-    pytest.param(
-        "mobile",
-        ContactDetails(mobile="13９１２３４５６７８"),
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="services.py MOBILE_PATTERN uses \\d, which matches full-width and other Unicode digits "
-            "(use [0-9] or re.ASCII)",
-        ),
-        id="mobile-full-width-digits",
-    ),
-    pytest.param(
-        "postcode",
-        ContactDetails(postcode="310012\n"),
-        marks=pytest.mark.xfail(
-            strict=True, reason="services.py POSTCODE_PATTERN ends with $, which accepts a trailing newline"
-        ),
-        id="postcode-trailing-newline",
-    ),
-    pytest.param(
-        "postcode",
-        ContactDetails(postcode="３１００１２"),
-        marks=pytest.mark.xfail(
-            strict=True, reason="services.py POSTCODE_PATTERN uses \\d, which matches full-width digits"
-        ),
-        id="postcode-full-width-digits",
-    ),
-    pytest.param(
-        "email",
-        ContactDetails(email="w" * 250 + "@haibin.example.cn"),
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="validate_email accepts up to 320 characters but DeputyContact.email holds 254: "
-            "the service raises a database error instead of InvalidInput",
-        ),
-        id="email-longer-than-the-column",
+        ContactDetails(email="ｗａｎｇ＠ｈａｉｂｉｎ．ｃｎ"), {"email": "wang@haibin.cn"}, id="email-full-width"
     ),
 ]
+
 
 TABLES: list[type[Any]] = [User, Bureau, Department, ExpertProfile, HandlerProfile, DeputyProfile, DeputyContact]
 
@@ -175,11 +144,6 @@ def test_upsert_bureau_keeps_departments_that_are_no_longer_listed(db: None) -> 
     assert list(Department.objects.values_list("name", flat=True)) == ["医政处"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="upsert_bureau does not check Bureau.name uniqueness: a name taken by another bureau raises "
-    "IntegrityError instead of InvalidInput(field='name')",
-)
 def test_upsert_bureau_refuses_a_name_taken_by_another_bureau(bureau_a: Bureau) -> None:
     before = snapshot()
 
@@ -643,6 +607,16 @@ def test_updating_own_contact_twice_keeps_one_row_with_the_latest_details(deputy
     assert (stored.mobile, stored.email, stored.address, stored.postcode) == ("", "new@haibin.example.cn", "", "")
 
 
+@pytest.mark.parametrize(("contact", "stored"), NORMALISED_CONTACTS)
+def test_contact_typed_in_full_width_or_with_stray_whitespace_is_stored_as_ascii(
+    deputy: User, contact: ContactDetails, stored: dict[str, str]
+) -> None:
+    services.update_own_contact(actor=deputy, contact=contact)
+
+    row = DeputyContact.objects.filter(profile__user=deputy).values(*stored).get()
+    assert row == stored
+
+
 def test_contact_accepts_an_address_of_exactly_200_characters(deputy: User) -> None:
     services.update_own_contact(actor=deputy, contact=ContactDetails(address="路" * 200))
 
@@ -724,3 +698,49 @@ def test_validate_contact_names_the_first_bad_field_in_form_order() -> None:
         services.validate_contact(everything_wrong)
 
     assert caught.value.field == "mobile"
+
+
+# --- accounts keep their password and their role -----------------------------
+
+
+def test_re_enrolling_without_credentials_keeps_the_existing_password(db: None) -> None:
+    services.enroll_office_user(username="keeper", full_name="周密", credentials=Credentials(password="s3cret-pass"))
+
+    services.enroll_office_user(username="keeper", full_name="周密")
+
+    assert User.objects.get(username="keeper").check_password("s3cret-pass")
+
+
+def test_enrolling_an_expert_under_a_deputys_username_is_refused_and_changes_nothing(
+    deputy: User, bureau_a: Bureau
+) -> None:
+    before = snapshot()
+
+    with pytest.raises(InvalidInput) as caught:
+        services.enroll_expert(username=deputy.username, full_name="冒名", post=BureauPost(bureau=bureau_a))
+
+    assert caught.value.field == "username"
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize(
+    ("field", "kwargs"), [("full_name", {"full_name": "名" * 65}), ("full_name", {"full_name": " "})]
+)
+def test_enrolling_with_a_bad_name_is_refused_naming_the_field(db: None, field: str, kwargs: dict[str, str]) -> None:
+    before = snapshot()
+
+    with pytest.raises(InvalidInput) as caught:
+        services.enroll_office_user(username="named", **kwargs)
+
+    assert caught.value.field == field
+    assert snapshot() == before
+
+
+def test_enrolling_a_deputy_with_an_unknown_chamber_is_refused(db: None) -> None:
+    before = snapshot()
+
+    with pytest.raises(InvalidInput) as caught:
+        services.enroll_deputy(username="nowhere", full_name="钱多", chamber="senate", term="第一届")  # type: ignore[arg-type]
+
+    assert caught.value.field == "chamber"
+    assert snapshot() == before
