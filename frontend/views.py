@@ -34,6 +34,8 @@ def home(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {"role": user.role, "role_label": user.get_role_display()}
     if user.role == Role.DEPUTY:
         context["deputy"] = DeputyProfile.objects.visible_to(user).filter(user=user).first()
+        if context["deputy"] is not None:  # 人大代表 or 政协委员 says more than the role's name
+            context["role_label"] = context["deputy"].get_chamber_display()
         context["bureaus"] = Bureau.objects.visible_to(user)[:12]
     elif user.role in (Role.EXPERT, Role.HANDLER):
         context.update(_bureau_context(user))

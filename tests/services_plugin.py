@@ -82,7 +82,7 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     layer = settings.CHANNEL_LAYERS["default"]["BACKEND"].rsplit(".", 1)[-1]
     return [
         f"consult: CI={IN_CI}; database: {connection.vendor} ({database['ENGINE']}, "
-        f"host {database.get('HOST') or 'local file'}, test database named after {database['NAME']!s})",
+        f"host {database.get('HOST') or 'local file'}, test database derived from {database['NAME']!s})",
         f"consult: channel layer: {layer} on {settings.REDIS_KIND} Redis "
         f"({settings.REDIS_URL or 'none'}); var dir {Path(settings.VAR_DIR)}",
     ]
