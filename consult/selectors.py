@@ -116,6 +116,15 @@ class DeputyProfileQuerySet(models.QuerySet[Any]):
         return self.filter(chamber=own.chamber)
 
 
+class NotificationQuerySet(models.QuerySet[Any]):
+    """Notifications are private to their user; nobody else reads them, not even the office."""
+
+    def visible_to(self, user: Viewer) -> NotificationQuerySet:
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(user_id=user.pk)
+
+
 class DeputyContactQuerySet(models.QuerySet[Any]):
     def visible_to(self, user: Viewer) -> DeputyContactQuerySet:
         if is_office(user):

@@ -14,6 +14,7 @@ production deployment is an environment variable read here, and nowhere else:
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -158,6 +159,9 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "Asia/Shanghai"
+CELERY_BEAT_SCHEDULE = {
+    "proposal-deadline-reminders": {"task": "proposals.tasks.sweep_deadlines_task", "schedule": 30 * 60},
+}
 
 # --- Search and transcription ---------------------------------------------
 ELASTICSEARCH_URL = os.environ.get("ELASTICSEARCH_URL", "")
@@ -231,6 +235,18 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# --- Proposals ------------------------------------------------------------
+# Rules of the proposal cycle (proposals/rules.py lists them and their statutory defaults), as JSON.
+PROPOSAL_RULES = json.loads(os.environ.get("PROPOSAL_RULES", "{}"))
+# Working hours for reminders, local time: 09:00 to 17:30.
+WORKING_HOURS = (9.0, 17.5)
+# In-app notifications always; email too when this is on (EMAIL_* settings say how to send).
+EMAIL_NOTIFICATIONS = env_bool("EMAIL_NOTIFICATIONS", False)
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "consult@localhost")
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 
 # Health: the worker check waits this long for a Celery worker to answer a ping.
 HEALTH_WORKER_TIMEOUT = float(os.environ.get("HEALTH_WORKER_TIMEOUT", "1.0"))

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from frontend import views
+from frontend import proposal_views, views
 from frontend.forms import ThrottledAuthenticationForm
 
 urlpatterns = [
@@ -15,4 +15,5 @@ urlpatterns = [
     path("bureaus/", views.bureau_list, name="bureau-list"),
     path("bureaus/<str:code>/", views.bureau_detail, name="bureau-detail"),
     path("profile/", views.profile, name="profile"),
+    path("proposals/<int:pk>/", proposal_views.proposal_detail, name="proposal-detail"),
 ]

@@ -3,7 +3,13 @@ from django.utils.translation import gettext_lazy as _
 
 
 class ProposalsConfig(AppConfig):
-    """建议 / 提案: the statutory proposal cycle (issue 3 builds it)."""
+    """建议 / 提案: the statutory proposal cycle."""
 
     name = "proposals"
     verbose_name = _("Proposals")
+
+    def ready(self) -> None:
+        from consult import live
+        from proposals.selectors import can_see_id
+
+        live.register_topic("proposal", lambda user, key: key.isdigit() and can_see_id(user, int(key)))

@@ -1,0 +1,61 @@
+"""The one FilterSet for proposals: used by the list API, the pages and (later) search facets."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import django_filters
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from proposals.categories import CATEGORIES
+from proposals.models import Assignment, OutcomeClass, Proposal, ProposalKind, Status
+from proposals.models.choices import IN_HANDS_OF_BUREAUS
+
+
+class ProposalFilter(django_filters.FilterSet):
+    status = django_filters.MultipleChoiceFilter(choices=Status.choices)
+    kind = django_filters.ChoiceFilter(choices=ProposalKind.choices)
+    year = django_filters.NumberFilter(field_name="session__year")
+    session = django_filters.NumberFilter(field_name="session_id")
+    bureau = django_filters.NumberFilter(method="filter_bureau", label="bureau id (any assignment)")
+    outcome_class = django_filters.MultipleChoiceFilter(choices=OutcomeClass.choices)
+    overdue = django_filters.BooleanFilter(method="filter_overdue")
+    due_within = django_filters.NumberFilter(method="filter_due_within", label="due within N days", min_value=0)
+    proposer = django_filters.NumberFilter(field_name="proposer_id")
+    category = django_filters.ChoiceFilter(choices=[(c, c) for c in CATEGORIES])
+    number = django_filters.CharFilter(method="filter_number", label="number, e.g. 2027-建-0012 or 12")
+    q = django_filters.CharFilter(method="filter_text", label="text in title or body")
+    ordering = django_filters.OrderingFilter(
+        fields=(("reply_due", "reply_due"), ("created_at", "created"), ("number", "number"), ("updated_at", "updated"))
+    )
+
+    class Meta:
+        model = Proposal
+        fields = ["status", "kind", "year", "session", "outcome_class", "proposer", "category"]
+
+    def filter_bureau(self, queryset: QuerySet[Proposal], name: str, value: int) -> QuerySet[Proposal]:
+        return queryset.filter(Exists(Assignment.objects.filter(proposal=OuterRef("pk"), bureau_id=value)))
+
+    def filter_overdue(self, queryset: QuerySet[Proposal], name: str, value: bool) -> QuerySet[Proposal]:
+        late = Q(status__in=IN_HANDS_OF_BUREAUS, reply_due__lt=timezone.localdate())
+        return queryset.filter(late) if value else queryset.exclude(late)
+
+    def filter_due_within(self, queryset: QuerySet[Proposal], name: str, value: int) -> QuerySet[Proposal]:
+        today = timezone.localdate()
+        return queryset.filter(
+            status__in=IN_HANDS_OF_BUREAUS, reply_due__gte=today, reply_due__lte=today + timedelta(days=int(value))
+        )
+
+    def filter_number(self, queryset: QuerySet[Proposal], name: str, value: str) -> QuerySet[Proposal]:
+        digits = value.strip().rsplit("-", 1)[-1]
+        if not digits.isdigit():
+            return queryset.none()
+        found = queryset.filter(number=int(digits))
+        parts = value.strip().split("-")
+        if len(parts) == 3 and parts[0].isdigit():
+            found = found.filter(session__year=int(parts[0]), session__number_prefix=parts[1])
+        return found
+
+    def filter_text(self, queryset: QuerySet[Proposal], name: str, value: str) -> QuerySet[Proposal]:
+        return queryset.filter(Q(title__icontains=value) | Q(body__icontains=value))

@@ -1,0 +1,56 @@
+"""Reads of proposals, scoped by one ``visible_to(user)`` per model.
+
+- The office (staff, admins) sees everything.
+- A deputy sees the proposals they proposed or were invited to co-sign, and the published ones.
+- A bureau (its experts and handlers) sees the proposals assigned to it, in any round, and only
+  its own internal notes on their timelines.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.db import models
+from django.db.models import Exists, OuterRef, Q
+
+from consult.roles import Role
+from consult.selectors import Viewer, bureau_id_of, is_office, role_of
+
+if TYPE_CHECKING:
+    from proposals.models import Proposal
+
+
+class ProposalQuerySet(models.QuerySet["Proposal"]):
+    def visible_to(self, user: Viewer) -> ProposalQuerySet:
+        if is_office(user):
+            return self.all()
+        if role_of(user) == Role.DEPUTY:
+            return self.filter(
+                Q(proposer_id=user.pk) | Q(cosigners__deputy_id=user.pk) | Q(published_at__isnull=False)
+            ).distinct()
+        bureau_id = bureau_id_of(user)
+        if bureau_id is None:
+            return self.none()
+        from proposals.models import Assignment
+
+        assigned = Assignment.objects.filter(proposal=OuterRef("pk"), bureau_id=bureau_id)
+        return self.filter(Exists(assigned)).exclude(status="draft")
+
+
+def events_visible_to(user: Viewer, proposal: Proposal) -> models.QuerySet[Any]:
+    """The timeline of one proposal as ``user`` may see it (the proposal itself must be visible)."""
+    from proposals.models import ProposalEvent
+
+    events = ProposalEvent.objects.filter(proposal=proposal).select_related("actor", "bureau")
+    if is_office(user):
+        return events
+    bureau_id = bureau_id_of(user)
+    if bureau_id is not None:
+        return events.filter(Q(audience="public") | Q(audience="bureau", bureau_id=bureau_id))
+    return events.filter(audience="public")
+
+
+def can_see_id(user: Viewer, proposal_id: int) -> bool:
+    from proposals.models import Proposal
+
+    return Proposal.objects.visible_to(user).filter(pk=proposal_id).exists()

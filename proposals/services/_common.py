@@ -1,0 +1,176 @@
+"""What every proposal service shares: the transition table, locking, actor checks and the event log.
+
+Each service function: locks the proposal row (``select_for_update``), checks the action is allowed in
+the current state (one table, below), checks the actor, changes, appends a ``ProposalEvent``, and
+schedules the live event and notifications for after commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from consult import live
+from consult.exceptions import InvalidInput, InvalidTransition, NotAllowed, NotFound
+from consult.models import User
+from consult.notifications import notify
+from consult.roles import Role
+from consult.selectors import bureau_id_of, is_office
+from proposals.models import (
+    Assignment,
+    AssignmentStatus,
+    Audience,
+    CoSignerStatus,
+    Proposal,
+    ProposalEvent,
+    Status,
+)
+
+S = Status
+# action -> the states it may start from. Where the action moves the proposal, the service says where to.
+ALLOWED_FROM: dict[str, frozenset[Status]] = {
+    "edit_draft": frozenset({S.DRAFT}),
+    "invite_cosigner": frozenset({S.DRAFT}),
+    "respond_cosign": frozenset({S.DRAFT}),
+    "drop_cosigner": frozenset({S.DRAFT}),
+    "attach": frozenset({S.DRAFT}),
+    "submit": frozenset({S.DRAFT}),
+    "register": frozenset({S.SUBMITTED}),
+    "decline_registration": frozenset({S.SUBMITTED}),
+    "merge": frozenset({S.SUBMITTED, S.REGISTERED}),
+    "convert_to_letter": frozenset({S.SUBMITTED, S.REGISTERED}),
+    "assign": frozenset({S.REGISTERED, S.ASSIGNED, S.HANDLING}),
+    "accept_assignment": frozenset({S.ASSIGNED, S.HANDLING, S.REHANDLING}),
+    "return_assignment": frozenset({S.ASSIGNED, S.HANDLING}),
+    "record_communication": frozenset({S.ASSIGNED, S.HANDLING, S.REPLY_REVIEW, S.REHANDLING, S.FOLLOW_UP}),
+    "submit_opinion": frozenset({S.ASSIGNED, S.HANDLING, S.REHANDLING}),
+    "request_extension": frozenset({S.ASSIGNED, S.HANDLING, S.REHANDLING}),
+    "decide_extension": frozenset({S.ASSIGNED, S.HANDLING, S.REPLY_REVIEW, S.REHANDLING}),
+    "draft_reply": frozenset({S.HANDLING, S.REHANDLING, S.REPLY_REVIEW}),
+    "submit_reply": frozenset({S.HANDLING, S.REHANDLING, S.REPLY_REVIEW}),
+    "sign_off_reply": frozenset({S.REPLY_REVIEW}),
+    "review_reply": frozenset({S.REPLY_REVIEW}),
+    "publish": frozenset({S.REPLIED, S.FOLLOW_UP, S.CLOSED}),
+    "rate_reply": frozenset({S.REPLIED, S.FOLLOW_UP, S.CLOSED}),
+    "review_dissatisfaction": frozenset({S.REPLIED, S.FOLLOW_UP, S.CLOSED}),
+    "send_follow_up_reply": frozenset({S.FOLLOW_UP}),
+    "close": frozenset({S.REPLIED, S.FOLLOW_UP}),
+}
+
+
+def lock(proposal_id: int) -> Proposal:
+    """The proposal row, locked until the transaction ends: concurrent actions queue up here."""
+    proposal = Proposal.objects.select_for_update().select_related("session").filter(pk=proposal_id).first()
+    if proposal is None:
+        raise NotFound(_("no such proposal"))
+    return proposal
+
+
+def require_state(proposal: Proposal, action: str) -> None:
+    if proposal.status not in ALLOWED_FROM[action]:
+        raise InvalidTransition(
+            _("“%(action)s” is not possible while the proposal is %(status)s")
+            % {"action": action, "status": proposal.get_status_display()},
+            code=f"invalid_transition:{action}",
+        )
+
+
+def require_office(actor: User) -> None:
+    if not is_office(actor):
+        raise NotAllowed(_("only the congress or CPPCC office may do this"))
+
+
+def require_proposer(actor: User, proposal: Proposal) -> None:
+    if proposal.proposer_id != actor.pk:
+        raise NotAllowed(_("only the proposer may do this"))
+
+
+def require_handler_of(actor: User, assignment: Assignment) -> None:
+    """Only a handler (承办人) of the assigned bureau acts for it; experts answer consultations, not proposals."""
+    if actor.role != Role.HANDLER or bureau_id_of(actor) != assignment.bureau_id:
+        raise NotAllowed(_("only a handler of the assigned bureau may do this"))
+
+
+def open_assignment(proposal: Proposal, assignment_id: int) -> Assignment:
+    assignment = (
+        Assignment.objects.select_for_update()
+        .filter(pk=assignment_id, proposal=proposal, status__in=[AssignmentStatus.PENDING, AssignmentStatus.ACCEPTED])
+        .first()
+    )
+    if assignment is None:
+        raise NotFound(_("no open assignment with this id on this proposal"))
+    return assignment
+
+
+def require_text(value: str, field: str, max_length: int) -> str:
+    text = value.strip()
+    if not text:
+        raise InvalidInput(_("this field is required"), field=field)
+    if len(text) > max_length:
+        raise InvalidInput(_("at most %(n)d characters") % {"n": max_length}, field=field)
+    return text
+
+
+def record(
+    proposal: Proposal,
+    actor: User | None,
+    action: str,
+    *,
+    reason: str = "",
+    audience: Audience = Audience.PUBLIC,
+    bureau_id: int | None = None,
+    from_status: str = "",
+    to_status: str = "",
+) -> ProposalEvent:
+    """Append an event to the proposal's timeline and tell everyone watching it, after commit."""
+    event = ProposalEvent.objects.create(
+        proposal=proposal,
+        actor=actor,
+        action=action,
+        reason=reason,
+        audience=audience,
+        bureau_id=bureau_id,
+        from_status=from_status,
+        to_status=to_status,
+    )
+    payload = {"action": action, "status": proposal.status, "event": event.pk}
+    live.publish("proposal", proposal.pk, "proposal.changed", payload)
+    return event
+
+
+def move(proposal: Proposal, to: Status, actor: User | None, action: str, *, reason: str = "") -> ProposalEvent:
+    """Change the proposal's state and write the event that says so."""
+    before = proposal.status
+    proposal.status = to
+    proposal.save()
+    return record(proposal, actor, action, reason=reason, from_status=before, to_status=to)
+
+
+def proposal_url(proposal: Proposal) -> str:
+    return reverse("proposal-detail", args=[proposal.pk])
+
+
+def raters_of(proposal: Proposal) -> set[int]:
+    """Who receives the reply and may rate it: the proposer, signed co-signers, and the same for merged ones."""
+    group = Proposal.objects.filter(Q(pk=proposal.pk) | Q(merged_into=proposal))
+    people = set(group.values_list("proposer_id", flat=True))
+    people |= set(group.filter(cosigners__status=CoSignerStatus.SIGNED).values_list("cosigners__deputy_id", flat=True))
+    return people
+
+
+def bureau_handlers(bureau_ids: Iterable[int], *, leads_only: bool = False) -> set[int]:
+    handlers = User.objects.filter(role=Role.HANDLER, is_active=True, handler_profile__bureau_id__in=list(bureau_ids))
+    if leads_only:
+        handlers = handlers.filter(handler_profile__is_bureau_lead=True)
+    return set(handlers.values_list("pk", flat=True))
+
+
+def office_users() -> set[int]:
+    return set(User.objects.filter(role__in=[Role.STAFF], is_active=True).values_list("pk", flat=True))
+
+
+def tell(user_ids: Iterable[int], proposal: Proposal, kind: str, title: str) -> None:
+    notify(user_ids, kind=kind, title=f"{title}：{proposal.title}", url=proposal_url(proposal))

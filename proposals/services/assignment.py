@@ -1,0 +1,205 @@
+"""交办: the office hands a registered proposal to bureaus — one lead (主办) with co-handlers (会办),
+or several bureaus each replying (分办) — each assignment with its own deadlines.
+
+A bureau accepts (签收) or, within the return window, returns (退办) with a reason; the office then
+assigns again. A bureau never passes an item on by itself: only the office assigns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from django.db import transaction
+from django.db.models import Min
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from consult.exceptions import InvalidInput
+from consult.models import Bureau, User
+from proposals import workdays
+from proposals.models import (
+    Assignment,
+    AssignmentRole,
+    AssignmentStatus,
+    Audience,
+    Proposal,
+    Status,
+)
+from proposals.models.choices import OPEN_ASSIGNMENT, REPLYING_ROLES
+from proposals.rules import current_rules
+from proposals.services._common import (
+    bureau_handlers,
+    lock,
+    move,
+    office_users,
+    open_assignment,
+    record,
+    require_handler_of,
+    require_office,
+    require_state,
+    require_text,
+    tell,
+)
+
+
+def refresh_reply_due(proposal: Proposal) -> None:
+    """Keep the proposal's filterable due date = the earliest reply deadline of its open replying assignments."""
+    due = proposal.assignments.filter(
+        status__in=OPEN_ASSIGNMENT, role__in=REPLYING_ROLES, round=proposal.rehandling_round
+    ).aggregate(due=Min("reply_due"))["due"]
+    proposal.reply_due = due
+    proposal.save(update_fields=["reply_due", "updated_at"])
+
+
+def _check_bureaus(lead: int | None, co: Sequence[int], separate: Sequence[int]) -> list[tuple[int, AssignmentRole]]:
+    if lead is not None and separate:
+        raise InvalidInput(_("assign either a lead bureau with co-handlers, or separate bureaus"), field="separate")
+    if lead is None and co:
+        raise InvalidInput(_("co-handling bureaus need a lead bureau"), field="lead")
+    if lead is None and not separate:
+        raise InvalidInput(_("choose a lead bureau or separate bureaus"), field="lead")
+    plan = [(bureau, AssignmentRole.LEAD) for bureau in ([lead] if lead is not None else [])]
+    plan += [(bureau, AssignmentRole.CO) for bureau in co]
+    plan += [(bureau, AssignmentRole.SEPARATE) for bureau in separate]
+    ids = [bureau for bureau, _role in plan]
+    if len(set(ids)) != len(ids):
+        raise InvalidInput(_("a bureau appears twice"), field="co")
+    if Bureau.objects.filter(pk__in=ids, is_active=True).count() != len(ids):
+        raise InvalidInput(_("unknown or inactive bureau"), field="lead")
+    return plan
+
+
+def _deadlines(role: AssignmentRole, today: date, months: int) -> dict[str, date | None]:
+    rules = current_rules()
+    is_co = role == AssignmentRole.CO
+    return {
+        "return_by": workdays.add_working_days(today, rules.return_window_working_days),
+        "reply_due": None if is_co else workdays.add_months_then_working_day(today, months),
+        "opinion_due": workdays.add_months_then_working_day(today, rules.co_opinion_months) if is_co else None,
+    }
+
+
+def create_assignments(
+    proposal: Proposal, actor: User, plan: list[tuple[int, AssignmentRole]], *, months: int
+) -> list[Assignment]:
+    today, now = timezone.localdate(), timezone.now()
+    created = []
+    for bureau_id, role in plan:
+        assignment = Assignment.objects.create(
+            proposal=proposal,
+            bureau_id=bureau_id,
+            role=role,
+            round=proposal.rehandling_round,
+            assigned_at=now,
+            assigned_by=actor,
+            **_deadlines(role, today, months),
+        )
+        created.append(assignment)
+    return created
+
+
+@transaction.atomic
+def assign_proposal(
+    *,
+    actor: User,
+    proposal_id: int,
+    lead: int | None = None,
+    co: Sequence[int] = (),
+    separate: Sequence[int] = (),
+) -> list[Assignment]:
+    """Hand the proposal to bureaus. On an assigned proposal this adds bureaus (e.g. after a return)."""
+    proposal = lock(proposal_id)
+    require_office(actor)
+    require_state(proposal, "assign")
+    plan = _check_bureaus(lead, co, separate)
+    open_now = proposal.assignments.filter(status__in=OPEN_ASSIGNMENT)
+    if open_now.filter(bureau_id__in=[bureau for bureau, _role in plan]).exists():
+        raise InvalidInput(_("this bureau already holds the proposal"), field="lead", code="already_assigned")
+    if lead is not None and open_now.filter(role=AssignmentRole.LEAD).exists():
+        raise InvalidInput(_("the proposal already has a lead bureau"), field="lead", code="already_assigned")
+    created = create_assignments(proposal, actor, plan, months=current_rules().reply_months)
+    if proposal.assigned_at is None:
+        proposal.assigned_at = timezone.now()
+    names = "、".join(Bureau.objects.filter(pk__in=[b for b, _r in plan]).values_list("name", flat=True))
+    if proposal.status == Status.REGISTERED:
+        move(proposal, Status.ASSIGNED, actor, "assign", reason=names)
+    else:
+        record(proposal, actor, "assign", reason=names)
+    refresh_reply_due(proposal)
+    tell(bureau_handlers(b for b, _r in plan), proposal, "assignment.new", _("New proposal assigned to your bureau"))
+    return created
+
+
+@transaction.atomic
+def withdraw_assignment(*, actor: User, proposal_id: int, assignment_id: int, reason: str) -> Assignment:
+    """The office takes an assignment back from a bureau (to give it to another)."""
+    proposal = lock(proposal_id)
+    require_office(actor)
+    require_state(proposal, "assign")
+    assignment = open_assignment(proposal, assignment_id)
+    assignment.status = AssignmentStatus.WITHDRAWN
+    assignment.completed_at = timezone.now()
+    assignment.save()
+    record(proposal, actor, "withdraw_assignment", reason=require_text(reason, "reason", 500), audience=Audience.OFFICE)
+    _back_to_registered_if_nobody_replies(proposal, actor)
+    return assignment
+
+
+@transaction.atomic
+def accept_assignment(*, actor: User, proposal_id: int, assignment_id: int) -> Assignment:
+    """签收: the bureau takes the proposal on; the lead (or a separate bureau) starts handling."""
+    proposal = lock(proposal_id)
+    require_state(proposal, "accept_assignment")
+    assignment = open_assignment(proposal, assignment_id)
+    require_handler_of(actor, assignment)
+    if assignment.status == AssignmentStatus.ACCEPTED:
+        return assignment
+    assignment.status = AssignmentStatus.ACCEPTED
+    assignment.accepted_at = timezone.now()
+    assignment.save()
+    if proposal.status == Status.ASSIGNED and assignment.role in REPLYING_ROLES:
+        move(proposal, Status.HANDLING, actor, "accept_assignment", reason=assignment.bureau.name)
+    else:
+        record(proposal, actor, "accept_assignment", reason=assignment.bureau.name)
+    return assignment
+
+
+@transaction.atomic
+def return_assignment(*, actor: User, proposal_id: int, assignment_id: int, reason: str) -> Assignment:
+    """退办: within the return window, with a reason. The office re-assigns."""
+    proposal = lock(proposal_id)
+    require_state(proposal, "return_assignment")
+    assignment = open_assignment(proposal, assignment_id)
+    require_handler_of(actor, assignment)
+    reason = require_text(reason, "reason", 500)
+    if timezone.localdate() > assignment.return_by:
+        raise InvalidInput(
+            _("the return window closed on %(day)s") % {"day": assignment.return_by.isoformat()},
+            code="return_window_closed",
+            field="reason",
+        )
+    assignment.status = AssignmentStatus.RETURNED
+    assignment.returned_at = timezone.now()
+    assignment.return_reason = reason
+    assignment.save()
+    record(
+        proposal,
+        actor,
+        "return_assignment",
+        reason=f"{assignment.bureau.name}：{reason}",
+        audience=Audience.BUREAU,
+        bureau_id=assignment.bureau_id,
+    )
+    _back_to_registered_if_nobody_replies(proposal, actor)
+    tell(office_users(), proposal, "assignment.returned", _("A bureau returned a proposal"))
+    return assignment
+
+
+def _back_to_registered_if_nobody_replies(proposal: Proposal, actor: User) -> None:
+    replying = proposal.assignments.filter(
+        status__in=OPEN_ASSIGNMENT, role__in=REPLYING_ROLES, round=proposal.rehandling_round
+    )
+    if not replying.exists() and proposal.status in (Status.ASSIGNED, Status.HANDLING):
+        move(proposal, Status.REGISTERED, actor, "awaiting_reassignment")
+    refresh_reply_due(proposal)

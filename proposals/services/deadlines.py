@@ -1,0 +1,75 @@
+"""Deadline reminders (督办提醒), sent by a periodic task, only in working hours.
+
+For each open assignment:
+- due within ``due_soon_working_days``: the bureau's handlers are reminded;
+- overdue: the bureau's lead for proposals is reminded too;
+- overdue by ``staff_escalation_working_days`` or more: the office is reminded.
+Each reminder is sent once per assignment, level and due date (``DeadlineReminder``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from proposals import workdays
+from proposals.models import Assignment, DeadlineReminder
+from proposals.models.choices import OPEN_ASSIGNMENT
+from proposals.rules import current_rules
+from proposals.services._common import bureau_handlers, office_users, tell
+
+
+@dataclass(frozen=True)
+class SweepReport:
+    skipped_outside_working_hours: bool = False
+    reminders: int = 0
+
+
+def _due_of(assignment: Assignment) -> date | None:
+    return assignment.reply_due or assignment.opinion_due
+
+
+def _levels(due: date, today: date) -> list[str]:
+    rules = current_rules()
+    if due >= today:
+        soon = workdays.working_days_between(today, due) <= rules.due_soon_working_days
+        return ["handler"] if soon else []
+    late = workdays.working_days_between(due, today)
+    return ["handler", "lead", "staff"] if late >= rules.staff_escalation_working_days else ["handler", "lead"]
+
+
+def _remind_once(assignment: Assignment, level: str, due: date) -> bool:
+    try:
+        with transaction.atomic():
+            DeadlineReminder.objects.create(assignment=assignment, level=level, due=due)
+            people = {
+                "handler": lambda: bureau_handlers([assignment.bureau_id]),
+                "lead": lambda: bureau_handlers([assignment.bureau_id], leads_only=True),
+                "staff": office_users,
+            }[level]()
+            overdue = due < timezone.localdate()
+            title = _("Overdue") if overdue else _("Due soon")
+            tell(people, assignment.proposal, f"deadline.{level}", f"{title} {due.isoformat()}")
+    except IntegrityError:
+        return False  # already sent by an earlier sweep (or a concurrent one)
+    return True
+
+
+def sweep_deadlines(now: datetime | None = None) -> SweepReport:
+    moment = now or timezone.now()
+    if not workdays.is_working_hours(moment):
+        return SweepReport(skipped_outside_working_hours=True)
+    today = timezone.localtime(moment).date()
+    sent = 0
+    open_assignments = Assignment.objects.filter(status__in=OPEN_ASSIGNMENT).select_related("proposal")
+    for assignment in open_assignments.iterator(chunk_size=500):
+        due = _due_of(assignment)
+        if due is None:
+            continue
+        for level in _levels(due, today):
+            sent += _remind_once(assignment, level, due)
+    return SweepReport(reminders=sent)
