@@ -43,7 +43,7 @@ typecheck: $(VENV)/.dev-deps
 
 ## bench: the benchmarks in tests/bench (they print their figures and baselines)
 bench: $(VENV)/.dev-deps
-	$(PY) -m pytest tests/bench -s -p no:cacheprovider -m bench
+	$(PY) -m pytest tests/bench -s -p no:cacheprovider -o python_files='bench_*.py' -m bench
 
 ## messages: refresh the translation catalogues after changing UI strings
 messages: $(VENV)/.dev-deps

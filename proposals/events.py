@@ -23,6 +23,7 @@ ACTION_LABELS = {
     "accept_assignment": _("Accepted by the bureau"),
     "return_assignment": _("Returned by the bureau"),
     "awaiting_reassignment": _("Awaiting re-assignment"),
+    "awaiting_reply": _("Back to handling"),
     "record_communication": _("Communication with the deputy"),
     "submit_opinion": _("Co-handler opinion given"),
     "request_extension": _("Extension requested"),

@@ -1,7 +1,8 @@
 """Reads of proposals, scoped by one ``visible_to(user)`` per model.
 
 - The office (staff, admins) sees everything.
-- A deputy sees the proposals they proposed or were invited to co-sign, and the published ones.
+- A deputy sees the proposals they proposed or were invited to co-sign, the ones their own proposal
+  was merged into (并案), and the published ones.
 - A bureau (its experts and handlers) sees the proposals assigned to it, in any round, and only
   its own internal notes on their timelines.
 """
@@ -25,8 +26,12 @@ class ProposalQuerySet(models.QuerySet["Proposal"]):
         if is_office(user):
             return self.all()
         if role_of(user) == Role.DEPUTY:
+            # A merged proposal's proposer follows the proposal it was merged into: its reply is theirs too.
             return self.filter(
-                Q(proposer_id=user.pk) | Q(cosigners__deputy_id=user.pk) | Q(published_at__isnull=False)
+                Q(proposer_id=user.pk)
+                | Q(cosigners__deputy_id=user.pk)
+                | Q(merged__proposer_id=user.pk)
+                | Q(published_at__isnull=False)
             ).distinct()
         bureau_id = bureau_id_of(user)
         if bureau_id is None:

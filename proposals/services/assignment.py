@@ -24,6 +24,7 @@ from proposals.models import (
     AssignmentStatus,
     Audience,
     Proposal,
+    ReplyStatus,
     Status,
 )
 from proposals.models.choices import OPEN_ASSIGNMENT, REPLYING_ROLES
@@ -118,7 +119,9 @@ def assign_proposal(
         raise InvalidInput(_("this bureau already holds the proposal"), field="lead", code="already_assigned")
     if lead is not None and open_now.filter(role=AssignmentRole.LEAD).exists():
         raise InvalidInput(_("the proposal already has a lead bureau"), field="lead", code="already_assigned")
-    created = create_assignments(proposal, actor, plan, months=current_rules().reply_months)
+    rules = current_rules()
+    months = rules.reply_months if proposal.rehandling_round == 1 else rules.rehandling_months
+    created = create_assignments(proposal, actor, plan, months=months)
     if proposal.assigned_at is None:
         proposal.assigned_at = timezone.now()
     names = "、".join(Bureau.objects.filter(pk__in=[b for b, _r in plan]).values_list("name", flat=True))
@@ -136,11 +139,13 @@ def withdraw_assignment(*, actor: User, proposal_id: int, assignment_id: int, re
     """The office takes an assignment back from a bureau (to give it to another)."""
     proposal = lock(proposal_id)
     require_office(actor)
-    require_state(proposal, "assign")
+    require_state(proposal, "withdraw_assignment")
     assignment = open_assignment(proposal, assignment_id)
     assignment.status = AssignmentStatus.WITHDRAWN
     assignment.completed_at = timezone.now()
     assignment.save()
+    # A bureau that no longer holds the proposal has nothing under way: its unsent reply goes with it.
+    assignment.replies.exclude(status=ReplyStatus.SENT).delete()
     record(proposal, actor, "withdraw_assignment", reason=require_text(reason, "reason", 500), audience=Audience.OFFICE)
     _back_to_registered_if_nobody_replies(proposal, actor)
     return assignment
@@ -159,7 +164,8 @@ def accept_assignment(*, actor: User, proposal_id: int, assignment_id: int) -> A
     assignment.accepted_at = timezone.now()
     assignment.save()
     if proposal.status == Status.ASSIGNED and assignment.role in REPLYING_ROLES:
-        move(proposal, Status.HANDLING, actor, "accept_assignment", reason=assignment.bureau.name)
+        handling = Status.HANDLING if proposal.rehandling_round == 1 else Status.REHANDLING
+        move(proposal, handling, actor, "accept_assignment", reason=assignment.bureau.name)
     else:
         record(proposal, actor, "accept_assignment", reason=assignment.bureau.name)
     return assignment
@@ -197,9 +203,17 @@ def return_assignment(*, actor: User, proposal_id: int, assignment_id: int, reas
 
 
 def _back_to_registered_if_nobody_replies(proposal: Proposal, actor: User) -> None:
+    """After a return or withdrawal: with no replying bureau left the office must assign again;
+    with replying bureaus left but no reply under review any more, they are back to handling."""
     replying = proposal.assignments.filter(
         status__in=OPEN_ASSIGNMENT, role__in=REPLYING_ROLES, round=proposal.rehandling_round
     )
-    if not replying.exists() and proposal.status in (Status.ASSIGNED, Status.HANDLING):
+    in_review = proposal.replies.filter(
+        round=proposal.rehandling_round, status__in=[ReplyStatus.SIGNOFF, ReplyStatus.REVIEW]
+    )
+    if not replying.exists():
         move(proposal, Status.REGISTERED, actor, "awaiting_reassignment")
+    elif proposal.status == Status.REPLY_REVIEW and not in_review.exists():
+        back = Status.HANDLING if proposal.rehandling_round == 1 else Status.REHANDLING
+        move(proposal, back, actor, "awaiting_reply")
     refresh_reply_due(proposal)

@@ -220,8 +220,17 @@ def _send(proposal: Proposal, reply: Reply, actor: User, outcome_class: str) -> 
         role__in=REPLYING_ROLES, status__in=OPEN_ASSIGNMENT, round=proposal.rehandling_round
     )
     if still_replying.exists():
-        proposal.save()
-        record(proposal, actor, "send_reply", reason=f"{assignment.bureau.name}：{outcome_class}")
+        # 分办: other bureaus still owe their replies; back to handling unless one is already under review.
+        in_review = proposal.replies.filter(
+            round=proposal.rehandling_round, status__in=[ReplyStatus.SIGNOFF, ReplyStatus.REVIEW]
+        )
+        reason = f"{assignment.bureau.name}：{outcome_class}"
+        if in_review.exists():
+            proposal.save()
+            record(proposal, actor, "send_reply", reason=reason)
+        else:
+            back = Status.HANDLING if proposal.rehandling_round == 1 else Status.REHANDLING
+            move(proposal, back, actor, "send_reply", reason=reason)
     else:
         _close_round(proposal)
         if proposal.first_replied_at is None:
