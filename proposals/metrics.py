@@ -7,7 +7,8 @@ per bureau and overall. Reads only; the caller scopes the proposals (e.g. one se
 - 满意率   ratings of the result 满意 or 基本满意 / all ratings
 - classes  the outcome class of replied proposals
 Per bureau, a proposal counts for each bureau that had to reply to it (lead or separate) in the
-first round and did not return it.
+first round and did not return it, judged by that bureau's own reply (its date against its own
+deadline, its class).
 """
 
 from __future__ import annotations
@@ -16,9 +17,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 
-from proposals.models import Assignment, AssignmentStatus, Communication, Feedback, OutcomeClass, Proposal, Rating
+from proposals.models import (
+    Assignment,
+    AssignmentStatus,
+    Communication,
+    Feedback,
+    OutcomeClass,
+    Proposal,
+    Rating,
+    Reply,
+    ReplyKind,
+    ReplyStatus,
+)
 from proposals.models.choices import REPLYING_ROLES
 
 GOOD = [Rating.SATISFIED, Rating.BASICALLY]
@@ -86,24 +98,26 @@ def overall(proposals: QuerySet[Proposal]) -> Figures:
 
 
 def per_bureau(proposals: QuerySet[Proposal]) -> list[BureauFigures]:
+    """Each bureau by its own first-round reply: under 分办 every bureau is judged on what it sent."""
     answering = Assignment.objects.filter(proposal__in=proposals, round=1, role__in=REPLYING_ROLES).exclude(
         status__in=[AssignmentStatus.RETURNED, AssignmentStatus.WITHDRAWN]
     )
+    own_reply = Reply.objects.filter(assignment=OuterRef("pk"), kind=ReplyKind.ANSWER, status=ReplyStatus.SENT)
     talked = Exists(Communication.objects.filter(proposal=OuterRef("proposal"), assignment__bureau=OuterRef("bureau")))
     rows = (
-        answering.annotate(talked=talked)
+        answering.annotate(
+            talked=talked,
+            has_reply=Exists(own_reply),
+            in_time=Exists(own_reply.filter(sent_at__date__lte=OuterRef("reply_due"))),
+            reply_class=Subquery(own_reply.values("outcome_class")[:1]),
+        )
         .values("bureau_id", "bureau__name", "bureau__sort_order")
         .annotate(
-            assigned=Count("proposal", distinct=True),
-            replied=Count("proposal", filter=Q(proposal__first_replied_at__isnull=False), distinct=True),
-            on_time=Count("proposal", filter=Q(proposal__replied_on_time=True), distinct=True),
-            communicated=Count(
-                "proposal", filter=Q(proposal__first_replied_at__isnull=False, talked=True), distinct=True
-            ),
-            **{
-                f"class_{c}": Count("proposal", filter=Q(proposal__outcome_class=c), distinct=True)
-                for c in OutcomeClass.values
-            },
+            assigned=Count("pk"),
+            replied=Count("pk", filter=Q(has_reply=True)),
+            on_time=Count("pk", filter=Q(in_time=True)),
+            communicated=Count("pk", filter=Q(has_reply=True, talked=True)),
+            **{f"class_{c}": Count("pk", filter=Q(reply_class=c)) for c in OutcomeClass.values},
         )
         .order_by("bureau__sort_order", "bureau_id")
     )

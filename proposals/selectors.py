@@ -1,6 +1,6 @@
 """Reads of proposals, scoped by one ``visible_to(user)`` per model.
 
-- The office (staff, admins) sees everything.
+- The office (staff, admins) sees everything but drafts, which stay private until submitted.
 - A deputy sees the proposals they proposed or were invited to co-sign, the ones their own proposal
   was merged into (并案), and the published ones.
 - A bureau (its experts and handlers) sees the proposals assigned to it, in any round, and only
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 class ProposalQuerySet(models.QuerySet["Proposal"]):
     def visible_to(self, user: Viewer) -> ProposalQuerySet:
         if is_office(user):
-            return self.all()
+            return self.exclude(status="draft")  # a draft (暂存) is the proposer's own until submitted
         if role_of(user) == Role.DEPUTY:
             # A merged proposal's proposer follows the proposal it was merged into: its reply is theirs too.
             return self.filter(

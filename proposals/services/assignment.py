@@ -53,12 +53,14 @@ def refresh_reply_due(proposal: Proposal) -> None:
     proposal.save(update_fields=["reply_due", "updated_at"])
 
 
-def _check_bureaus(lead: int | None, co: Sequence[int], separate: Sequence[int]) -> list[tuple[int, AssignmentRole]]:
+def _check_bureaus(
+    lead: int | None, co: Sequence[int], separate: Sequence[int], *, has_lead: bool = False
+) -> list[tuple[int, AssignmentRole]]:
     if lead is not None and separate:
         raise InvalidInput(_("assign either a lead bureau with co-handlers, or separate bureaus"), field="separate")
-    if lead is None and co:
+    if lead is None and co and not has_lead:
         raise InvalidInput(_("co-handling bureaus need a lead bureau"), field="lead")
-    if lead is None and not separate:
+    if lead is None and not separate and not (co and has_lead):
         raise InvalidInput(_("choose a lead bureau or separate bureaus"), field="lead")
     plan = [(bureau, AssignmentRole.LEAD) for bureau in ([lead] if lead is not None else [])]
     plan += [(bureau, AssignmentRole.CO) for bureau in co]
@@ -113,11 +115,12 @@ def assign_proposal(
     proposal = lock(proposal_id)
     require_office(actor)
     require_state(proposal, "assign")
-    plan = _check_bureaus(lead, co, separate)
     open_now = proposal.assignments.filter(status__in=OPEN_ASSIGNMENT)
+    has_lead = open_now.filter(role=AssignmentRole.LEAD).exists()
+    plan = _check_bureaus(lead, co, separate, has_lead=has_lead)
     if open_now.filter(bureau_id__in=[bureau for bureau, _role in plan]).exists():
         raise InvalidInput(_("this bureau already holds the proposal"), field="lead", code="already_assigned")
-    if lead is not None and open_now.filter(role=AssignmentRole.LEAD).exists():
+    if lead is not None and has_lead:
         raise InvalidInput(_("the proposal already has a lead bureau"), field="lead", code="already_assigned")
     rules = current_rules()
     months = rules.reply_months if proposal.rehandling_round == 1 else rules.rehandling_months

@@ -1,9 +1,9 @@
 """Deadline reminders (督办提醒), sent by a periodic task, only in working hours.
 
 For each open assignment:
-- due within ``due_soon_working_days``: the bureau's handlers are reminded;
-- overdue: the bureau's lead for proposals is reminded too;
-- overdue by ``staff_escalation_working_days`` or more: the office is reminded.
+- due within ``due_soon_working_days``: the bureau's handlers are reminded (``deadline.soon``);
+- overdue: the handlers again (``deadline.handler``) and the bureau's lead for proposals (``deadline.lead``);
+- overdue by ``staff_escalation_working_days`` or more: the office is reminded (``deadline.staff``).
 Each reminder is sent once per assignment, level and due date (``DeadlineReminder``).
 """
 
@@ -37,22 +37,22 @@ def _levels(due: date, today: date) -> list[str]:
     rules = current_rules()
     if due >= today:
         soon = workdays.working_days_between(today, due) <= rules.due_soon_working_days
-        return ["handler"] if soon else []
+        return ["soon"] if soon else []
     late = workdays.working_days_between(due, today)
     return ["handler", "lead", "staff"] if late >= rules.staff_escalation_working_days else ["handler", "lead"]
 
 
-def _remind_once(assignment: Assignment, level: str, due: date) -> bool:
+def _remind_once(assignment: Assignment, level: str, due: date, today: date) -> bool:
     try:
         with transaction.atomic():
             DeadlineReminder.objects.create(assignment=assignment, level=level, due=due)
             people = {
+                "soon": lambda: bureau_handlers([assignment.bureau_id]),
                 "handler": lambda: bureau_handlers([assignment.bureau_id]),
                 "lead": lambda: bureau_handlers([assignment.bureau_id], leads_only=True),
                 "staff": office_users,
             }[level]()
-            overdue = due < timezone.localdate()
-            title = _("Overdue") if overdue else _("Due soon")
+            title = _("Overdue") if due < today else _("Due soon")
             tell(people, assignment.proposal, f"deadline.{level}", f"{title} {due.isoformat()}")
     except IntegrityError:
         return False  # already sent by an earlier sweep (or a concurrent one)
@@ -71,5 +71,5 @@ def sweep_deadlines(now: datetime | None = None) -> SweepReport:
         if due is None:
             continue
         for level in _levels(due, today):
-            sent += _remind_once(assignment, level, due)
+            sent += _remind_once(assignment, level, due, today)
     return SweepReport(reminders=sent)

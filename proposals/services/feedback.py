@@ -132,9 +132,10 @@ def _complete_if_everyone_rated(proposal: Proposal, actor: User) -> None:
     if proposal.status != Status.REPLIED or proposal.dissatisfaction_pending:
         return
     round_replies = proposal.replies.filter(round=proposal.rehandling_round, status=ReplyStatus.SENT)
-    rated = set(Feedback.objects.filter(reply__in=round_replies).values_list("rater_id", flat=True))
-    if raters_of(proposal) - rated:
-        return
+    raters = raters_of(proposal)
+    for reply in round_replies:  # 分办: every reply of the round is rated by everyone
+        if raters - set(reply.feedback.values_list("rater_id", flat=True)):
+            return
     if proposal.outcome_class in FOLLOW_UP_CLASSES:
         move(proposal, Status.FOLLOW_UP, actor, "start_follow_up")
     else:

@@ -46,8 +46,8 @@ from proposals.services._common import (
     tell,
 )
 
-PHONE = re.compile(r"(?<!\d)(?:1[3-9]\d{9}|0\d{2,3}-?\d{7,8}|\d{7,8})(?!\d)")
-EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+PHONE = re.compile(r"(?<!\d)(?:\+?86[\s-]?)?(?:1[3-9]\d[\s-]?\d{4}[\s-]?\d{4}|0\d{2,3}[\s-]?\d{7,8}|\d{7,8})(?!\d)")
+EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 
 
 def strip_contact_details(text: str) -> str:
@@ -196,8 +196,14 @@ def review_reply(
         reply.status = ReplyStatus.DRAFT
         reply.save()
         ReplySignoff.objects.filter(reply=reply).delete()
-        back = Status.HANDLING if proposal.rehandling_round == 1 else Status.REHANDLING
-        move(proposal, back, actor, "return_reply", reason=reply.review_note)
+        others_in_review = proposal.replies.filter(
+            round=proposal.rehandling_round, status__in=[ReplyStatus.SIGNOFF, ReplyStatus.REVIEW]
+        )
+        if others_in_review.exists():  # 分办: another bureau's reply is still under review
+            record(proposal, actor, "return_reply", reason=reply.review_note)
+        else:
+            back = Status.HANDLING if proposal.rehandling_round == 1 else Status.REHANDLING
+            move(proposal, back, actor, "return_reply", reason=reply.review_note)
         tell(bureau_handlers([reply.assignment.bureau_id]), proposal, "reply.returned", _("Your reply was returned"))
         return reply
     _send(proposal, reply, actor, outcome_class or reply.outcome_class)
