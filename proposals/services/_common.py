@@ -65,7 +65,8 @@ ALLOWED_FROM: dict[str, frozenset[Status]] = {
 
 def lock(proposal_id: int) -> Proposal:
     """The proposal row, locked until the transaction ends: concurrent actions queue up here."""
-    proposal = Proposal.objects.select_for_update().select_related("session").filter(pk=proposal_id).first()
+    # of=("self",): lock the proposal only; joining the session must not lock the whole session's row.
+    proposal = Proposal.objects.select_for_update(of=("self",)).select_related("session").filter(pk=proposal_id).first()
     if proposal is None:
         raise NotFound(_("no such proposal"))
     return proposal

@@ -54,9 +54,10 @@ def refresh_reply_due(proposal: Proposal) -> None:
 
 
 def _check_bureaus(
-    lead: int | None, co: Sequence[int], separate: Sequence[int], *, has_lead: bool = False
+    lead: int | None, co: Sequence[int], separate: Sequence[int], *, has_lead: bool = False, has_separate: bool = False
 ) -> list[tuple[int, AssignmentRole]]:
-    if lead is not None and separate:
+    """The plan is either a lead with co-handlers or separate bureaus, counting what the proposal already has."""
+    if (lead is not None or has_lead or co) and (separate or has_separate):
         raise InvalidInput(_("assign either a lead bureau with co-handlers, or separate bureaus"), field="separate")
     if lead is None and co and not has_lead:
         raise InvalidInput(_("co-handling bureaus need a lead bureau"), field="lead")
@@ -65,11 +66,15 @@ def _check_bureaus(
     plan = [(bureau, AssignmentRole.LEAD) for bureau in ([lead] if lead is not None else [])]
     plan += [(bureau, AssignmentRole.CO) for bureau in co]
     plan += [(bureau, AssignmentRole.SEPARATE) for bureau in separate]
-    ids = [bureau for bureau, _role in plan]
-    if len(set(ids)) != len(ids):
-        raise InvalidInput(_("a bureau appears twice"), field="co")
-    if Bureau.objects.filter(pk__in=ids, is_active=True).count() != len(ids):
-        raise InvalidInput(_("unknown or inactive bureau"), field="lead")
+    seen: set[int] = set()
+    active = set(Bureau.objects.filter(pk__in=[b for b, _r in plan], is_active=True).values_list("pk", flat=True))
+    for bureau, role in plan:
+        field = {AssignmentRole.LEAD: "lead", AssignmentRole.CO: "co", AssignmentRole.SEPARATE: "separate"}[role]
+        if bureau in seen:
+            raise InvalidInput(_("a bureau appears twice"), field=field)
+        if bureau not in active:
+            raise InvalidInput(_("unknown or inactive bureau"), field=field)
+        seen.add(bureau)
     return plan
 
 
@@ -117,7 +122,8 @@ def assign_proposal(
     require_state(proposal, "assign")
     open_now = proposal.assignments.filter(status__in=OPEN_ASSIGNMENT)
     has_lead = open_now.filter(role=AssignmentRole.LEAD).exists()
-    plan = _check_bureaus(lead, co, separate, has_lead=has_lead)
+    has_separate = open_now.filter(role=AssignmentRole.SEPARATE).exists()
+    plan = _check_bureaus(lead, co, separate, has_lead=has_lead, has_separate=has_separate)
     if open_now.filter(bureau_id__in=[bureau for bureau, _role in plan]).exists():
         raise InvalidInput(_("this bureau already holds the proposal"), field="lead", code="already_assigned")
     if lead is not None and has_lead:

@@ -184,8 +184,14 @@ def send_follow_up_reply(
     """跟踪办理: when a B/C matter is solved, the bureau sends a second reply and the proposal closes."""
     proposal = lock(proposal_id)
     require_state(proposal, "send_follow_up_reply")
-    assignment = proposal.assignments.filter(pk=assignment_id, role__in=REPLYING_ROLES).first()
-    if assignment is None:
+    assignment = proposal.assignments.filter(
+        pk=assignment_id,
+        role__in=REPLYING_ROLES,
+        status=AssignmentStatus.DONE,
+        replies__status=ReplyStatus.SENT,
+        replies__round=proposal.rehandling_round,
+    ).first()
+    if assignment is None:  # only the bureau that actually replied follows up (not one that returned it)
         raise NotFound(_("no replying assignment with this id"))
     require_handler_of(actor, assignment)
     if outcome_class not in OutcomeClass.values:

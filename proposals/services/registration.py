@@ -60,6 +60,8 @@ def merge_proposal(*, actor: User, proposal_id: int, into_id: int, reason: str =
     if primary.kind != proposal.kind:
         raise InvalidInput(_("suggestions and proposals cannot be merged"), field="into_id")
     proposal.merged_into = primary
+    # Proposals merged into this one follow it to the new primary, so their proposers get its reply too.
+    Proposal.objects.filter(merged_into=proposal).update(merged_into=primary)
     move(proposal, Status.MERGED, actor, "merge", reason=reason or primary.code)
     tell([proposal.proposer_id], proposal, "proposal.merged", _("Your proposal is handled together with another"))
     return proposal

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import PurePath
 from typing import IO
 
 from django.core.files.base import File
@@ -78,11 +79,16 @@ def _validated(content: DraftContent) -> DraftContent:
     if content.category not in CATEGORIES:
         raise InvalidInput(_("unknown category"), field="category")
     reason = content.publication_refusal_reason.strip()
-    if not content.publication_consent and not reason:
-        raise InvalidInput(_("say why the proposal should not be published"), field="publication_refusal_reason")
-    wished = [content.wished_lead_bureau_id, *content.wished_co_bureau_ids]
-    wished_ids = {bureau_id for bureau_id in wished if bureau_id is not None}
-    if Bureau.objects.filter(pk__in=wished_ids, is_active=True).count() != len(wished_ids):
+    if not content.publication_consent:
+        if not reason:
+            raise InvalidInput(_("say why the proposal should not be published"), field="publication_refusal_reason")
+        require_text(reason, "publication_refusal_reason", 200)
+    active = Bureau.objects.filter(is_active=True)
+    lead = content.wished_lead_bureau_id
+    if lead is not None and not active.filter(pk=lead).exists():
+        raise InvalidInput(_("unknown bureau"), field="wished_lead_bureau_id")
+    co_ids = set(content.wished_co_bureau_ids)
+    if active.filter(pk__in=co_ids).count() != len(co_ids):
         raise InvalidInput(_("unknown bureau"), field="wished_co_bureau_ids")
     return DraftContent(
         title,
@@ -188,6 +194,7 @@ def attach_file(*, actor: User, proposal_id: int, name: str, size: int, stream: 
     require_state(proposal, "attach")
     if proposal.attachments.count() >= rules.attachment_max_count:
         raise InvalidInput(_("at most %(n)d attachments") % {"n": rules.attachment_max_count}, field="file")
+    name = PurePath(name.replace("\\", "/")).name  # never a path: "../../x.pdf" is stored as "x.pdf"
     content_type = check_upload(name, size, stream, max_bytes=rules.attachment_max_bytes)
     attachment = Attachment(proposal=proposal, name=name[:200], content_type=content_type, size=size, uploaded_by=actor)
     attachment.file.save(name, File(stream), save=False)
