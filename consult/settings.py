@@ -226,6 +226,18 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several models have a "status"; give each choice set its own schema name.
+    "ENUM_NAME_OVERRIDES": {
+        "ProposalStatusEnum": "proposals.models.choices.Status",
+        "CoSignerStatusEnum": "proposals.models.choices.CoSignerStatus",
+        "AssignmentStatusEnum": "proposals.models.choices.AssignmentStatus",
+        "ReplyStatusEnum": "proposals.models.choices.ReplyStatus",
+        "ExtensionStatusEnum": "proposals.models.choices.ExtensionStatus",
+        "ProposalKindEnum": "proposals.models.choices.ProposalKind",
+        "ReplyKindEnum": "proposals.models.choices.ReplyKind",
+        "OutcomeClassEnum": "proposals.models.choices.OutcomeClass",
+        "RatingEnum": "proposals.models.choices.Rating",
+    },
 }
 
 LOGGING = {

@@ -22,6 +22,7 @@ api_urls: list[URLPattern | URLResolver] = [
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include(router.urls)),
     path("", include("proposals.urls")),
+    path("notifications/", include("consult.notification_api")),
 ]
 
 urlpatterns = [

@@ -27,10 +27,13 @@ class ProposalQuerySet(models.QuerySet["Proposal"]):
             return self.exclude(status="draft")  # a draft (暂存) is the proposer's own until submitted
         if role_of(user) == Role.DEPUTY:
             # A merged proposal's proposer follows the proposal it was merged into: its reply is theirs too.
+            # Anyone ever invited to co-sign keeps sight of it (they saw it when invited, and their answer stays
+            # on its timeline); only signed co-signers receive and rate its reply (services._common.raters_of).
             return self.filter(
                 Q(proposer_id=user.pk)
                 | Q(cosigners__deputy_id=user.pk)
                 | Q(merged__proposer_id=user.pk)
+                | Q(merged__cosigners__deputy_id=user.pk, merged__cosigners__status="signed")
                 | Q(published_at__isnull=False)
             ).distinct()
         bureau_id = bureau_id_of(user)

@@ -1,5 +1,14 @@
-"""API routes of the proposal cycle (mounted under /api/)."""
+"""API routes of the proposal cycle (mounted under /api/).
 
-from django.urls import URLPattern, URLResolver
+Route names start with ``api-proposal`` so they never shadow the page ``proposal-detail``.
+"""
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from django.urls import URLPattern, URLResolver, include, path
+from rest_framework.routers import SimpleRouter
+
+from proposals.api import ProposalViewSet
+
+router = SimpleRouter()
+router.register("proposals", ProposalViewSet, basename="api-proposal")
+
+urlpatterns: list[URLPattern | URLResolver] = [path("", include(router.urls))]

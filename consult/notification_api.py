@@ -1,0 +1,80 @@
+"""JSON API of in-app notifications (站内通知): a user reads their own and marks them read.
+
+Mounted at /api/notifications/ by one ``include`` in ``consult.urls``; the routes live here.
+"""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from django.db.models import QuerySet
+from django.urls import URLPattern, path
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, serializers
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from consult.models import Notification, User
+from consult.notifications import mark_read, unread_count
+
+
+class NotificationSerializer(serializers.ModelSerializer[Notification]):
+    class Meta:
+        model = Notification
+        fields = ["id", "kind", "title", "url", "created_at", "read_at"]
+
+
+class MarkReadSerializer(serializers.Serializer[Any]):
+    ids = serializers.ListField(
+        child=serializers.IntegerField(), required=False, help_text="the notifications to mark; all when left out"
+    )
+
+
+class ReadStateSerializer(serializers.Serializer[Any]):
+    marked = serializers.IntegerField(help_text="how many were marked read now")
+    unread = serializers.IntegerField(help_text="how many stay unread")
+
+
+class NotificationPage(PageNumberPagination):
+    """A page of notifications, with the count of all unread ones beside it."""
+
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        paginated = super().get_paginated_response_schema(schema)
+        paginated["properties"]["unread"] = {"type": "integer", "example": 3}
+        paginated["required"] = [*paginated.get("required", []), "unread"]
+        return paginated
+
+
+class NotificationListView(generics.ListAPIView[Notification]):
+    """My notifications, newest first, and how many are unread."""
+
+    serializer_class = NotificationSerializer
+    pagination_class = NotificationPage
+    filter_backends: list[Any] = []
+
+    def get_queryset(self) -> QuerySet[Notification]:
+        return Notification.objects.visible_to(self.request.user).order_by("-created_at", "-id")
+
+    @extend_schema(summary="My notifications, newest first")
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        response = self.list(request, *args, **kwargs)
+        response.data["unread"] = unread_count(cast(User, request.user).pk)
+        return response
+
+
+class MarkReadView(APIView):
+    @extend_schema(request=MarkReadSerializer, responses=ReadStateSerializer, summary="Mark notifications read")
+    def post(self, request: Request) -> Response:
+        user = cast(User, request.user)
+        serializer = MarkReadSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        marked = mark_read(actor=user, notification_ids=serializer.validated_data.get("ids"))
+        return Response(ReadStateSerializer({"marked": marked, "unread": unread_count(user.pk)}).data)
+
+
+urlpatterns: list[URLPattern] = [
+    path("", NotificationListView.as_view(), name="api-notifications"),
+    path("read/", MarkReadView.as_view(), name="api-notifications-read"),
+]
