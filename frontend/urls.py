@@ -1,8 +1,9 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from frontend import proposal_views, views
+from frontend import views
 from frontend.forms import ThrottledAuthenticationForm
+from frontend.views_proposals import act, deputy, detail, handling, notifications, office, supervision
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -15,5 +16,24 @@ urlpatterns = [
     path("bureaus/", views.bureau_list, name="bureau-list"),
     path("bureaus/<str:code>/", views.bureau_detail, name="bureau-detail"),
     path("profile/", views.profile, name="profile"),
-    path("proposals/<int:pk>/", proposal_views.proposal_detail, name="proposal-detail"),
+    # 建议/提案
+    path("proposals/mine/", deputy.my_proposals, name="proposal-mine"),
+    path("proposals/new/", deputy.proposal_new, name="proposal-new"),
+    path("proposals/<int:pk>/", detail.proposal_detail, name="proposal-detail"),
+    path("proposals/<int:pk>/edit/", deputy.proposal_edit, name="proposal-edit"),
+    path("proposals/<int:pk>/act/<slug:name>/", act.act, name="proposal-act"),
+    path(
+        "proposals/<int:pk>/attachments/<int:attachment_id>/",
+        detail.attachment_download,
+        name="proposal-attachment",
+    ),
+    path("handling/", handling.work_queue, name="work-queue"),
+    path("office/registration/", office.registration_desk, name="office-registration"),
+    path("office/registration/bulk/", office.bulk_register, name="office-registration-bulk"),
+    path("office/assignment/", office.assignment_desk, name="office-assignment"),
+    path("office/assignment/bulk/", office.bulk_assign, name="office-assignment-bulk"),
+    path("office/supervision/", supervision.supervision_desk, name="office-supervision"),
+    path("office/statistics/", supervision.statistics, name="office-statistics"),
+    path("notifications/", notifications.notification_list, name="notifications"),
+    path("notifications/read/", notifications.notifications_read, name="notifications-read"),
 ]

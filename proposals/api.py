@@ -122,7 +122,8 @@ class ProposalViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Proposal]):
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_queryset(self) -> QuerySet[Proposal]:
-        return Proposal.objects.visible_to(self.request.user).select_related("session", "proposer")
+        proposals = Proposal.objects.visible_to(self.request.user).select_related("session", "proposer")
+        return proposals.defer("body") if self.action == "list" else proposals  # the list never shows the body
 
     def get_serializer_class(self) -> type[serializers.BaseSerializer[Proposal]]:
         return ProposalListSerializer if self.action == "list" else ProposalDetailSerializer

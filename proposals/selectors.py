@@ -28,14 +28,17 @@ class ProposalQuerySet(models.QuerySet["Proposal"]):
         if role_of(user) == Role.DEPUTY:
             # A merged proposal's proposer follows the proposal it was merged into: its reply is theirs too.
             # Anyone ever invited to co-sign keeps sight of it (they saw it when invited, and their answer stays
-            # on its timeline); only signed co-signers receive and rate its reply (services._common.raters_of).
+            # on its timeline); only signed co-signers receive and rate its reply (raters_of below).
+            # Subqueries, not joins: no DISTINCT over whole rows (bodies included) on every list.
+            from proposals.models import CoSigner, Proposal
+
+            invited = CoSigner.objects.filter(proposal=OuterRef("pk"), deputy_id=user.pk)
+            merged_in = Proposal.objects.filter(merged_into=OuterRef("pk")).filter(
+                Q(proposer_id=user.pk) | Q(cosigners__deputy_id=user.pk, cosigners__status="signed")
+            )
             return self.filter(
-                Q(proposer_id=user.pk)
-                | Q(cosigners__deputy_id=user.pk)
-                | Q(merged__proposer_id=user.pk)
-                | Q(merged__cosigners__deputy_id=user.pk, merged__cosigners__status="signed")
-                | Q(published_at__isnull=False)
-            ).distinct()
+                Q(proposer_id=user.pk) | Exists(invited) | Exists(merged_in) | Q(published_at__isnull=False)
+            )
         bureau_id = bureau_id_of(user)
         if bureau_id is None:
             return self.none()
@@ -55,10 +58,32 @@ def events_visible_to(user: Viewer, proposal: Proposal) -> models.QuerySet[Any]:
     bureau_id = bureau_id_of(user)
     if bureau_id is not None:
         return events.filter(Q(audience="public") | Q(audience="bureau", bureau_id=bureau_id))
-    return events.filter(audience="public")
+    public = events.filter(audience="public")
+    if user.is_authenticated and user.pk in raters_of(proposal) | {proposal.proposer_id}:
+        return public
+    # A reader who sees it only because it was published (or as an invited co-signer) sees the state
+    # changes, not the working notes: communication summaries carry people's contact details.
+    return public.exclude(to_status="")
 
 
 def can_see_id(user: Viewer, proposal_id: int) -> bool:
     from proposals.models import Proposal
 
     return Proposal.objects.visible_to(user).filter(pk=proposal_id).exists()
+
+
+def action_allowed(proposal: Proposal, action: str) -> bool:
+    """Whether the proposal's state lets ``action`` start (the services' own table)."""
+    from proposals.transitions import ALLOWED_FROM
+
+    return proposal.status in ALLOWED_FROM[action]
+
+
+def raters_of(proposal: Proposal) -> set[int]:
+    from proposals.models import CoSignerStatus, Proposal
+
+    """Who receives the reply and may rate it: the proposer, signed co-signers, and the same for merged ones."""
+    group = Proposal.objects.filter(Q(pk=proposal.pk) | Q(merged_into=proposal))
+    people = set(group.values_list("proposer_id", flat=True))
+    people |= set(group.filter(cosigners__status=CoSignerStatus.SIGNED).values_list("cosigners__deputy_id", flat=True))
+    return people

@@ -92,6 +92,7 @@ class Proposal(models.Model):
             models.Index(fields=["session", "status"], name="proposal_session_status_idx"),
             models.Index(fields=["proposer", "status"], name="proposal_proposer_idx"),
             models.Index(fields=["category"], name="proposal_category_idx"),
+            models.Index(fields=["-created_at", "-id"], name="proposal_newest_idx"),  # the default order
         ]
 
     def __str__(self) -> str:

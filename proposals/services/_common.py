@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
@@ -23,44 +22,11 @@ from proposals.models import (
     Assignment,
     AssignmentStatus,
     Audience,
-    CoSignerStatus,
     Proposal,
     ProposalEvent,
     Status,
 )
-
-S = Status
-# action -> the states it may start from. Where the action moves the proposal, the service says where to.
-ALLOWED_FROM: dict[str, frozenset[Status]] = {
-    "edit_draft": frozenset({S.DRAFT}),
-    "invite_cosigner": frozenset({S.DRAFT}),
-    "respond_cosign": frozenset({S.DRAFT}),
-    "drop_cosigner": frozenset({S.DRAFT}),
-    "attach": frozenset({S.DRAFT}),
-    "submit": frozenset({S.DRAFT}),
-    "register": frozenset({S.SUBMITTED}),
-    "decline_registration": frozenset({S.SUBMITTED}),
-    "merge": frozenset({S.SUBMITTED, S.REGISTERED}),
-    "convert_to_letter": frozenset({S.SUBMITTED, S.REGISTERED}),
-    "assign": frozenset({S.REGISTERED, S.ASSIGNED, S.HANDLING, S.REHANDLING}),
-    # REPLY_REVIEW too: under 分办 one bureau's reply may be in review while another still works.
-    "accept_assignment": frozenset({S.ASSIGNED, S.HANDLING, S.REPLY_REVIEW, S.REHANDLING}),
-    "return_assignment": frozenset({S.ASSIGNED, S.HANDLING, S.REPLY_REVIEW}),
-    "record_communication": frozenset({S.ASSIGNED, S.HANDLING, S.REPLY_REVIEW, S.REHANDLING, S.FOLLOW_UP}),
-    "submit_opinion": frozenset({S.ASSIGNED, S.HANDLING, S.REPLY_REVIEW, S.REHANDLING}),
-    "request_extension": frozenset({S.ASSIGNED, S.HANDLING, S.REPLY_REVIEW, S.REHANDLING}),
-    "decide_extension": frozenset({S.ASSIGNED, S.HANDLING, S.REPLY_REVIEW, S.REHANDLING}),
-    "withdraw_assignment": frozenset({S.ASSIGNED, S.HANDLING, S.REPLY_REVIEW, S.REHANDLING}),
-    "draft_reply": frozenset({S.HANDLING, S.REHANDLING, S.REPLY_REVIEW}),
-    "submit_reply": frozenset({S.HANDLING, S.REHANDLING, S.REPLY_REVIEW}),
-    "sign_off_reply": frozenset({S.REPLY_REVIEW}),
-    "review_reply": frozenset({S.REPLY_REVIEW}),
-    "publish": frozenset({S.REPLIED, S.FOLLOW_UP, S.CLOSED}),
-    "rate_reply": frozenset({S.REPLIED, S.FOLLOW_UP, S.CLOSED}),
-    "review_dissatisfaction": frozenset({S.REPLIED, S.FOLLOW_UP, S.CLOSED}),
-    "send_follow_up_reply": frozenset({S.FOLLOW_UP}),
-    "close": frozenset({S.REPLIED, S.FOLLOW_UP}),
-}
+from proposals.transitions import ALLOWED_FROM, action_verb
 
 
 def lock(proposal_id: int) -> Proposal:
@@ -75,8 +41,8 @@ def lock(proposal_id: int) -> Proposal:
 def require_state(proposal: Proposal, action: str) -> None:
     if proposal.status not in ALLOWED_FROM[action]:
         raise InvalidTransition(
-            _("“%(action)s” is not possible while the proposal is %(status)s")
-            % {"action": action, "status": proposal.get_status_display()},
+            _("cannot %(action)s while the proposal is “%(status)s”")
+            % {"action": action_verb(action), "status": proposal.get_status_display()},
             code=f"invalid_transition:{action}",
         )
 
@@ -154,14 +120,6 @@ def move(proposal: Proposal, to: Status, actor: User | None, action: str, *, rea
 
 def proposal_url(proposal: Proposal) -> str:
     return reverse("proposal-detail", args=[proposal.pk])
-
-
-def raters_of(proposal: Proposal) -> set[int]:
-    """Who receives the reply and may rate it: the proposer, signed co-signers, and the same for merged ones."""
-    group = Proposal.objects.filter(Q(pk=proposal.pk) | Q(merged_into=proposal))
-    people = set(group.values_list("proposer_id", flat=True))
-    people |= set(group.filter(cosigners__status=CoSignerStatus.SIGNED).values_list("cosigners__deputy_id", flat=True))
-    return people
 
 
 def bureau_handlers(bureau_ids: Iterable[int], *, leads_only: bool = False) -> set[int]:

@@ -28,12 +28,12 @@ from proposals.models import (
 )
 from proposals.models.choices import FOLLOW_UP_CLASSES, REPLYING_ROLES
 from proposals.rules import current_rules
+from proposals.selectors import raters_of
 from proposals.services._common import (
     bureau_handlers,
     lock,
     move,
     office_users,
-    raters_of,
     record,
     require_handler_of,
     require_office,

@@ -31,13 +31,13 @@ from proposals.models import (
 )
 from proposals.models.choices import OPEN_ASSIGNMENT, REPLYING_ROLES
 from proposals.rules import current_rules
+from proposals.selectors import raters_of
 from proposals.services._common import (
     bureau_handlers,
     lock,
     move,
     office_users,
     open_assignment,
-    raters_of,
     record,
     require_handler_of,
     require_office,

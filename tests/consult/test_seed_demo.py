@@ -25,7 +25,7 @@ def _snapshot() -> dict[str, object]:
 
 @pytest.mark.django_db
 def test_seed_demo_builds_a_realistic_city() -> None:
-    call_command("seed_demo", verbosity=0)
+    call_command("seed_demo", proposals=0, verbosity=0)
 
     assert Bureau.objects.count() == len(json.loads((FIXTURES / "bureaus.json").read_text(encoding="utf-8"))) == 42
     assert Bureau.objects.filter(name="市卫生健康委").exists()
@@ -56,7 +56,7 @@ def test_seed_demo_is_idempotent() -> None:
 
 @pytest.mark.django_db
 def test_each_demo_login_signs_in_with_its_role() -> None:
-    call_command("seed_demo", verbosity=0)
+    call_command("seed_demo", proposals=0, verbosity=0)
 
     signed_in = {login.username: authenticate(username=login.username, password=DEMO_PASSWORD) for login in DEMO_LOGINS}
 
@@ -68,7 +68,7 @@ def test_each_demo_login_signs_in_with_its_role() -> None:
 
 @pytest.mark.django_db
 def test_generated_demo_people_cannot_sign_in() -> None:
-    call_command("seed_demo", verbosity=0)
+    call_command("seed_demo", proposals=0, verbosity=0)
 
     assert not User.objects.get(username="npc-001").has_usable_password()
     assert authenticate(username="npc-001", password=DEMO_PASSWORD) is None
@@ -76,6 +76,6 @@ def test_generated_demo_people_cannot_sign_in() -> None:
 
 @pytest.mark.django_db
 def test_only_the_demo_admin_reaches_django_admin() -> None:
-    call_command("seed_demo", verbosity=0)
+    call_command("seed_demo", proposals=0, verbosity=0)
 
     assert list(User.objects.filter(is_staff=True).values_list("username", flat=True)) == ["admin"]

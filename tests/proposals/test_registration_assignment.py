@@ -23,7 +23,7 @@ from proposals.models import (
     ProposalSession,
     Status,
 )
-from proposals.services._common import raters_of
+from proposals.selectors import raters_of
 from tests.factories import BureauFactory, DeputyProfileFactory
 from tests.proposals.conftest import co_of, content, lead_of
 

@@ -38,7 +38,7 @@ from proposals.models import (
     ReplyStatus,
     Status,
 )
-from proposals.services._common import ALLOWED_FROM
+from proposals.transitions import ALLOWED_FROM
 from tests.proposals.conftest import content
 
 PDF = b"%PDF-1.4\n%%EOF\n"

@@ -1,14 +1,25 @@
 """``manage.py seed_demo``: fill the demo city 海滨市. Safe to run again (idempotent)."""
 
+from argparse import ArgumentParser
 from typing import Any
 
 from django.core.management.base import BaseCommand
 
 from consult.demo import DEMO_LOGINS, DEMO_PASSWORD, seed_people
+from proposals.demo import seed_proposals
+from proposals.workdays import seed_calendar
 
 
 class Command(BaseCommand):
-    help = "Create or refresh the demo data of 海滨市 (bureaus, experts, deputies, staff, demo logins)."
+    help = (
+        "Create or refresh the demo data of 海滨市 (bureaus, experts, deputies, staff, demo logins, "
+        "the working-day calendar and the proposals of six years)."
+    )
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument(
+            "--proposals", type=int, default=3000, help="how many demo proposals (only when there are none yet)"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         counts = seed_people()
@@ -16,5 +27,8 @@ class Command(BaseCommand):
             f"demo: {counts.bureaus} bureaus, {counts.experts} experts, {counts.handlers} handlers, "
             f"{counts.deputies} deputies and members, {counts.office} office staff"
         )
+        self.stdout.write(f"demo: calendar, {seed_calendar()} holidays and make-up working days written")
+        if options["proposals"] > 0:
+            self.stdout.write(f"demo: {seed_proposals(options['proposals']).summary()}")
         for login in DEMO_LOGINS:
             self.stdout.write(f"  {login.username:<8} / {DEMO_PASSWORD}  {login.description}")

@@ -51,3 +51,15 @@ window.consultLive = {
   },
 };
 connect();
+
+// The unread badge of the notifications link follows the user's own topic ("notification.new" / ".read").
+window.addEventListener("consult:live", (event) => {
+  const frame = event.detail || {};
+  if (typeof frame.type !== "string" || !frame.type.startsWith("notification.") || !frame.data) return;
+  const unread = Number(frame.data.unread);
+  if (!Number.isFinite(unread)) return;
+  for (const badge of document.querySelectorAll("[data-unread-badge]")) {
+    badge.textContent = String(unread);
+    badge.hidden = unread === 0;
+  }
+});

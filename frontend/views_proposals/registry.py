@@ -1,0 +1,283 @@
+"""Every action a proposal page offers: its form, the ONE service it calls, and what to say when done.
+
+Pages build the forms from here (``form_for``); ``act`` binds the posted form, calls the service and
+either redirects (done) or shows the page again with the service's message beside the field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import IO, Any, cast
+
+from django import forms
+from django.core.files.uploadedfile import UploadedFile
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
+
+from consult.models import User
+from frontend import forms as f
+from frontend.views_proposals.common import BoundForms, auto_id, slot_name
+from proposals import services
+from proposals.models import Proposal
+
+Data = Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Action:
+    form: type[f.ProposalActionForm]
+    perform: Callable[[User, Proposal, Data], object]
+    done: Callable[[Data], StrOrPromise]
+    target: str = ""  # the hidden field naming what is acted on, when a page shows several such forms
+    field_map: Mapping[str, str] = field(default_factory=dict)  # service field -> form field
+
+
+def said(message: StrOrPromise) -> Callable[[Data], StrOrPromise]:
+    return lambda data: message
+
+
+def either(key: str, yes: StrOrPromise, no: StrOrPromise) -> Callable[[Data], StrOrPromise]:
+    return lambda data: yes if data[key] else no
+
+
+def _attach(user: User, proposal: Proposal, data: Data) -> object:
+    upload: UploadedFile[Any] = data["file"]
+    stream = cast("IO[bytes]", upload)  # an UploadedFile reads and seeks like the file it wraps
+    return services.attach_file(
+        actor=user, proposal_id=proposal.pk, name=upload.name or "", size=upload.size or 0, stream=stream
+    )
+
+
+def _rating(data: Data) -> dict[str, Any]:
+    keys = ("reply_id", "contact", "attitude", "result", "comment")
+    return {key: data[key] for key in keys}
+
+
+ACTIONS: dict[str, Action] = {
+    # 提出 (the proposer, and invited co-signers)
+    "invite": Action(
+        f.InviteCosignerForm,
+        lambda u, p, d: services.invite_cosigner(actor=u, proposal_id=p.pk, deputy_id=d["deputy_id"]),
+        said(_("The invitation to co-sign was sent.")),
+    ),
+    "drop": Action(
+        f.DropCosignerForm,
+        lambda u, p, d: services.drop_cosigner(actor=u, proposal_id=p.pk, deputy_id=d["deputy_id"]),
+        said(_("The co-signer was removed.")),
+        target="deputy_id",
+    ),
+    "respond": Action(
+        f.RespondCosignForm,
+        lambda u, p, d: services.respond_to_cosign(actor=u, proposal_id=p.pk, sign=d["sign"]),
+        either("sign", _("You co-signed the proposal."), _("You declined to co-sign.")),
+    ),
+    "attach": Action(f.AttachmentForm, _attach, said(_("The file was attached."))),
+    "remove_attachment": Action(
+        f.RemoveAttachmentForm,
+        lambda u, p, d: services.remove_attachment(actor=u, proposal_id=p.pk, attachment_id=d["attachment_id"]),
+        said(_("The file was removed.")),
+        target="attachment_id",
+    ),
+    "submit": Action(
+        f.EmptyForm,
+        lambda u, p, d: services.submit_proposal(actor=u, proposal_id=p.pk),
+        said(_("The proposal was submitted to the office.")),
+    ),
+    "rate": Action(
+        f.RatingForm,
+        lambda u, p, d: services.rate_reply(actor=u, proposal_id=p.pk, **_rating(d)),
+        said(_("Thank you: your rating was recorded.")),
+        target="reply_id",
+    ),
+    # 立案 and 交办 (the office)
+    "register": Action(
+        f.EmptyForm,
+        lambda u, p, d: services.register_proposal(actor=u, proposal_id=p.pk),
+        said(_("The proposal was registered.")),
+    ),
+    "decline": Action(
+        f.ReasonForm,
+        lambda u, p, d: services.decline_registration(actor=u, proposal_id=p.pk, reason=d["reason"]),
+        said(_("The proposal was not registered.")),
+    ),
+    "merge": Action(
+        f.MergeForm,
+        lambda u, p, d: services.merge_proposal(actor=u, proposal_id=p.pk, into_id=d["into_id"], reason=d["reason"]),
+        said(_("The proposal was merged.")),
+        field_map={"into_id": "into"},
+    ),
+    "letter": Action(
+        f.ReasonForm,
+        lambda u, p, d: services.convert_to_letter(actor=u, proposal_id=p.pk, reason=d["reason"]),
+        said(_("The proposal is now handled as a letter.")),
+    ),
+    "assign": Action(
+        f.AssignForm,
+        lambda u, p, d: services.assign_proposal(
+            actor=u, proposal_id=p.pk, lead=d["lead"], co=d["co"], separate=d["separate"]
+        ),
+        said(_("The proposal was assigned.")),
+    ),
+    # 办理 and 答复 (handlers, for their bureau's assignment)
+    "accept": Action(
+        f.AssignmentForm,
+        lambda u, p, d: services.accept_assignment(actor=u, proposal_id=p.pk, assignment_id=d["assignment_id"]),
+        said(_("Your bureau accepted the proposal.")),
+        target="assignment_id",
+    ),
+    "return": Action(
+        f.ReturnForm,
+        lambda u, p, d: services.return_assignment(
+            actor=u, proposal_id=p.pk, assignment_id=d["assignment_id"], reason=d["reason"]
+        ),
+        said(_("The proposal was returned to the office.")),
+        target="assignment_id",
+    ),
+    "communicate": Action(
+        f.CommunicationForm,
+        lambda u, p, d: services.record_communication(
+            actor=u,
+            proposal_id=p.pk,
+            assignment_id=d["assignment_id"],
+            channel=d["channel"],
+            occurred_on=d["occurred_on"],
+            summary=d["summary"],
+        ),
+        said(_("The communication was recorded.")),
+        target="assignment_id",
+    ),
+    "opinion": Action(
+        f.OpinionForm,
+        lambda u, p, d: services.submit_opinion(
+            actor=u, proposal_id=p.pk, assignment_id=d["assignment_id"], body=d["body"]
+        ),
+        said(_("The opinion was sent to the lead bureau.")),
+        target="assignment_id",
+    ),
+    "extension": Action(
+        f.ExtensionForm,
+        lambda u, p, d: services.request_extension(
+            actor=u,
+            proposal_id=p.pk,
+            assignment_id=d["assignment_id"],
+            requested_due=d["requested_due"],
+            reason=d["reason"],
+        ),
+        said(_("The extension request was sent to the office.")),
+        target="assignment_id",
+    ),
+    "draft_reply": Action(
+        f.ReplyDraftForm,
+        lambda u, p, d: services.draft_reply(
+            actor=u,
+            proposal_id=p.pk,
+            assignment_id=d["assignment_id"],
+            outcome_class=d["outcome_class"],
+            body=d["body"],
+            contact_person=d["contact_person"],
+            contact_phone=d["contact_phone"],
+        ),
+        said(_("The draft reply was saved.")),
+        target="assignment_id",
+    ),
+    "submit_reply": Action(
+        f.AssignmentForm,
+        lambda u, p, d: services.submit_reply(actor=u, proposal_id=p.pk, assignment_id=d["assignment_id"]),
+        said(_("The reply was submitted.")),
+        target="assignment_id",
+    ),
+    "sign_off": Action(
+        f.SignOffForm,
+        lambda u, p, d: services.sign_off_reply(
+            actor=u, proposal_id=p.pk, reply_id=d["reply_id"], assignment_id=d["assignment_id"], comment=d["comment"]
+        ),
+        said(_("Your bureau signed the reply.")),
+        target="reply_id",
+    ),
+    "follow_up": Action(
+        f.FollowUpForm,
+        lambda u, p, d: services.send_follow_up_reply(
+            actor=u,
+            proposal_id=p.pk,
+            assignment_id=d["assignment_id"],
+            body=d["body"],
+            outcome_class=d["outcome_class"],
+        ),
+        said(_("The follow-up reply was sent.")),
+        target="assignment_id",
+    ),
+    # 督办 (the office)
+    "decide_extension": Action(
+        f.DecideExtensionForm,
+        lambda u, p, d: services.decide_extension(
+            actor=u, proposal_id=p.pk, request_id=d["request_id"], approve=d["approve"], note=d["note"]
+        ),
+        either("approve", _("The extension was approved."), _("The extension was refused.")),
+        target="request_id",
+    ),
+    "review_reply": Action(
+        f.ReviewReplyForm,
+        lambda u, p, d: services.review_reply(
+            actor=u,
+            proposal_id=p.pk,
+            reply_id=d["reply_id"],
+            approve=d["approve"],
+            outcome_class=d["outcome_class"],
+            note=d["note"],
+        ),
+        either("approve", _("The reply was sent to the proposers."), _("The reply was returned for revision.")),
+        target="reply_id",
+    ),
+    "review_dissatisfaction": Action(
+        f.DissatisfactionForm,
+        lambda u, p, d: services.review_dissatisfaction(
+            actor=u, proposal_id=p.pk, confirm=d["confirm"], reason=d["reason"]
+        ),
+        either("confirm", _("Re-handling has started."), _("The unsatisfied rating was set aside.")),
+    ),
+    "publish": Action(
+        f.PublishForm,
+        lambda u, p, d: services.publish_reply(
+            actor=u, proposal_id=p.pk, reply_id=d["reply_id"], public_body=d["public_body"]
+        ),
+        said(_("The reply was published.")),
+        target="reply_id",
+    ),
+    "close": Action(
+        f.ReasonForm,
+        lambda u, p, d: services.close_proposal(actor=u, proposal_id=p.pk, reason=d["reason"]),
+        said(_("The proposal was closed.")),
+    ),
+    "paper_feedback": Action(
+        f.PaperFeedbackForm,
+        lambda u, p, d: services.record_paper_feedback(actor=u, proposal_id=p.pk, rater_id=d["rater_id"], **_rating(d)),
+        said(_("The paper feedback was recorded.")),
+        target="reply_id",
+    ),
+}
+
+
+def form_for(
+    name: str,
+    user: User,
+    proposal: Proposal,
+    bound: BoundForms,
+    *,
+    target: object = None,
+    initial: Mapping[str, Any] | None = None,
+) -> forms.Form:
+    """The form of ``name`` for this proposal: the one that just failed, or a fresh one."""
+    action = ACTIONS[name]
+    slot = slot_name(name, target)
+    failed = bound.get((proposal.pk, slot))
+    if isinstance(failed, f.ProposalActionForm):
+        failed.shown = True
+        return failed
+    values = dict(initial or {})
+    if action.target and target is not None:
+        values.setdefault(action.target, target)
+    form = action.form(user=user, proposal=proposal, initial=values, auto_id=auto_id(proposal.pk, slot))
+    form.action_url = reverse("proposal-act", args=[proposal.pk, name])
+    return form

@@ -1,0 +1,202 @@
+"""The office's supervision desk (督办) and statistics (办理统计)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.db.models import QuerySet
+from django.db.models.functions import Coalesce
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from consult.models import User
+from frontend.forms import StatisticsForm
+from frontend.views_proposals.common import BoundForms, current_user, deadline, require_office, unshown_errors
+from frontend.views_proposals.offers import Item, allowed
+from frontend.views_proposals.registry import form_for
+from proposals import metrics, workdays
+from proposals.models import (
+    Assignment,
+    ExtensionRequest,
+    ExtensionStatus,
+    Feedback,
+    Proposal,
+    ProposalSession,
+    Rating,
+    Reply,
+    ReplyStatus,
+    Status,
+)
+from proposals.models.choices import OPEN_ASSIGNMENT
+from proposals.rules import current_rules
+from proposals.selectors import raters_of
+
+LIMIT = 50  # rows per section; the rest is counted
+
+
+@dataclass(frozen=True)
+class Section:
+    rows: list[Any]
+    total: int
+
+
+def _section(queryset: QuerySet[Any], build: Any = None) -> Section:
+    rows = list(queryset[:LIMIT])
+    return Section([build(row) for row in rows] if build else rows, queryset.count())
+
+
+@login_required
+def supervision_desk(request: HttpRequest) -> HttpResponse:
+    return render_supervision(request)
+
+
+def render_supervision(request: HttpRequest, bound: BoundForms | None = None, *, status: int = 200) -> HttpResponse:
+    user = current_user(request)
+    require_office(user)
+    bound = bound or {}
+    visible = Proposal.objects.visible_to(user)
+    today = timezone.localdate()
+    soon_until = workdays.add_working_days(today, current_rules().due_soon_working_days)
+    open_assignments = (
+        Assignment.objects.filter(status__in=OPEN_ASSIGNMENT, proposal__in=visible)
+        .annotate(due=Coalesce("reply_due", "opinion_due"))
+        .select_related("proposal__session", "bureau")
+        .order_by("due", "pk")
+    )
+
+    def due_row(assignment: Assignment) -> tuple[Assignment, Any]:
+        return assignment, deadline(assignment.due, today)  # type: ignore[attr-defined]
+
+    def decide(request_: ExtensionRequest) -> Item:
+        proposal = request_.assignment.proposal
+        offered = {"decide": form_for("decide_extension", user, proposal, bound, target=request_.pk)}
+        return Item(request_, offered if allowed("decide_extension", proposal) else {})
+
+    def review(reply: Reply) -> Item:
+        offered = {"review": form_for("review_reply", user, reply.proposal, bound, target=reply.pk)}
+        return Item(reply, offered if allowed("review_reply", reply.proposal) else {})
+
+    unsatisfied_ratings = _unsatisfied_ratings(visible)
+
+    def dissatisfaction(proposal: Proposal) -> Item:
+        offered = {"review": form_for("review_dissatisfaction", user, proposal, bound)}
+        return Item(proposal, offered, {"ratings": unsatisfied_ratings.get(proposal.pk, [])})
+
+    def publish(reply: Reply) -> Item:
+        return Item(reply, {"publish": form_for("publish", user, reply.proposal, bound, target=reply.pk)})
+
+    context = {
+        "overdue": _section(open_assignments.filter(due__lt=today), due_row),
+        "due_soon": _section(open_assignments.filter(due__gte=today, due__lte=soon_until), due_row),
+        "extensions": _section(
+            ExtensionRequest.objects.filter(status=ExtensionStatus.PENDING, assignment__proposal__in=visible)
+            .select_related("assignment__bureau", "assignment__proposal__session")
+            .order_by("requested_at"),
+            decide,
+        ),
+        "reviews": _section(
+            Reply.objects.filter(status=ReplyStatus.REVIEW, proposal__in=visible)
+            .select_related("proposal__session", "assignment__bureau")
+            .order_by("submitted_at"),
+            review,
+        ),
+        "unsatisfied": _section(
+            visible.filter(dissatisfaction_pending=True).select_related("session").order_by("updated_at"),
+            dissatisfaction,
+        ),
+        "to_publish": _section(
+            Reply.objects.filter(
+                status=ReplyStatus.SENT,
+                public_body="",
+                proposal__in=visible,
+                proposal__publication_consent=True,
+                proposal__status__in=[Status.REPLIED, Status.FOLLOW_UP, Status.CLOSED],
+            )
+            .select_related("proposal__session", "assignment__bureau")
+            .order_by("sent_at"),
+            publish,
+        ),
+        "awaiting_feedback": _section(
+            visible.filter(status__in=[Status.REPLIED, Status.FOLLOW_UP], dissatisfaction_pending=False)
+            .select_related("session")
+            .order_by("first_replied_at", "pk"),
+            lambda p: _feedback_item(user, p, bound),
+        ),
+        "return_to": "supervision",
+    }
+    context["refused"] = unshown_errors(bound)
+    return render(request, "frontend/proposals/supervision.html", context, status=status)
+
+
+def _unsatisfied_ratings(visible: QuerySet[Proposal]) -> dict[int, list[Feedback]]:
+    ratings: dict[int, list[Feedback]] = {}
+    unsatisfied = Feedback.objects.filter(
+        proposal__in=visible.filter(dissatisfaction_pending=True), result=Rating.UNSATISFIED
+    ).select_related("rater")
+    for rating in unsatisfied:
+        ratings.setdefault(rating.proposal_id, []).append(rating)
+    return ratings
+
+
+def _feedback_item(user: User, proposal: Proposal, bound: BoundForms) -> Item:
+    """Close it, or type in a paper rating for each reply of this round some rater has not rated yet."""
+    offered: dict[str, Any] = {}
+    if allowed("close", proposal):
+        offered["close"] = form_for("close", user, proposal, bound)
+    raters = raters_of(proposal)
+    replies = proposal.replies.filter(status=ReplyStatus.SENT, round=proposal.rehandling_round).select_related(
+        "assignment__bureau"
+    )
+    papers: list[tuple[Reply, Any]] = []
+    for reply in replies:
+        rated = set(reply.feedback.values_list("rater_id", flat=True))
+        if raters - rated and allowed("rate_reply", proposal):
+            papers.append((reply, form_for("paper_feedback", user, proposal, bound, target=reply.pk)))
+    return Item(proposal, offered, {"papers": papers})
+
+
+# --- statistics -----------------------------------------------------------------------------------------
+
+
+def percent(rate: float | None) -> str:
+    return "—" if rate is None else f"{rate * 100:.1f}%"
+
+
+@dataclass(frozen=True)
+class FigureRow:
+    name: str
+    figures: metrics.Figures
+
+    @property
+    def rates(self) -> list[str]:
+        f = self.figures
+        return [percent(r) for r in (f.reply_rate, f.on_time_rate, f.communication_rate, f.satisfaction_rate)]
+
+    @property
+    def classes(self) -> list[int]:
+        return [self.figures.classes.get(c, 0) for c in "ABCD"]
+
+
+@login_required
+def statistics(request: HttpRequest) -> HttpResponse:
+    user = current_user(request)
+    require_office(user)
+    years = sorted(set(ProposalSession.objects.values_list("year", flat=True)), reverse=True)
+    years = years or [timezone.localdate().year]
+    form = StatisticsForm(request.GET or {"year": years[0]}, years=years)
+    year, kind = (form.cleaned_data["year"], form.cleaned_data["kind"]) if form.is_valid() else (years[0], "")
+    proposals = Proposal.objects.visible_to(user).filter(session__year=year)
+    if kind:
+        proposals = proposals.filter(kind=kind)
+    overall = metrics.overall(proposals)
+    context = {
+        "form": form,
+        "year": year,
+        "overall": FigureRow("", overall),
+        "bureaus": [FigureRow(row.bureau_name, row.figures) for row in metrics.per_bureau(proposals)],
+        "total": proposals.exclude(status=Status.DRAFT).count(),
+    }
+    return render(request, "frontend/proposals/statistics.html", context, status=200 if form.is_valid() else 400)
