@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.db import models
@@ -18,7 +19,7 @@ from consult.roles import Role
 from consult.selectors import Viewer, bureau_id_of, is_office, role_of
 
 if TYPE_CHECKING:
-    from proposals.models import Proposal
+    from proposals.models import Assignment, Proposal, Reply
 
 
 class ProposalQuerySet(models.QuerySet["Proposal"]):
@@ -87,3 +88,61 @@ def raters_of(proposal: Proposal) -> set[int]:
     people = set(group.values_list("proposer_id", flat=True))
     people |= set(group.filter(cosigners__status=CoSignerStatus.SIGNED).values_list("cosigners__deputy_id", flat=True))
     return people
+
+
+@dataclass(frozen=True)
+class Perspective:
+    """What one viewer may see of one (visible) proposal, beyond what ``visible_to`` already decided.
+
+    - the office sees everything;
+    - a party (the proposer, an invited co-signer, or the proposer of a proposal merged into this one)
+      sees every assignment and the sent replies;
+    - a bureau sees its own assignments and the lead's, the sent replies, its own replies at any stage
+      and, as a co-handler, the lead's reply awaiting its sign-off (会签);
+    - anyone else sees the proposal only because it is published: the replying bureaus, and the
+      published text of the replies without contact details.
+    """
+
+    office: bool
+    party: bool
+    bureau_id: int | None
+
+    @classmethod
+    def of(cls, user: Viewer, proposal: Proposal) -> Perspective:
+        """Uses the prefetched co-signers and merged proposals: no query of its own."""
+        parties = {proposal.proposer_id}
+        parties |= {cosigner.deputy_id for cosigner in proposal.cosigners.all()}
+        parties |= {merged.proposer_id for merged in proposal.merged.all()}
+        party = user.is_authenticated and user.pk in parties
+        return cls(office=is_office(user), party=bool(party), bureau_id=bureau_id_of(user))
+
+    @property
+    def public_only(self) -> bool:
+        return not (self.office or self.party or self.bureau_id is not None)
+
+    def sees_internals_of(self, bureau_id: int) -> bool:
+        """Extension requests, return reasons: the office and that bureau."""
+        return self.office or self.bureau_id == bureau_id
+
+    def sees_assignment(self, assignment: Assignment) -> bool:
+        if self.office or self.party:
+            return True
+        if self.bureau_id is not None:
+            return assignment.bureau_id == self.bureau_id or assignment.role == "lead"
+        return assignment.role in ("lead", "separate")
+
+    def sees_opinion_of(self, assignment: Assignment, lead_bureaus: set[int]) -> bool:
+        """A co-handler's opinion (会办意见) goes to the lead bureau; the office and its author see it too."""
+        return self.sees_internals_of(assignment.bureau_id) or self.bureau_id in lead_bureaus
+
+    def sees_reply(self, reply: Reply, co_bureaus: set[int]) -> bool:
+        if self.office:
+            return True
+        if self.public_only:
+            return reply.status == "sent" and bool(reply.public_body)
+        if reply.status == "sent":
+            return True
+        if self.bureau_id is None:
+            return False
+        own = reply.assignment.bureau_id == self.bureau_id
+        return own or (reply.status == "signoff" and self.bureau_id in co_bureaus)

@@ -1,14 +1,7 @@
-"""Shapes of the proposal cycle in the JSON API. Validation only, no side effects.
-
-Output: ``ProposalListSerializer`` (cheap: session and proposer only) and ``ProposalDetailSerializer``,
-which shows each viewer what their ``Perspective`` allows (who sees which assignments and replies).
-Input: one small serializer per action; its field names are the service's keyword arguments, so a
-domain error naming a field (``InvalidInput(field=...)``) names the same field as the request body.
-"""
+"""Output shapes: the proposal list (cheap) and detail (what each viewer's Perspective allows)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from django.urls import reverse
@@ -17,88 +10,22 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from consult.models import User
-from consult.selectors import Viewer, bureau_id_of, is_office
 from consult.serializers import BureauRefSerializer
-from proposals.categories import CATEGORIES
 from proposals.models import (
     Assignment,
     AssignmentRole,
     Attachment,
-    Channel,
     CoHandlerOpinion,
     Communication,
     CoSigner,
     ExtensionRequest,
-    OutcomeClass,
     Proposal,
     ProposalEvent,
     ProposalSession,
-    Rating,
     Reply,
-    ReplyStatus,
 )
-from proposals.models.choices import IN_HANDS_OF_BUREAUS, REPLYING_ROLES
-
-# --- who is looking ----------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Perspective:
-    """What one viewer may see of one (visible) proposal, beyond what ``visible_to`` already decided.
-
-    - the office sees everything;
-    - a party (the proposer, an invited co-signer, or the proposer of a proposal merged into this one)
-      sees every assignment and the sent replies;
-    - a bureau sees its own assignments and the lead's, the sent replies, its own replies at any stage
-      and, as a co-handler, the lead's reply awaiting its sign-off (会签);
-    - anyone else sees the proposal only because it is published: the replying bureaus, and the
-      published text of the replies without contact details.
-    """
-
-    office: bool
-    party: bool
-    bureau_id: int | None
-
-    @classmethod
-    def of(cls, user: Viewer, proposal: Proposal) -> Perspective:
-        """Uses the prefetched co-signers and merged proposals: no query of its own."""
-        parties = {proposal.proposer_id}
-        parties |= {cosigner.deputy_id for cosigner in proposal.cosigners.all()}
-        parties |= {merged.proposer_id for merged in proposal.merged.all()}
-        party = user.is_authenticated and user.pk in parties
-        return cls(office=is_office(user), party=bool(party), bureau_id=bureau_id_of(user))
-
-    @property
-    def public_only(self) -> bool:
-        return not (self.office or self.party or self.bureau_id is not None)
-
-    def sees_internals_of(self, bureau_id: int) -> bool:
-        """Extension requests, return reasons: the office and that bureau."""
-        return self.office or self.bureau_id == bureau_id
-
-    def sees_assignment(self, assignment: Assignment) -> bool:
-        if self.office or self.party:
-            return True
-        if self.bureau_id is not None:
-            return assignment.bureau_id == self.bureau_id or assignment.role == AssignmentRole.LEAD
-        return assignment.role in REPLYING_ROLES
-
-    def sees_opinion_of(self, assignment: Assignment, lead_bureaus: set[int]) -> bool:
-        """A co-handler's opinion (会办意见) goes to the lead bureau; the office and its author see it too."""
-        return self.sees_internals_of(assignment.bureau_id) or self.bureau_id in lead_bureaus
-
-    def sees_reply(self, reply: Reply, co_bureaus: set[int]) -> bool:
-        if self.office:
-            return True
-        if self.public_only:
-            return reply.status == ReplyStatus.SENT and bool(reply.public_body)
-        if reply.status == ReplyStatus.SENT:
-            return True
-        if self.bureau_id is None:
-            return False
-        own = reply.assignment.bureau_id == self.bureau_id
-        return own or (reply.status == ReplyStatus.SIGNOFF and self.bureau_id in co_bureaus)
-
+from proposals.models.choices import IN_HANDS_OF_BUREAUS
+from proposals.selectors import Perspective
 
 # --- small references ---------------------------------------------------------
 
@@ -380,174 +307,3 @@ class ProposalDetailSerializer(ProposalListSerializer):
     @extend_schema_field(TimelineEventSerializer(many=True))
     def get_timeline(self, proposal: Proposal) -> list[dict[str, Any]]:
         return list(TimelineEventSerializer(self.context["timeline"], many=True).data)
-
-
-# --- input: drafting ---------------------------------------------------------
-
-
-class DraftSerializer(serializers.Serializer[Any]):
-    """What the proposer writes (``DraftContent``). PATCH sends only the fields it changes."""
-
-    title = serializers.CharField(max_length=120)
-    body = serializers.CharField()
-    category = serializers.ChoiceField(choices=CATEGORIES)
-    wished_lead_bureau_id = serializers.IntegerField(required=False, allow_null=True, default=None)
-    wished_co_bureau_ids = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
-    publication_consent = serializers.BooleanField(required=False, default=True)
-    publication_refusal_reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
-
-
-class DeputyInputSerializer(serializers.Serializer[Any]):
-    deputy_id = serializers.IntegerField()
-
-
-class CosignInputSerializer(serializers.Serializer[Any]):
-    sign = serializers.BooleanField(help_text="true to co-sign, false to decline")
-
-
-class AttachmentUploadSerializer(serializers.Serializer[Any]):
-    file = serializers.FileField()
-
-
-# --- input: registration and assignment ----------------------------------------
-
-
-class ReasonInputSerializer(serializers.Serializer[Any]):
-    reason = serializers.CharField()
-
-
-class MergeInputSerializer(serializers.Serializer[Any]):
-    into_id = serializers.IntegerField(help_text="the registered proposal this one is handled with")
-    reason = serializers.CharField(required=False, allow_blank=True, default="")
-
-
-class AssignInputSerializer(serializers.Serializer[Any]):
-    lead = serializers.IntegerField(required=False, allow_null=True, default=None, help_text="lead bureau (主办)")
-    co = serializers.ListField(
-        child=serializers.IntegerField(), required=False, default=list, help_text="co-handling bureaus (会办)"
-    )
-    separate = serializers.ListField(
-        child=serializers.IntegerField(), required=False, default=list, help_text="bureaus each replying (分办)"
-    )
-
-
-class AssignmentInputSerializer(serializers.Serializer[Any]):
-    assignment_id = serializers.IntegerField()
-
-
-class AssignmentReasonInputSerializer(AssignmentInputSerializer):
-    reason = serializers.CharField()
-
-
-# --- input: handling ----------------------------------------------------------
-
-
-class CommunicationInputSerializer(AssignmentInputSerializer):
-    channel = serializers.ChoiceField(choices=Channel.choices)
-    occurred_on = serializers.DateField()
-    summary = serializers.CharField()
-    consultation_id = serializers.IntegerField(required=False, allow_null=True, default=None)
-
-
-class OpinionInputSerializer(AssignmentInputSerializer):
-    body = serializers.CharField()
-
-
-class ExtensionInputSerializer(AssignmentInputSerializer):
-    requested_due = serializers.DateField()
-    reason = serializers.CharField()
-
-
-class ExtensionDecisionInputSerializer(serializers.Serializer[Any]):
-    request_id = serializers.IntegerField()
-    approve = serializers.BooleanField()
-    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
-
-
-# --- input: replying ------------------------------------------------------------
-
-
-class ReplyDraftInputSerializer(AssignmentInputSerializer):
-    outcome_class = serializers.ChoiceField(choices=OutcomeClass.choices)
-    body = serializers.CharField()
-    contact_person = serializers.CharField()
-    contact_phone = serializers.CharField()
-
-
-class SignOffInputSerializer(AssignmentInputSerializer):
-    reply_id = serializers.IntegerField()
-    comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
-
-
-class ReplyReviewInputSerializer(serializers.Serializer[Any]):
-    reply_id = serializers.IntegerField()
-    approve = serializers.BooleanField(help_text="true sends the reply, false returns it for revision")
-    outcome_class = serializers.ChoiceField(
-        choices=OutcomeClass.choices, required=False, allow_blank=True, default="", help_text="change the class"
-    )
-    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
-
-
-class PublishInputSerializer(serializers.Serializer[Any]):
-    reply_id = serializers.IntegerField()
-    public_body = serializers.CharField(
-        required=False, allow_blank=True, default="", help_text="edited text to publish; the reply's text if empty"
-    )
-
-
-# --- input: feedback and after ----------------------------------------------------
-
-
-class RatingInputSerializer(serializers.Serializer[Any]):
-    reply_id = serializers.IntegerField()
-    contact = serializers.ChoiceField(choices=Rating.choices)
-    attitude = serializers.ChoiceField(choices=Rating.choices)
-    result = serializers.ChoiceField(choices=Rating.choices)
-    comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
-
-
-class PaperRatingInputSerializer(RatingInputSerializer):
-    rater_id = serializers.IntegerField(help_text="the proposer or co-signer who filled in the paper form")
-
-
-class DissatisfactionReviewInputSerializer(serializers.Serializer[Any]):
-    confirm = serializers.BooleanField(help_text="true starts re-handling, false sets the rating aside")
-    reason = serializers.CharField()
-
-
-class FollowUpInputSerializer(AssignmentInputSerializer):
-    body = serializers.CharField()
-    outcome_class = serializers.ChoiceField(choices=OutcomeClass.choices, required=False, default=OutcomeClass.A)
-
-
-# --- metrics ----------------------------------------------------------------------
-
-
-class MetricsQuerySerializer(serializers.Serializer[Any]):
-    year = serializers.IntegerField(required=False, min_value=1949)
-    session = serializers.IntegerField(required=False)
-
-
-class FiguresSerializer(serializers.Serializer[Any]):
-    assigned = serializers.IntegerField()
-    replied = serializers.IntegerField()
-    on_time = serializers.IntegerField()
-    communicated = serializers.IntegerField()
-    ratings = serializers.IntegerField()
-    satisfied = serializers.IntegerField()
-    classes = serializers.DictField(child=serializers.IntegerField(), help_text="replied proposals per class A–D")
-    reply_rate = serializers.FloatField(allow_null=True, help_text="办复率")
-    on_time_rate = serializers.FloatField(allow_null=True, help_text="按时办复率")
-    communication_rate = serializers.FloatField(allow_null=True, help_text="沟通率")
-    satisfaction_rate = serializers.FloatField(allow_null=True, help_text="满意率")
-
-
-class BureauFiguresSerializer(serializers.Serializer[Any]):
-    bureau_id = serializers.IntegerField()
-    bureau_name = serializers.CharField()
-    figures = FiguresSerializer()
-
-
-class MetricsSerializer(serializers.Serializer[Any]):
-    overall = FiguresSerializer()
-    per_bureau = BureauFiguresSerializer(many=True)

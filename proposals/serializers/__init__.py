@@ -1,0 +1,93 @@
+"""Shapes of the proposal cycle in the JSON API. Validation only, no side effects.
+
+Output: ``ProposalListSerializer`` (cheap: session and proposer only) and ``ProposalDetailSerializer``,
+which shows each viewer what their ``Perspective`` allows (who sees which assignments and replies).
+Input: one small serializer per action; its field names are the service's keyword arguments, so a
+domain error naming a field (``InvalidInput(field=...)``) names the same field as the request body.
+"""
+
+from proposals.selectors import Perspective
+from proposals.serializers.inputs import (
+    AssignInputSerializer,
+    AssignmentInputSerializer,
+    AssignmentReasonInputSerializer,
+    AttachmentUploadSerializer,
+    CommunicationInputSerializer,
+    CosignInputSerializer,
+    DeputyInputSerializer,
+    DissatisfactionReviewInputSerializer,
+    DraftSerializer,
+    ExtensionDecisionInputSerializer,
+    ExtensionInputSerializer,
+    FollowUpInputSerializer,
+    MergeInputSerializer,
+    OpinionInputSerializer,
+    PaperRatingInputSerializer,
+    PublishInputSerializer,
+    RatingInputSerializer,
+    ReasonInputSerializer,
+    ReplyDraftInputSerializer,
+    ReplyReviewInputSerializer,
+    SignOffInputSerializer,
+)
+from proposals.serializers.metrics import (
+    BureauFiguresSerializer,
+    FiguresSerializer,
+    MetricsQuerySerializer,
+    MetricsSerializer,
+)
+from proposals.serializers.output import (
+    AssignmentSerializer,
+    AttachmentSerializer,
+    CommunicationSerializer,
+    CoSignerSerializer,
+    ExtensionRequestSerializer,
+    OpinionSerializer,
+    PersonRefSerializer,
+    ProposalDetailSerializer,
+    ProposalListSerializer,
+    ReplySerializer,
+    SessionRefSerializer,
+    TimelineEventSerializer,
+)
+
+__all__ = [
+    "AssignInputSerializer",
+    "AssignmentInputSerializer",
+    "AssignmentReasonInputSerializer",
+    "AssignmentSerializer",
+    "AttachmentSerializer",
+    "AttachmentUploadSerializer",
+    "BureauFiguresSerializer",
+    "CoSignerSerializer",
+    "CommunicationInputSerializer",
+    "CommunicationSerializer",
+    "CosignInputSerializer",
+    "DeputyInputSerializer",
+    "DissatisfactionReviewInputSerializer",
+    "DraftSerializer",
+    "ExtensionDecisionInputSerializer",
+    "ExtensionInputSerializer",
+    "ExtensionRequestSerializer",
+    "FiguresSerializer",
+    "FollowUpInputSerializer",
+    "MergeInputSerializer",
+    "MetricsQuerySerializer",
+    "MetricsSerializer",
+    "OpinionInputSerializer",
+    "OpinionSerializer",
+    "PaperRatingInputSerializer",
+    "PersonRefSerializer",
+    "Perspective",
+    "ProposalDetailSerializer",
+    "ProposalListSerializer",
+    "PublishInputSerializer",
+    "RatingInputSerializer",
+    "ReasonInputSerializer",
+    "ReplyDraftInputSerializer",
+    "ReplyReviewInputSerializer",
+    "ReplySerializer",
+    "SessionRefSerializer",
+    "SignOffInputSerializer",
+    "TimelineEventSerializer",
+]
