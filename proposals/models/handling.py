@@ -207,6 +207,7 @@ class Feedback(models.Model):
         app_label = "proposals"
         verbose_name = _("feedback")
         verbose_name_plural = _("feedback")
+        ordering = ["reply__round", "created_at", "id"]
         constraints = [models.UniqueConstraint(fields=["reply", "rater"], name="feedback_once_per_reply")]
 
     def __str__(self) -> str:

@@ -188,6 +188,12 @@ def return_assignment(*, actor: User, proposal_id: int, assignment_id: int, reas
     assignment = open_assignment(proposal, assignment_id)
     require_handler_of(actor, assignment)
     reason = require_text(reason, "reason", 500)
+    if assignment.replies.filter(status__in=[ReplyStatus.SIGNOFF, ReplyStatus.REVIEW]).exists():
+        raise InvalidInput(
+            _("the bureau's reply is under review; it can no longer return the proposal"),
+            code="reply_under_review",
+            field="reason",
+        )
     if timezone.localdate() > assignment.return_by:
         raise InvalidInput(
             _("the return window closed on %(day)s") % {"day": assignment.return_by.isoformat()},

@@ -93,7 +93,7 @@ def _save_feedback(
         proposal.save(update_fields=["dissatisfaction_pending", "updated_at"])
         tell(office_users(), proposal, "feedback.unsatisfied", _("A deputy is not satisfied with a reply"))
     else:
-        _complete_if_everyone_rated(proposal, entered_by)
+        _complete_if_everyone_rated(proposal)
     return feedback
 
 
@@ -128,7 +128,7 @@ def record_paper_feedback(
     return _save_feedback(proposal, reply, rater_id, actor, True, contact, attitude, result, comment)
 
 
-def _complete_if_everyone_rated(proposal: Proposal, actor: User) -> None:
+def _complete_if_everyone_rated(proposal: Proposal) -> None:
     if proposal.status != Status.REPLIED or proposal.dissatisfaction_pending:
         return
     round_replies = proposal.replies.filter(round=proposal.rehandling_round, status=ReplyStatus.SENT)
@@ -136,11 +136,12 @@ def _complete_if_everyone_rated(proposal: Proposal, actor: User) -> None:
     for reply in round_replies:  # 分办: every reply of the round is rated by everyone
         if raters - set(reply.feedback.values_list("rater_id", flat=True)):
             return
+    # The platform moves it on once everyone has rated: the timeline must not credit the last rater.
     if proposal.outcome_class in FOLLOW_UP_CLASSES:
-        move(proposal, Status.FOLLOW_UP, actor, "start_follow_up")
+        move(proposal, Status.FOLLOW_UP, None, "start_follow_up")
     else:
         proposal.closed_at = timezone.now()
-        move(proposal, Status.CLOSED, actor, "close")
+        move(proposal, Status.CLOSED, None, "close")
 
 
 @transaction.atomic
@@ -156,7 +157,7 @@ def review_dissatisfaction(*, actor: User, proposal_id: int, confirm: bool, reas
     if not confirm:
         proposal.save()
         record(proposal, actor, "dismiss_dissatisfaction", reason=reason)
-        _complete_if_everyone_rated(proposal, actor)
+        _complete_if_everyone_rated(proposal)
         return proposal
     replying = list(
         proposal.assignments.filter(round=proposal.rehandling_round, role__in=REPLYING_ROLES)
