@@ -4,21 +4,24 @@ For each open assignment:
 - due within ``due_soon_working_days``: the bureau's handlers are reminded (``deadline.soon``);
 - overdue: the handlers again (``deadline.handler``) and the bureau's lead for proposals (``deadline.lead``);
 - overdue by ``staff_escalation_working_days`` or more: the office is reminded (``deadline.staff``).
+For each proposal in follow-up (跟踪办理, B/C outcomes): every ``follow_up_reminder_days`` after the
+follow-up started, the handlers of the bureaus that replied are reminded to report progress
+(``deadline.follow_up``) until they send the follow-up reply.
 Each reminder is sent once per assignment, level and due date (``DeadlineReminder``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from proposals import workdays
-from proposals.models import Assignment, DeadlineReminder
-from proposals.models.choices import OPEN_ASSIGNMENT
+from proposals.models import Assignment, AssignmentStatus, DeadlineReminder, ProposalEvent, Status
+from proposals.models.choices import OPEN_ASSIGNMENT, REPLYING_ROLES
 from proposals.rules import current_rules
 from proposals.services._common import bureau_handlers, office_users, tell
 
@@ -42,17 +45,21 @@ def _levels(due: date, today: date) -> list[str]:
     return ["handler", "lead", "staff"] if late >= rules.staff_escalation_working_days else ["handler", "lead"]
 
 
+def _recipients(assignment: Assignment, level: str) -> set[int]:
+    if level == "staff":
+        return office_users()
+    return bureau_handlers([assignment.bureau_id], leads_only=level == "lead")
+
+
 def _remind_once(assignment: Assignment, level: str, due: date, today: date) -> bool:
     try:
         with transaction.atomic():
             DeadlineReminder.objects.create(assignment=assignment, level=level, due=due)
-            people = {
-                "soon": lambda: bureau_handlers([assignment.bureau_id]),
-                "handler": lambda: bureau_handlers([assignment.bureau_id]),
-                "lead": lambda: bureau_handlers([assignment.bureau_id], leads_only=True),
-                "staff": office_users,
-            }[level]()
-            title = _("Overdue") if due < today else _("Due soon")
+            people = _recipients(assignment, level)
+            if level == "follow_up":
+                title = _("Follow-up: report progress")
+            else:
+                title = _("Overdue") if due < today else _("Due soon")
             tell(people, assignment.proposal, f"deadline.{level}", f"{title} {due.isoformat()}")
     except IntegrityError:
         return False  # already sent by an earlier sweep (or a concurrent one)
@@ -72,4 +79,24 @@ def sweep_deadlines(now: datetime | None = None) -> SweepReport:
             continue
         for level in _levels(due, today):
             sent += _remind_once(assignment, level, due, today)
-    return SweepReport(reminders=sent)
+    return SweepReport(reminders=sent + _remind_follow_ups(today))
+
+
+def _remind_follow_ups(today: date) -> int:
+    period = current_rules().follow_up_reminder_days
+    sent = 0
+    started = ProposalEvent.objects.filter(action="start_follow_up", proposal__status=Status.FOLLOW_UP).select_related(
+        "proposal"
+    )
+    for event in started.iterator(chunk_size=500):
+        proposal = event.proposal
+        elapsed = (today - timezone.localtime(event.at).date()).days
+        if elapsed < period:
+            continue
+        milestone = timezone.localtime(event.at).date() + timedelta(days=period * (elapsed // period))
+        replied = proposal.assignments.filter(
+            role__in=REPLYING_ROLES, status=AssignmentStatus.DONE, round=proposal.rehandling_round
+        )
+        for assignment in replied:
+            sent += _remind_once(assignment, "follow_up", milestone, today)
+    return sent

@@ -13,7 +13,6 @@ from django.utils.translation import gettext as _
 
 from consult.exceptions import InvalidInput, NotAllowed, NotFound
 from consult.models import User
-from proposals import workdays
 from proposals.models import (
     AssignmentRole,
     AssignmentStatus,
@@ -230,12 +229,3 @@ def close_proposal(*, actor: User, proposal_id: int, reason: str) -> Proposal:
     proposal.closed_at = timezone.now()
     move(proposal, Status.CLOSED, actor, "close", reason=require_text(reason, "reason", 1000))
     return proposal
-
-
-def follow_up_due(proposal: Proposal) -> bool:
-    """Whether a follow-up reminder is due (used by the deadline sweep)."""
-    last = proposal.events.order_by("-at").values_list("at", flat=True).first()
-    if last is None:
-        return False
-    days = (timezone.now() - last).days
-    return days >= current_rules().follow_up_reminder_days and workdays.is_working_day(timezone.localdate())
