@@ -13,6 +13,8 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from consult import live
+from consult.desk import services as desk
+from consult.roles import Role
 
 MAX_FRAME_BYTES = 4096
 MAX_SUBSCRIPTIONS = 50
@@ -35,11 +37,16 @@ class LiveConsumer(AsyncWebsocketConsumer):
         self.groups_joined: set[str] = set()
         await self.accept()
         await self._join(live.group_name("user", str(user.pk)))
+        self.is_expert = user.role == Role.EXPERT
+        if self.is_expert:
+            await database_sync_to_async(desk.expert_connected)(actor=user)
         await self._send_frame("hello", user=user.pk, topics=sorted(live.known_topics()))
 
     async def disconnect(self, code: int) -> None:
         for group in getattr(self, "groups_joined", set()):
             await self.channel_layer.group_discard(group, self.channel_name)
+        if getattr(self, "is_expert", False):
+            await database_sync_to_async(desk.expert_disconnected)(actor=self.user)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         raw = text_data if text_data is not None else (bytes_data or b"").decode("utf-8", "replace")
@@ -65,6 +72,8 @@ class LiveConsumer(AsyncWebsocketConsumer):
         await self.send(text_data=json.dumps(message["event"], ensure_ascii=False))
 
     async def _on_ping(self, frame: dict[str, Any]) -> None:
+        if self.is_expert:  # the workbench pings: the expert is still there
+            await database_sync_to_async(desk.touch_presence)(actor=self.user)
         await self._send_frame("pong", ref=frame.get("ref"))
 
     async def _on_subscribe(self, frame: dict[str, Any]) -> None:

@@ -86,6 +86,15 @@ def _bureau_member_or_office(user: User, key: str) -> bool:
     return bureau_id is not None and str(bureau_id) == key
 
 
+def _consultation_reader(user: User, key: str) -> bool:
+    from chat.selectors import can_read
+    from consult.models import Consultation
+
+    consultation = Consultation.objects.select_related("expert").filter(pk=int(key)).first() if key.isdigit() else None
+    return consultation is not None and can_read(user, consultation)
+
+
 def register_builtin_topics() -> None:
     register_topic("user", _own_user)
     register_topic("bureau", _bureau_member_or_office)
+    register_topic("consultation", _consultation_reader)

@@ -199,3 +199,33 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+# The consultation desk's models live in their own module; importing them here registers them with the app.
+from consult.desk.models import (  # noqa: E402
+    Consultation,
+    ConsultationPeriod,
+    ConsultationStatus,
+    ConsultationTransfer,
+    ExpertPresence,
+    Outcome,
+    PresenceStatus,
+)
+
+__all__ = [
+    "Bureau",
+    "Consultation",
+    "ConsultationPeriod",
+    "ConsultationStatus",
+    "ConsultationTransfer",
+    "Department",
+    "DeputyContact",
+    "DeputyProfile",
+    "ExpertPresence",
+    "ExpertProfile",
+    "HandlerProfile",
+    "Notification",
+    "Outcome",
+    "PresenceStatus",
+    "User",
+]

@@ -2,8 +2,10 @@
 
 from django.urls import path
 
+from chat.consumers import ChatConsumer
 from consult.consumers import LiveConsumer
 
 websocket_urlpatterns = [
     path("ws/live/", LiveConsumer.as_asgi()),
+    path("ws/consultations/<int:consultation_id>/", ChatConsumer.as_asgi()),
 ]

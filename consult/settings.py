@@ -260,5 +260,9 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "consult@localhost")
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 
+# --- Chat -----------------------------------------------------------------
+CHAT_EDIT_WINDOW_SECONDS = int(os.environ.get("CHAT_EDIT_WINDOW_SECONDS", "300"))
+CHAT_SEND_RATE_PER_MINUTE = int(os.environ.get("CHAT_SEND_RATE_PER_MINUTE", "120"))
+
 # Health: the worker check waits this long for a Celery worker to answer a ping.
 HEALTH_WORKER_TIMEOUT = float(os.environ.get("HEALTH_WORKER_TIMEOUT", "1.0"))

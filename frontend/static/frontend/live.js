@@ -27,6 +27,9 @@ function connect() {
       send({ type: "subscribe", topic, key });
     }
   });
+  // A heartbeat: keeps idle proxies from closing the socket, and tells the desk an expert is still here.
+  const heartbeat = setInterval(() => send({ type: "ping" }), 25000);
+  socket.addEventListener("close", () => clearInterval(heartbeat), { once: true });
   socket.addEventListener("message", (event) => {
     const frame = JSON.parse(event.data);
     window.dispatchEvent(new CustomEvent("consult:live", { detail: frame }));

@@ -1,0 +1,197 @@
+"""The chat socket (``/ws/consultations/<id>/``): authenticate, check membership, relay; writes go to services.
+
+Frames, error codes and close codes are in ``chat/PROTOCOL.md``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+from django.core.cache import cache
+
+from chat import selectors, services
+from consult.exceptions import DomainError
+from consult.models import Consultation
+
+PROTOCOL_VERSION = 1
+MAX_FRAME_BYTES = 16 * 1024
+SYNC_PAGE = 200
+
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_FORBIDDEN = 4403
+CLOSE_NOT_FOUND = 4404
+CLOSE_FRAME_TOO_LARGE = 4413
+
+
+def _load(consultation_id: int, user: Any) -> tuple[Consultation | None, bool, bool]:
+    consultation = Consultation.objects.select_related("expert").filter(pk=consultation_id).first()
+    if consultation is None:
+        return None, False, False
+    return consultation, selectors.can_read(user, consultation), selectors.can_post(user, consultation)
+
+
+def _hello(consultation: Consultation) -> dict[str, Any]:
+    return {
+        "consultation": {
+            "id": consultation.pk,
+            "status": consultation.status,
+            "topic": consultation.topic,
+            "last_seq": consultation.last_seq,
+        },
+        "read": {str(user): seq for user, seq in selectors.read_state(consultation).items()},
+    }
+
+
+def _sync(consultation_id: int, after: int) -> dict[str, Any]:
+    consultation = Consultation.objects.get(pk=consultation_id)
+    items = [selectors.message_payload(m) for m in selectors.messages_after(consultation, after, SYNC_PAGE + 1)]
+    return {"items": items[:SYNC_PAGE], "more": len(items) > SYNC_PAGE, "last_seq": consultation.last_seq}
+
+
+def _within_rate(user_id: int) -> bool:
+    """Per user across all their sockets and processes: at most CHAT_SEND_RATE_PER_MINUTE sends a minute."""
+    key = f"chat-rate:{user_id}:{int(time.time() // 60)}"
+    cache.add(key, 0, timeout=120)
+    try:
+        count = cache.incr(key)
+    except ValueError:
+        cache.set(key, 1, timeout=120)
+        count = 1
+    return int(count) <= settings.CHAT_SEND_RATE_PER_MINUTE
+
+
+class ChatConsumer(AsyncWebsocketConsumer):
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self._refuse(CLOSE_UNAUTHENTICATED)
+            return
+        self.user = user
+        self.consultation_id = int(self.scope["url_route"]["kwargs"]["consultation_id"])
+        consultation, may_read, may_post = await database_sync_to_async(_load)(self.consultation_id, user)
+        if consultation is None:
+            await self._refuse(CLOSE_NOT_FOUND)
+            return
+        if not may_read:
+            await self._refuse(CLOSE_FORBIDDEN)
+            return
+        self.group = services.group_name(self.consultation_id)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+        hello = await database_sync_to_async(_hello)(consultation)
+        await self._frame("hello", you={"id": user.pk, "can_post": may_post}, **hello)
+
+    async def disconnect(self, code: int) -> None:
+        if hasattr(self, "group"):
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def _refuse(self, code: int) -> None:
+        # Accept first so the client sees the code (a close before accept is a bare HTTP 403).
+        await self.accept()
+        await self.close(code=code)
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        raw = text_data if text_data is not None else (bytes_data or b"").decode("utf-8", "replace")
+        if len(raw.encode("utf-8")) > MAX_FRAME_BYTES:
+            await self.close(code=CLOSE_FRAME_TOO_LARGE)
+            return
+        try:
+            frame = json.loads(raw)
+        except json.JSONDecodeError:
+            await self._error("bad_json", "frame is not JSON")
+            return
+        if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
+            await self._error("bad_frame", "frame must be an object with a 'type'")
+            return
+        handler = {
+            "send": self._on_send,
+            "sync": self._on_sync,
+            "typing": self._on_typing,
+            "read": self._on_read,
+            "edit": self._on_edit,
+            "delete": self._on_delete,
+            "ping": self._on_ping,
+        }.get(frame["type"])
+        if handler is None:
+            await self._error("unknown_type", f"unknown frame type {frame['type']!r}")
+            return
+        await handler(frame)
+
+    async def _on_send(self, frame: dict[str, Any]) -> None:
+        client_id = str(frame.get("client_id", ""))
+        if not await database_sync_to_async(_within_rate)(self.user.pk):
+            await self._error("rate_limited", "too many messages; slow down", client_id=client_id)
+            return
+        try:
+            message, created = await database_sync_to_async(services.post_message)(
+                actor=self.user,
+                consultation_id=self.consultation_id,
+                client_id=client_id,
+                body=str(frame.get("body", "")),
+            )
+        except DomainError as error:
+            await self._domain_error(error, client_id=client_id)
+            return
+        await self._frame("ack", client_id=client_id, seq=message.seq, id=message.pk, duplicate=not created)
+
+    async def _on_sync(self, frame: dict[str, Any]) -> None:
+        after = frame.get("after", 0)
+        if not isinstance(after, int) or after < 0:
+            await self._error("bad_frame", "'after' must be a non-negative integer")
+            return
+        page = await database_sync_to_async(_sync)(self.consultation_id, after)
+        await self._frame("messages", **page)
+
+    async def _on_typing(self, frame: dict[str, Any]) -> None:
+        event = {"type": "typing", "user": self.user.pk, "name": self.user.full_name}
+        await self.channel_layer.group_send(self.group, {"type": "chat.event", "event": event})
+
+    async def _on_read(self, frame: dict[str, Any]) -> None:
+        seq = frame.get("seq")
+        if not isinstance(seq, int):
+            await self._error("bad_frame", "'seq' must be an integer")
+            return
+        try:
+            await database_sync_to_async(services.mark_read)(
+                actor=self.user, consultation_id=self.consultation_id, seq=seq
+            )
+        except DomainError as error:
+            await self._domain_error(error)
+
+    async def _on_edit(self, frame: dict[str, Any]) -> None:
+        try:
+            await database_sync_to_async(services.edit_message)(
+                actor=self.user, message_id=int(frame.get("id", 0)), body=str(frame.get("body", ""))
+            )
+        except DomainError as error:
+            await self._domain_error(error, id=frame.get("id"))
+
+    async def _on_delete(self, frame: dict[str, Any]) -> None:
+        try:
+            await database_sync_to_async(services.delete_message)(actor=self.user, message_id=int(frame.get("id", 0)))
+        except DomainError as error:
+            await self._domain_error(error, id=frame.get("id"))
+
+    async def _on_ping(self, frame: dict[str, Any]) -> None:
+        await self._frame("pong", ref=frame.get("ref"))
+
+    async def chat_event(self, message: dict[str, Any]) -> None:
+        event = message["event"]
+        if event.get("type") == "typing" and event.get("user") == self.user.pk:
+            return  # nobody needs to see their own typing
+        await self.send(text_data=json.dumps({"v": PROTOCOL_VERSION, **event}, ensure_ascii=False))
+
+    async def _frame(self, frame_type: str, **fields: Any) -> None:
+        await self.send(text_data=json.dumps({"v": PROTOCOL_VERSION, "type": frame_type, **fields}, ensure_ascii=False))
+
+    async def _error(self, code: str, message: str, **fields: Any) -> None:
+        await self._frame("error", code=code, message=message, **fields)
+
+    async def _domain_error(self, error: DomainError, **fields: Any) -> None:
+        extra = {"field": error.field} if error.field else {}
+        await self._error(error.code, error.message, **fields, **extra)

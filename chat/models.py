@@ -1,0 +1,81 @@
+"""Messages of a consultation: numbered per consultation, idempotent by the sender's client id."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+USER = settings.AUTH_USER_MODEL
+
+
+class MessageKind(models.TextChoices):
+    TEXT = "text", _("Text")
+    FILE = "file", _("File")
+    IMAGE = "image", _("Image")
+    SYSTEM = "system", _("System")
+
+
+class Message(models.Model):
+    consultation = models.ForeignKey("consult.Consultation", on_delete=models.CASCADE, related_name="messages")
+    seq = models.PositiveIntegerField(_("number"))
+    sender = models.ForeignKey(USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    client_id = models.CharField(_("client id"), max_length=64, blank=True)
+    kind = models.CharField(_("kind"), max_length=8, choices=MessageKind.choices, default=MessageKind.TEXT)
+    body = models.TextField(_("text"), blank=True)
+    file = models.FileField(_("file"), upload_to="chat/%Y/%m/", blank=True)
+    file_name = models.CharField(_("file name"), max_length=200, blank=True)
+    file_size = models.PositiveIntegerField(_("file size"), null=True, blank=True)
+    content_type = models.CharField(_("content type"), max_length=100, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    edited_at = models.DateTimeField(_("edited at"), null=True, blank=True)
+    deleted_at = models.DateTimeField(_("deleted at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
+        ordering = ["consultation_id", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["consultation", "seq"], name="message_seq_unique"),
+            models.UniqueConstraint(
+                fields=["consultation", "sender", "client_id"],
+                condition=~Q(client_id=""),
+                name="message_client_id_once",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.consultation_id}#{self.seq}"
+
+
+class MessageRevision(models.Model):
+    """The text a message had before an edit or deletion (the history is kept)."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="revisions")
+    body = models.TextField(_("text"))
+    replaced_at = models.DateTimeField(_("replaced at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("message revision")
+        verbose_name_plural = _("message revisions")
+        ordering = ["replaced_at", "id"]
+
+    def __str__(self) -> str:
+        return f"revision of {self.message_id}"
+
+
+class ReadMarker(models.Model):
+    """How far a participant has read (已读)."""
+
+    consultation = models.ForeignKey("consult.Consultation", on_delete=models.CASCADE, related_name="read_markers")
+    user = models.ForeignKey(USER, on_delete=models.CASCADE, related_name="+")
+    last_read_seq = models.PositiveIntegerField(_("last read number"), default=0)
+
+    class Meta:
+        verbose_name = _("read marker")
+        verbose_name_plural = _("read markers")
+        constraints = [models.UniqueConstraint(fields=["consultation", "user"], name="read_marker_once")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} read {self.consultation_id} to {self.last_read_seq}"

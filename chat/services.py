@@ -1,0 +1,163 @@
+"""Every write of the chat: persist first, then broadcast after commit.
+
+- ``post_message``: numbered per consultation (the consultation row is locked to take the next number);
+  the sender's ``client_id`` makes a retry return the stored message instead of writing a second one.
+- ``post_system_message``: joined / transferred / ended lines, written by the desk's services.
+- ``edit_message`` (within ``CHAT_EDIT_WINDOW``; the old text is kept as a revision), ``delete_message``
+  (a tombstone stays in its place), ``mark_read``.
+
+Broadcasts go to the group ``chat.<consultation id>`` (see ``chat/PROTOCOL.md``). The channel layer is a
+notification bus, never the record: a client that misses a broadcast finds the message by its number.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from chat.models import Message, MessageKind, MessageRevision, ReadMarker
+from chat.selectors import can_post, can_read, message_payload
+from consult.exceptions import InvalidInput, InvalidTransition, NotAllowed, NotFound
+from consult.models import Consultation, ConsultationStatus, User
+
+MAX_BODY_CHARS = 2000
+CLIENT_ID_MAX = 64
+
+
+def group_name(consultation_id: int) -> str:
+    return f"chat.{consultation_id}"
+
+
+def broadcast(consultation_id: int, event: dict[str, Any]) -> None:
+    """After commit, tell every socket in the consultation. Failures are logged, never raised."""
+
+    def send() -> None:
+        layer = get_channel_layer()
+        if layer is None:
+            return
+        try:
+            async_to_sync(layer.group_send)(group_name(consultation_id), {"type": "chat.event", "event": event})
+        except Exception:  # the record is in the database; clients catch up by number
+            import logging
+
+            logging.getLogger(__name__).exception("chat broadcast to %s failed", consultation_id)
+
+    transaction.on_commit(send)
+
+
+def _next_seq(consultation_id: int) -> tuple[Consultation, int]:
+    consultation = Consultation.objects.select_for_update(of=("self",)).filter(pk=consultation_id).first()
+    if consultation is None:
+        raise NotFound(_("no such consultation"))
+    consultation.last_seq += 1
+    Consultation.objects.filter(pk=consultation_id).update(last_seq=consultation.last_seq)
+    return consultation, consultation.last_seq
+
+
+def _clean_body(body: str) -> str:
+    text = body.strip()
+    if not text:
+        raise InvalidInput(_("the message is empty"), field="body")
+    if len(text) > MAX_BODY_CHARS:
+        raise InvalidInput(_("a message has at most %(n)d characters") % {"n": MAX_BODY_CHARS}, field="body")
+    return text
+
+
+def _clean_client_id(client_id: str) -> str:
+    value = client_id.strip()
+    if not value or len(value) > CLIENT_ID_MAX:
+        raise InvalidInput(_("a client id of 1 to 64 characters is required"), field="client_id")
+    return value
+
+
+def post_message(*, actor: User, consultation_id: int, client_id: str, body: str) -> tuple[Message, bool]:
+    """Store a text message and broadcast it; returns (message, created). A retry returns the first one."""
+    client_id = _clean_client_id(client_id)
+    existing = Message.objects.filter(consultation_id=consultation_id, sender=actor, client_id=client_id).first()
+    if existing is not None:
+        return existing, False
+    text = _clean_body(body)
+    try:
+        with transaction.atomic():
+            consultation, seq = _next_seq(consultation_id)
+            if not can_post(actor, consultation):
+                raise NotAllowed(_("you cannot write in this consultation"))
+            if consultation.status == ConsultationStatus.ENDED:
+                raise InvalidTransition(_("the consultation has ended"), code="consultation_ended")
+            message = Message.objects.create(
+                consultation=consultation, seq=seq, sender=actor, client_id=client_id, kind=MessageKind.TEXT, body=text
+            )
+            broadcast(consultation_id, {"type": "message", "message": message_payload(message)})
+    except IntegrityError:
+        # The same client id raced in on another connection and won: that one is the message.
+        existing = Message.objects.filter(consultation_id=consultation_id, sender=actor, client_id=client_id).first()
+        if existing is None:
+            raise
+        return existing, False
+    return message, True
+
+
+def post_system_message(*, consultation: Consultation, body: str) -> Message:
+    """A line written by the platform (joined, transferred, ended). Runs inside the caller's transaction."""
+    _locked, seq = _next_seq(consultation.pk)
+    consultation.last_seq = seq
+    message = Message.objects.create(consultation=consultation, seq=seq, kind=MessageKind.SYSTEM, body=body)
+    broadcast(consultation.pk, {"type": "message", "message": message_payload(message)})
+    return message
+
+
+def _own_message(actor: User, message_id: int) -> Message:
+    message = Message.objects.select_for_update().filter(pk=message_id).select_related("consultation").first()
+    if message is None or not can_read(actor, message.consultation):
+        raise NotFound(_("no such message"))
+    if message.sender_id != actor.pk:
+        raise NotAllowed(_("you can only change your own messages"))
+    if message.deleted_at is not None:
+        raise InvalidTransition(_("the message was deleted"), code="message_deleted")
+    return message
+
+
+@transaction.atomic
+def edit_message(*, actor: User, message_id: int, body: str) -> Message:
+    message = _own_message(actor, message_id)
+    window = timedelta(seconds=settings.CHAT_EDIT_WINDOW_SECONDS)
+    if timezone.now() - message.created_at > window:
+        raise InvalidTransition(_("messages can only be edited for a few minutes"), code="edit_window_closed")
+    text = _clean_body(body)
+    MessageRevision.objects.create(message=message, body=message.body)
+    message.body, message.edited_at = text, timezone.now()
+    message.save(update_fields=["body", "edited_at"])
+    broadcast(message.consultation_id, {"type": "edited", "message": message_payload(message)})
+    return message
+
+
+@transaction.atomic
+def delete_message(*, actor: User, message_id: int) -> Message:
+    """The text goes (kept as a revision for the record); a tombstone keeps its place and number."""
+    message = _own_message(actor, message_id)
+    MessageRevision.objects.create(message=message, body=message.body)
+    message.body, message.deleted_at = "", timezone.now()
+    message.save(update_fields=["body", "deleted_at"])
+    broadcast(message.consultation_id, {"type": "deleted", "message": message_payload(message)})
+    return message
+
+
+@transaction.atomic
+def mark_read(*, actor: User, consultation_id: int, seq: int) -> ReadMarker:
+    consultation = Consultation.objects.filter(pk=consultation_id).first()
+    if consultation is None or not can_post(actor, consultation):
+        raise NotFound(_("no such consultation"))
+    seq = max(0, min(seq, consultation.last_seq))
+    marker, _created = ReadMarker.objects.select_for_update().get_or_create(consultation=consultation, user=actor)
+    if seq > marker.last_read_seq:
+        marker.last_read_seq = seq
+        marker.save(update_fields=["last_read_seq"])
+        broadcast(consultation_id, {"type": "read", "user": actor.pk, "seq": seq})
+    return marker

@@ -1,0 +1,396 @@
+"""Every write of the consultation desk.
+
+- ``open_period``: the office puts bureaus and experts on duty for a period.
+- ``expert_connected`` / ``expert_disconnected`` / ``touch_presence`` / ``set_presence``: presence from live
+  connections (the workbench's socket) and the expert's own choice (online / away).
+- ``start_consultation``: a deputy asks a bureau (or names an expert, 点将); it is routed at once when an
+  expert is free, otherwise it waits in the bureau's queue.
+- ``route_bureau``: give queued consultations to online experts with free capacity, least-loaded and
+  longest-idle first. Consultation rows are locked with SKIP LOCKED and presence rows with FOR UPDATE, so
+  two experts (or two routing passes) never take the same consultation.
+- ``transfer_consultation``, ``end_consultation``, ``record_outcome``, ``rate_consultation``.
+
+Every change writes a system message into the thread (via ``chat.services``) and publishes live events
+after commit: ``consultation.changed`` on topic ``consultation.<id>``, ``queue.changed`` on ``bureau.<id>``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from consult import live
+from consult.exceptions import InvalidInput, InvalidTransition, NotAllowed, NotFound
+from consult.models import (
+    Bureau,
+    Consultation,
+    ConsultationPeriod,
+    ConsultationStatus,
+    ConsultationTransfer,
+    ExpertPresence,
+    ExpertProfile,
+    Outcome,
+    PresenceStatus,
+    User,
+)
+from consult.roles import Role
+from consult.selectors import is_office
+
+# A connection that has not pinged for this long no longer counts as present.
+PRESENCE_TIMEOUT = timedelta(seconds=90)
+
+
+def _now() -> datetime:
+    return timezone.now()
+
+
+def _expert_of(actor: User) -> ExpertProfile:
+    profile: ExpertProfile | None = ExpertProfile.objects.filter(user=actor).select_related("user").first()
+    if actor.role != Role.EXPERT or profile is None:
+        raise NotAllowed(_("only bureau experts do this"))
+    return profile
+
+
+def _presence(expert: ExpertProfile) -> ExpertPresence:
+    ExpertPresence.objects.get_or_create(expert=expert)
+    return ExpertPresence.objects.select_for_update().get(expert=expert)
+
+
+def _system(consultation: Consultation, text: str) -> None:
+    from chat.services import post_system_message
+
+    post_system_message(consultation=consultation, body=text)
+
+
+def _publish(consultation: Consultation, action: str) -> None:
+    payload = {"action": action, "status": consultation.status, "expert": consultation.expert_id}
+    live.publish("consultation", consultation.pk, "consultation.changed", payload)
+    live.publish("user", consultation.deputy_id, "consultation.changed", {"id": consultation.pk, **payload})
+    live.publish("bureau", consultation.bureau_id, "queue.changed", {"id": consultation.pk, "action": action})
+
+
+# --- periods and presence ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def open_period(
+    *, actor: User, name: str, starts_at: datetime, ends_at: datetime, bureau_ids: list[int], expert_ids: list[int]
+) -> ConsultationPeriod:
+    if not is_office(actor):
+        raise NotAllowed(_("only the congress or CPPCC office may do this"))
+    if not name.strip():
+        raise InvalidInput(_("this field is required"), field="name")
+    if ends_at <= starts_at:
+        raise InvalidInput(_("the period must end after it starts"), field="ends_at")
+    if not bureau_ids:
+        raise InvalidInput(_("put at least one bureau on duty"), field="bureau_ids")
+    period = ConsultationPeriod.objects.create(
+        name=name.strip()[:100], starts_at=starts_at, ends_at=ends_at, created_by=actor
+    )
+    period.bureaus.set(Bureau.objects.filter(pk__in=bureau_ids, is_active=True))
+    period.experts.set(ExpertProfile.objects.filter(pk__in=expert_ids, bureau_id__in=bureau_ids))
+    return period
+
+
+def current_period(now: datetime | None = None) -> ConsultationPeriod | None:
+    moment = now or _now()
+    return ConsultationPeriod.objects.filter(starts_at__lte=moment, ends_at__gt=moment).order_by("starts_at").first()
+
+
+@transaction.atomic
+def expert_connected(*, actor: User) -> ExpertPresence | None:
+    """A live socket of an expert opened: present (online unless they chose away). Others: nothing to do."""
+    if not ExpertProfile.objects.filter(user=actor).exists():
+        return None
+    expert = _expert_of(actor)
+    presence = _presence(expert)
+    was_present = is_present(presence)
+    presence.connections += 1
+    presence.last_seen = _now()
+    if presence.status == PresenceStatus.OFFLINE:
+        presence.status = PresenceStatus.ONLINE
+    presence.save()
+    if not was_present:
+        transaction.on_commit(lambda: route_bureau(bureau_id=expert.bureau_id))
+    live.publish("bureau", expert.bureau_id, "presence.changed", {"expert": expert.pk, "status": presence.status})
+    return presence
+
+
+@transaction.atomic
+def expert_disconnected(*, actor: User) -> ExpertPresence | None:
+    if not ExpertProfile.objects.filter(user=actor).exists():
+        return None
+    expert = _expert_of(actor)
+    presence = _presence(expert)
+    presence.connections = max(0, presence.connections - 1)
+    if presence.connections == 0:
+        presence.status = PresenceStatus.OFFLINE
+    presence.save()
+    live.publish("bureau", expert.bureau_id, "presence.changed", {"expert": expert.pk, "status": presence.status})
+    return presence
+
+
+def touch_presence(*, actor: User) -> None:
+    """A ping from a live connection: still here."""
+    ExpertPresence.objects.filter(expert__user=actor).update(last_seen=_now())
+
+
+@transaction.atomic
+def set_presence(*, actor: User, status: str) -> ExpertPresence:
+    """The expert chooses online or away (暂离: keeps their consultations, takes no new ones)."""
+    if status not in (PresenceStatus.ONLINE, PresenceStatus.AWAY):
+        raise InvalidInput(_("choose online or away"), field="status")
+    expert = _expert_of(actor)
+    presence = _presence(expert)
+    presence.status = status
+    presence.save()
+    if status == PresenceStatus.ONLINE:
+        transaction.on_commit(lambda: route_bureau(bureau_id=expert.bureau_id))
+    live.publish("bureau", expert.bureau_id, "presence.changed", {"expert": expert.pk, "status": status})
+    return presence
+
+
+def is_present(presence: ExpertPresence, now: datetime | None = None) -> bool:
+    moment = now or _now()
+    return (
+        presence.connections > 0 and presence.last_seen is not None and presence.last_seen > moment - PRESENCE_TIMEOUT
+    )
+
+
+# --- starting and routing ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def start_consultation(
+    *, actor: User, bureau_id: int, topic: str, expert_id: int | None = None, proposal_id: int | None = None
+) -> Consultation:
+    if actor.role != Role.DEPUTY:
+        raise NotAllowed(_("only deputies and members start consultations"))
+    topic = topic.strip()
+    if not topic:
+        raise InvalidInput(_("say what you want to ask about"), field="topic")
+    if len(topic) > 200:
+        raise InvalidInput(_("at most %(n)d characters") % {"n": 200}, field="topic")
+    bureau = Bureau.objects.filter(pk=bureau_id, is_active=True).first()
+    if bureau is None:
+        raise InvalidInput(_("unknown bureau"), field="bureau_id")
+    requested = None
+    if expert_id is not None:
+        requested = ExpertProfile.objects.filter(pk=expert_id, bureau=bureau, user__is_active=True).first()
+        if requested is None:
+            raise InvalidInput(_("this expert does not work for this bureau"), field="expert_id")
+    if proposal_id is not None:
+        from proposals.models import Proposal
+
+        if not Proposal.objects.filter(pk=proposal_id, proposer=actor).exists():
+            raise InvalidInput(_("link one of your own proposals"), field="proposal_id")
+    consultation = Consultation.objects.create(
+        deputy=actor,
+        bureau=bureau,
+        requested_expert=requested,
+        topic=topic,
+        proposal_id=proposal_id,
+        period=current_period(),
+        created_at=_now(),
+    )
+    _system(
+        consultation,
+        _("%(name)s started a consultation with %(bureau)s: %(topic)s")
+        % {"name": actor.full_name, "bureau": bureau.name, "topic": topic},
+    )
+    _publish(consultation, "started")
+    transaction.on_commit(lambda: route_bureau(bureau_id=bureau.pk))
+    return consultation
+
+
+def _free_experts(bureau_id: int, now: datetime) -> list[ExpertPresence]:
+    """Online, connected experts of the bureau with free capacity: least loaded, then longest idle."""
+    candidates = (
+        ExpertPresence.objects.select_for_update(of=("self",))
+        .filter(
+            expert__bureau_id=bureau_id,
+            status=PresenceStatus.ONLINE,
+            connections__gt=0,
+            last_seen__gt=now - PRESENCE_TIMEOUT,
+            expert__user__is_active=True,
+        )
+        .select_related("expert")
+        .order_by("pk")
+    )
+    load = dict(
+        Consultation.objects.filter(expert__bureau_id=bureau_id, status=ConsultationStatus.ACTIVE)
+        .values_list("expert_id")
+        .annotate(n=Count("pk"))
+    )
+    free = [p for p in candidates if load.get(p.expert_id, 0) < p.expert.capacity]
+    epoch = datetime.min.replace(tzinfo=now.tzinfo)
+    free.sort(key=lambda p: (load.get(p.expert_id, 0) / p.expert.capacity, p.last_assigned_at or epoch))
+    return free
+
+
+@transaction.atomic
+def route_bureau(*, bureau_id: int) -> list[Consultation]:
+    """Hand the bureau's queue, oldest first, to free experts. Safe to run concurrently and repeatedly."""
+    now = _now()
+    assigned: list[Consultation] = []
+    queue = (
+        Consultation.objects.select_for_update(skip_locked=True, of=("self",))
+        .filter(bureau_id=bureau_id, status=ConsultationStatus.QUEUED)
+        .order_by("created_at", "id")
+    )
+    free = _free_experts(bureau_id, now)
+    for consultation in queue:
+        if not free:
+            break
+        choice = next((p for p in free if consultation.requested_expert_id in (None, p.expert_id)), None)
+        if choice is None:
+            continue  # 点将: waits for the named expert
+        _assign(consultation, choice, now)
+        assigned.append(consultation)
+        free = _free_experts(bureau_id, now)
+    if assigned:
+        live.publish("bureau", bureau_id, "queue.changed", {"action": "routed"})
+    return assigned
+
+
+def _assign(consultation: Consultation, presence: ExpertPresence, now: datetime) -> None:
+    consultation.expert = presence.expert
+    consultation.status = ConsultationStatus.ACTIVE
+    consultation.assigned_at = consultation.assigned_at or now
+    consultation.save()
+    presence.last_assigned_at = now
+    presence.save(update_fields=["last_assigned_at"])
+    _system(
+        consultation,
+        _("Expert %(name)s (%(bureau)s) joined")
+        % {"name": presence.expert.user.full_name, "bureau": consultation.bureau.name},
+    )
+    live.publish(
+        "user", presence.expert.user_id, "consultation.assigned", {"id": consultation.pk, "topic": consultation.topic}
+    )
+    _publish(consultation, "assigned")
+
+
+def queue_position(consultation: Consultation) -> int | None:
+    """1 for the head of the bureau's queue; None once it is no longer waiting."""
+    if consultation.status != ConsultationStatus.QUEUED:
+        return None
+    ahead = Consultation.objects.filter(bureau_id=consultation.bureau_id, status=ConsultationStatus.QUEUED).filter(
+        Q(created_at__lt=consultation.created_at) | Q(created_at=consultation.created_at, id__lt=consultation.pk)
+    )
+    return ahead.count() + 1
+
+
+# --- during and after ---------------------------------------------------------------------------
+
+
+def _locked(consultation_id: int) -> Consultation:
+    consultation = (
+        Consultation.objects.select_for_update(of=("self",))
+        .select_related("bureau", "expert__user")
+        .filter(pk=consultation_id)
+        .first()
+    )
+    if consultation is None:
+        raise NotFound(_("no such consultation"))
+    return consultation
+
+
+def _require_assigned_expert(actor: User, consultation: Consultation) -> ExpertProfile:
+    if consultation.expert is None or consultation.expert.user_id != actor.pk:
+        raise NotAllowed(_("only the expert handling this consultation may do this"))
+    return consultation.expert
+
+
+@transaction.atomic
+def transfer_consultation(
+    *, actor: User, consultation_id: int, note: str, to_expert_id: int | None = None, to_bureau_id: int | None = None
+) -> Consultation:
+    """转接: to a named colleague or expert of another bureau, or back to a bureau's queue."""
+    consultation = _locked(consultation_id)
+    if consultation.status != ConsultationStatus.ACTIVE:
+        raise InvalidTransition(
+            _("only a consultation in progress can be transferred"), code="invalid_transition:transfer"
+        )
+    expert = _require_assigned_expert(actor, consultation)
+    note = note.strip()
+    if not note:
+        raise InvalidInput(_("say why you transfer it"), field="note")
+    target_expert = None
+    if to_expert_id is not None:
+        target_expert = (
+            ExpertProfile.objects.filter(pk=to_expert_id, user__is_active=True).select_related("user").first()
+        )
+        if target_expert is None or target_expert.pk == expert.pk:
+            raise InvalidInput(_("choose another expert"), field="to_expert_id")
+        to_bureau_id = target_expert.bureau_id
+    bureau = Bureau.objects.filter(pk=to_bureau_id or consultation.bureau_id, is_active=True).first()
+    if bureau is None:
+        raise InvalidInput(_("unknown bureau"), field="to_bureau_id")
+    ConsultationTransfer.objects.create(
+        consultation=consultation, from_expert=expert, to_bureau=bureau, to_expert=target_expert, note=note[:500]
+    )
+    old_bureau = consultation.bureau_id
+    consultation.bureau, consultation.expert, consultation.requested_expert = bureau, None, target_expert
+    consultation.status = ConsultationStatus.QUEUED
+    consultation.save()
+    who = target_expert.user.full_name if target_expert else bureau.name
+    _system(
+        consultation,
+        _("%(name)s transferred the consultation to %(who)s: %(note)s")
+        % {"name": actor.full_name, "who": who, "note": note},
+    )
+    _publish(consultation, "transferred")
+    transaction.on_commit(lambda: route_bureau(bureau_id=bureau.pk))
+    transaction.on_commit(lambda: route_bureau(bureau_id=old_bureau))
+    return consultation
+
+
+@transaction.atomic
+def end_consultation(*, actor: User, consultation_id: int) -> Consultation:
+    consultation = _locked(consultation_id)
+    is_expert = consultation.expert is not None and consultation.expert.user_id == actor.pk
+    if actor.pk != consultation.deputy_id and not is_expert:
+        raise NotAllowed(_("only the deputy or the expert ends a consultation"))
+    if consultation.status == ConsultationStatus.ENDED:
+        raise InvalidTransition(_("the consultation has already ended"), code="invalid_transition:end")
+    consultation.status = ConsultationStatus.ENDED
+    consultation.ended_at, consultation.ended_by = _now(), actor
+    consultation.save()
+    _system(consultation, _("%(name)s ended the consultation") % {"name": actor.full_name})
+    _publish(consultation, "ended")
+    transaction.on_commit(lambda: route_bureau(bureau_id=consultation.bureau_id))
+    return consultation
+
+
+@transaction.atomic
+def record_outcome(*, actor: User, consultation_id: int, outcome: str, note: str = "") -> Consultation:
+    """The expert records what came of it; 转为建议 lets the deputy start a proposal draft from it."""
+    consultation = _locked(consultation_id)
+    _require_assigned_expert(actor, consultation)
+    if outcome not in Outcome.values:
+        raise InvalidInput(_("choose an outcome"), field="outcome")
+    consultation.outcome, consultation.outcome_note = outcome, note.strip()[:5000]
+    consultation.save(update_fields=["outcome", "outcome_note"])
+    _system(consultation, _("Outcome recorded: %(outcome)s") % {"outcome": Outcome(outcome).label})
+    _publish(consultation, "outcome")
+    return consultation
+
+
+@transaction.atomic
+def rate_consultation(*, actor: User, consultation_id: int, rating: int, comment: str = "") -> Consultation:
+    consultation = _locked(consultation_id)
+    if actor.pk != consultation.deputy_id:
+        raise NotAllowed(_("only the deputy rates the consultation"))
+    if consultation.status != ConsultationStatus.ENDED:
+        raise InvalidTransition(_("rate the consultation once it has ended"), code="invalid_transition:rate")
+    if rating not in range(1, 6):
+        raise InvalidInput(_("rate from 1 to 5"), field="rating")
+    consultation.rating, consultation.rating_comment = rating, comment.strip()[:500]
+    consultation.save(update_fields=["rating", "rating_comment"])
+    _publish(consultation, "rated")
+    return consultation
