@@ -16,7 +16,7 @@ after commit: ``consultation.changed`` on topic ``consultation.<id>``, ``queue.c
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.db import transaction
 from django.db.models import Count, Q
@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from consult import live
+from consult.desk.selectors import PRESENCE_TIMEOUT
 from consult.exceptions import InvalidInput, InvalidTransition, NotAllowed, NotFound
 from consult.models import (
     Bureau,
@@ -39,9 +40,6 @@ from consult.models import (
 )
 from consult.roles import Role
 from consult.selectors import is_office
-
-# A connection that has not pinged for this long no longer counts as present.
-PRESENCE_TIMEOUT = timedelta(seconds=90)
 
 
 def _now() -> datetime:

@@ -1,0 +1,130 @@
+"""Reads of the consultation desk, scoped by ``consultations_visible_to(user)``.
+
+- A deputy sees their own consultations.
+- An expert sees the consultations they handle or handled (before a transfer), and their bureau's queue.
+- The office sees all (read-only).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q, QuerySet
+from django.utils import timezone
+
+from consult.models import (
+    Bureau,
+    Consultation,
+    ConsultationStatus,
+    ConsultationTransfer,
+    ExpertPresence,
+    ExpertProfile,
+    Outcome,
+    PresenceStatus,
+)
+from consult.roles import Role
+from consult.selectors import Viewer, bureau_id_of, is_office, role_of
+
+PRESENCE_TIMEOUT = timedelta(seconds=90)
+
+
+def consultations_visible_to(user: Viewer) -> QuerySet[Consultation]:
+    consultations = Consultation.objects.select_related("deputy", "bureau", "expert__user")
+    if is_office(user):
+        return consultations
+    role = role_of(user)
+    if role == Role.DEPUTY:
+        return consultations.filter(deputy_id=user.pk)
+    if role == Role.EXPERT:
+        uid = int(user.pk or 0)
+        handled = ConsultationTransfer.objects.filter(from_expert__user_id=uid).values("consultation_id")
+        return consultations.filter(Q(expert__user_id=uid) | Q(pk__in=handled))
+    return consultations.none()
+
+
+def present_experts(now: datetime | None = None) -> QuerySet[ExpertPresence]:
+    moment = now or timezone.now()
+    return ExpertPresence.objects.filter(
+        status=PresenceStatus.ONLINE, connections__gt=0, last_seen__gt=moment - PRESENCE_TIMEOUT
+    )
+
+
+def online_counts() -> dict[int, int]:
+    """Bureau id -> number of experts online now (what a deputy sees when picking a bureau)."""
+    rows = present_experts().values("expert__bureau_id").annotate(n=Count("pk"))
+    return {row["expert__bureau_id"]: row["n"] for row in rows}
+
+
+def bureau_queue(bureau_id: int) -> QuerySet[Consultation]:
+    return (
+        Consultation.objects.filter(bureau_id=bureau_id, status=ConsultationStatus.QUEUED)
+        .order_by("created_at", "id")
+        .select_related("deputy", "requested_expert__user")
+    )
+
+
+def expert_workbench(user: Viewer) -> dict[str, Any]:
+    """The expert's active consultations and their bureau's queue."""
+    bureau_id = bureau_id_of(user)
+    uid = int(user.pk or 0)
+    active = consultations_visible_to(user).filter(status=ConsultationStatus.ACTIVE, expert__user_id=uid)
+    return {
+        "active": list(active.order_by("assigned_at")),
+        "queue": list(bureau_queue(bureau_id)) if bureau_id is not None else [],
+        "presence": ExpertPresence.objects.filter(expert__user_id=uid).first(),
+    }
+
+
+def deputy_history(consultation: Consultation) -> dict[str, Any]:
+    """Beside the chat, for the expert: the deputy's earlier proposals and consultations, with outcomes."""
+    from proposals.models import Proposal
+
+    earlier = (
+        Consultation.objects.filter(deputy_id=consultation.deputy_id)
+        .exclude(pk=consultation.pk)
+        .select_related("bureau")
+        .order_by("-created_at")[:20]
+    )
+    proposals = (
+        Proposal.objects.filter(proposer_id=consultation.deputy_id)
+        .exclude(status="draft")
+        .select_related("session")
+        .order_by("-created_at")[:20]
+    )
+    return {"consultations": list(earlier), "proposals": list(proposals)}
+
+
+def experts_with_presence(bureau: Bureau) -> list[tuple[ExpertProfile, bool]]:
+    present = set(present_experts().filter(expert__bureau=bureau).values_list("expert_id", flat=True))
+    experts = ExpertProfile.objects.filter(bureau=bureau, user__is_active=True)
+    return [(expert, expert.pk in present) for expert in experts.select_related("user").order_by("id")]
+
+
+@dataclass(frozen=True)
+class DeskFigures:
+    deputies_served: int
+    consultations: int
+    answered_on_the_spot: int
+    waiting_now: int
+    average_wait_seconds: float | None
+
+
+def desk_figures(consultations: QuerySet[Consultation]) -> DeskFigures:
+    wait = ExpressionWrapper(F("assigned_at") - F("created_at"), output_field=DurationField())
+    row = consultations.aggregate(
+        deputies=Count("deputy", distinct=True),
+        total=Count("pk"),
+        answered=Count("pk", filter=Q(outcome=Outcome.ANSWERED)),
+        waiting=Count("pk", filter=Q(status=ConsultationStatus.QUEUED)),
+        wait=Avg(wait, filter=Q(assigned_at__isnull=False)),
+    )
+    average = row["wait"].total_seconds() if row["wait"] is not None else None
+    return DeskFigures(row["deputies"], row["total"], row["answered"], row["waiting"], average)
+
+
+def desk_figures_per_bureau(consultations: QuerySet[Consultation]) -> list[tuple[Bureau, DeskFigures]]:
+    bureau_ids = consultations.values_list("bureau_id", flat=True).distinct()
+    bureaus = Bureau.objects.filter(pk__in=bureau_ids).order_by("sort_order", "id")
+    return [(bureau, desk_figures(consultations.filter(bureau=bureau))) for bureau in bureaus]
