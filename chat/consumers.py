@@ -6,16 +6,13 @@ Frames, error codes and close codes are in ``chat/PROTOCOL.md``.
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
-from django.conf import settings
-from django.core.cache import cache
 
 from chat import selectors, services
-from consult.exceptions import DomainError
+from consult.exceptions import DomainError, InvalidInput
 from consult.models import Consultation
 
 PROTOCOL_VERSION = 1
@@ -35,7 +32,8 @@ def _load(consultation_id: int, user: Any) -> tuple[Consultation | None, bool, b
     return consultation, selectors.can_read(user, consultation), selectors.can_post(user, consultation)
 
 
-def _hello(consultation: Consultation) -> dict[str, Any]:
+def _hello(consultation_id: int) -> dict[str, Any]:
+    consultation = Consultation.objects.get(pk=consultation_id)  # read after joining the group: nothing falls between
     return {
         "consultation": {
             "id": consultation.pk,
@@ -54,15 +52,14 @@ def _sync(consultation_id: int, after: int) -> dict[str, Any]:
 
 
 def _within_rate(user_id: int) -> bool:
-    """Per user across all their sockets and processes: at most CHAT_SEND_RATE_PER_MINUTE sends a minute."""
-    key = f"chat-rate:{user_id}:{int(time.time() // 60)}"
-    cache.add(key, 0, timeout=120)
-    try:
-        count = cache.incr(key)
-    except ValueError:
-        cache.set(key, 1, timeout=120)
-        count = 1
-    return int(count) <= settings.CHAT_SEND_RATE_PER_MINUTE
+    return services.within_send_rate(user_id)
+
+
+def _frame_id(frame: dict[str, Any]) -> int:
+    value = frame.get("id")
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise InvalidInput("'id' must be an integer", code="bad_frame", field="id")
+    return value
 
 
 class ChatConsumer(AsyncWebsocketConsumer):
@@ -83,7 +80,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.group = services.group_name(self.consultation_id)
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
-        hello = await database_sync_to_async(_hello)(consultation)
+        self.may_post = may_post
+        hello = await database_sync_to_async(_hello)(self.consultation_id)
         await self._frame("hello", you={"id": user.pk, "can_post": may_post}, **hello)
 
     async def disconnect(self, code: int) -> None:
@@ -123,7 +121,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         await handler(frame)
 
     async def _on_send(self, frame: dict[str, Any]) -> None:
-        client_id = str(frame.get("client_id", ""))
+        client_id = str(frame.get("client_id", "")).strip()
         if not await database_sync_to_async(_within_rate)(self.user.pk):
             await self._error("rate_limited", "too many messages; slow down", client_id=client_id)
             return
@@ -148,6 +146,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
         await self._frame("messages", **page)
 
     async def _on_typing(self, frame: dict[str, Any]) -> None:
+        if not self.may_post:  # readers (the office, former experts) do not type
+            return
         event = {"type": "typing", "user": self.user.pk, "name": self.user.full_name}
         await self.channel_layer.group_send(self.group, {"type": "chat.event", "event": event})
 
@@ -166,14 +166,14 @@ class ChatConsumer(AsyncWebsocketConsumer):
     async def _on_edit(self, frame: dict[str, Any]) -> None:
         try:
             await database_sync_to_async(services.edit_message)(
-                actor=self.user, message_id=int(frame.get("id", 0)), body=str(frame.get("body", ""))
+                actor=self.user, message_id=_frame_id(frame), body=str(frame.get("body", ""))
             )
         except DomainError as error:
             await self._domain_error(error, id=frame.get("id"))
 
     async def _on_delete(self, frame: dict[str, Any]) -> None:
         try:
-            await database_sync_to_async(services.delete_message)(actor=self.user, message_id=int(frame.get("id", 0)))
+            await database_sync_to_async(services.delete_message)(actor=self.user, message_id=_frame_id(frame))
         except DomainError as error:
             await self._domain_error(error, id=frame.get("id"))
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
+from django.urls import reverse
 
 from chat.models import Message, MessageKind, ReadMarker
 from consult.models import Consultation, ConsultationTransfer
@@ -60,5 +61,10 @@ def message_payload(message: Message) -> dict[str, Any]:
         "deleted": deleted,
     }
     if message.kind in (MessageKind.FILE, MessageKind.IMAGE) and not deleted:
-        payload["file"] = {"name": message.file_name, "size": message.file_size, "content_type": message.content_type}
+        payload["file"] = {
+            "name": message.file_name,
+            "size": message.file_size,
+            "content_type": message.content_type,
+            "url": reverse("api-chat-file", args=[message.consultation_id, message.pk]),
+        }
     return payload

@@ -3,6 +3,7 @@
 - ``post_message``: numbered per consultation (the consultation row is locked to take the next number);
   the sender's ``client_id`` makes a retry return the stored message instead of writing a second one.
 - ``post_system_message``: joined / transferred / ended lines, written by the desk's services.
+- ``post_file_message``: a file or PNG/JPEG image, checked by name and content, idempotent like ``post_message``.
 - ``edit_message`` (within ``CHAT_EDIT_WINDOW``; the old text is kept as a revision), ``delete_message``
   (a tombstone stays in its place), ``mark_read``.
 
@@ -12,23 +13,40 @@ notification bus, never the record: a client that misses a broadcast finds the m
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
-from typing import Any
+from pathlib import PurePath
+from typing import IO, Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
+from django.core.cache import cache
+from django.core.files import File
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from chat.models import Message, MessageKind, MessageRevision, ReadMarker
 from chat.selectors import can_post, can_read, message_payload
-from consult.exceptions import InvalidInput, InvalidTransition, NotAllowed, NotFound
+from consult.exceptions import DomainError, InvalidInput, InvalidTransition, NotAllowed, NotFound
 from consult.models import Consultation, ConsultationStatus, User
+from proposals.uploads import check_upload
 
 MAX_BODY_CHARS = 2000
 CLIENT_ID_MAX = 64
+
+
+def within_send_rate(user_id: int) -> bool:
+    """Per user across all their sockets, REST calls and processes: at most CHAT_SEND_RATE_PER_MINUTE a minute."""
+    key = f"chat-rate:{user_id}:{int(time.time() // 60)}"
+    cache.add(key, 0, timeout=120)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=120)
+        count = 1
+    return int(count) <= settings.CHAT_SEND_RATE_PER_MINUTE
 
 
 def group_name(consultation_id: int) -> str:
@@ -130,6 +148,10 @@ def edit_message(*, actor: User, message_id: int, body: str) -> Message:
     window = timedelta(seconds=settings.CHAT_EDIT_WINDOW_SECONDS)
     if timezone.now() - message.created_at > window:
         raise InvalidTransition(_("messages can only be edited for a few minutes"), code="edit_window_closed")
+    if message.kind != MessageKind.TEXT:
+        raise InvalidInput(_("only text messages can be edited"), field="body")
+    if message.consultation.status == ConsultationStatus.ENDED:
+        raise InvalidTransition(_("the consultation has ended"), code="consultation_ended")
     text = _clean_body(body)
     MessageRevision.objects.create(message=message, body=message.body)
     message.body, message.edited_at = text, timezone.now()
@@ -161,3 +183,59 @@ def mark_read(*, actor: User, consultation_id: int, seq: int) -> ReadMarker:
         marker.save(update_fields=["last_read_seq"])
         broadcast(consultation_id, {"type": "read", "user": actor.pk, "seq": seq})
     return marker
+
+
+MAX_FILE_BYTES = 10 * 1024 * 1024
+MAX_IMAGE_BYTES = 5 * 1024 * 1024
+IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg"})
+
+
+def post_file_message(
+    *, actor: User, consultation_id: int, client_id: str, name: str, size: int, stream: IO[bytes]
+) -> tuple[Message, bool]:
+    """Store a file (or a PNG/JPEG image) as a message and broadcast it; returns (message, created).
+
+    Checked like proposal attachments (``proposals.uploads.check_upload``: type by name and by content),
+    at most 10 MiB, images at most 5 MiB. The file is written before the consultation row is locked, so a
+    slow disk never holds up the thread's numbering; it is removed again when the message is refused.
+    A retry with the same ``client_id`` returns the first message and stores nothing.
+    """
+
+    def require_open(consultation: Consultation | None) -> None:
+        if consultation is None:
+            raise NotFound(_("no such consultation"))
+        if not can_post(actor, consultation):
+            raise NotAllowed(_("you cannot write in this consultation"))
+        if consultation.status == ConsultationStatus.ENDED:
+            raise InvalidTransition(_("the consultation has ended"), code="consultation_ended")
+
+    client_id = _clean_client_id(client_id)
+    existing = Message.objects.filter(consultation_id=consultation_id, sender=actor, client_id=client_id).first()
+    if existing is not None:
+        return existing, False
+    name = PurePath(name.replace("\\", "/")).name[:200]  # never a path: "../../x.pdf" is stored as "x.pdf"
+    is_image = PurePath(name).suffix.lower() in IMAGE_EXTENSIONS
+    content_type = check_upload(name, size, stream, max_bytes=MAX_IMAGE_BYTES if is_image else MAX_FILE_BYTES)
+    require_open(Consultation.objects.select_related("expert").filter(pk=consultation_id).first())
+    kind = MessageKind.IMAGE if is_image else MessageKind.FILE
+    message = Message(
+        sender=actor, client_id=client_id, kind=kind, file_name=name, file_size=size, content_type=content_type
+    )
+    message.file.save(name, File(stream), save=False)
+    try:
+        with transaction.atomic():
+            consultation, seq = _next_seq(consultation_id)
+            require_open(consultation)
+            message.consultation, message.seq = consultation, seq
+            message.save()
+            broadcast(consultation_id, {"type": "message", "message": message_payload(message)})
+    except IntegrityError:
+        message.file.delete(save=False)
+        existing = Message.objects.filter(consultation_id=consultation_id, sender=actor, client_id=client_id).first()
+        if existing is None:
+            raise
+        return existing, False
+    except DomainError:
+        message.file.delete(save=False)
+        raise
+    return message, True

@@ -22,6 +22,8 @@ api_urls: list[URLPattern | URLResolver] = [
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include(router.urls)),
     path("", include("proposals.urls")),
+    path("", include("consult.desk.api")),
+    path("", include("chat.urls")),
     path("notifications/", include("consult.notification_api")),
 ]
 

@@ -40,7 +40,8 @@ def consultations_visible_to(user: Viewer) -> QuerySet[Consultation]:
     if role == Role.EXPERT:
         uid = int(user.pk or 0)
         handled = ConsultationTransfer.objects.filter(from_expert__user_id=uid).values("consultation_id")
-        return consultations.filter(Q(expert__user_id=uid) | Q(pk__in=handled))
+        queue = Q(bureau_id=bureau_id_of(user), status=ConsultationStatus.QUEUED)
+        return consultations.filter(Q(expert__user_id=uid) | Q(pk__in=handled) | queue)
     return consultations.none()
 
 

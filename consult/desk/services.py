@@ -133,8 +133,14 @@ def expert_disconnected(*, actor: User) -> ExpertPresence | None:
 
 
 def touch_presence(*, actor: User) -> None:
-    """A ping from a live connection: still here."""
-    ExpertPresence.objects.filter(expert__user=actor).update(last_seen=_now())
+    """A ping from a live connection: still here. An expert who had gone stale takes waiting work again."""
+    presence = ExpertPresence.objects.filter(expert__user=actor).select_related("expert").first()
+    if presence is None:
+        return
+    was_present = is_present(presence)
+    ExpertPresence.objects.filter(pk=presence.pk).update(last_seen=_now())
+    if not was_present and presence.connections > 0:
+        route_bureau(bureau_id=presence.expert.bureau_id)
 
 
 @transaction.atomic
@@ -219,12 +225,13 @@ def _free_experts(bureau_id: int, now: datetime) -> list[ExpertPresence]:
         .select_related("expert")
         .order_by("pk")
     )
+    locked = list(candidates)  # take the locks first: loads counted after them are not stale
     load = dict(
         Consultation.objects.filter(expert__bureau_id=bureau_id, status=ConsultationStatus.ACTIVE)
         .values_list("expert_id")
         .annotate(n=Count("pk"))
     )
-    free = [p for p in candidates if load.get(p.expert_id, 0) < p.expert.capacity]
+    free = [p for p in locked if load.get(p.expert_id, 0) < p.expert.capacity]
     epoch = datetime.min.replace(tzinfo=now.tzinfo)
     free.sort(key=lambda p: (load.get(p.expert_id, 0) / p.expert.capacity, p.last_assigned_at or epoch))
     return free

@@ -6,6 +6,8 @@ from typing import Any
 from django.core.management.base import BaseCommand
 
 from consult.demo import DEMO_LOGINS, DEMO_PASSWORD, seed_people
+from consult.desk.demo import DEFAULT_COUNT as DEFAULT_CONSULTATIONS
+from consult.desk.demo import seed_consultations
 from proposals.demo import seed_proposals
 from proposals.workdays import seed_calendar
 
@@ -13,12 +15,18 @@ from proposals.workdays import seed_calendar
 class Command(BaseCommand):
     help = (
         "Create or refresh the demo data of 海滨市 (bureaus, experts, deputies, staff, demo logins, "
-        "the working-day calendar and the proposals of six years)."
+        "the working-day calendar, the proposals of six years and the past consultations of 2026)."
     )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument(
             "--proposals", type=int, default=3000, help="how many demo proposals (only when there are none yet)"
+        )
+        parser.add_argument(
+            "--consultations",
+            type=int,
+            default=DEFAULT_CONSULTATIONS,
+            help="how many past consultations of 2026 (only when there are none yet)",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -30,5 +38,7 @@ class Command(BaseCommand):
         self.stdout.write(f"demo: calendar, {seed_calendar()} holidays and make-up working days written")
         if options["proposals"] > 0:
             self.stdout.write(f"demo: {seed_proposals(options['proposals']).summary()}")
+        if options["consultations"] > 0:
+            self.stdout.write(f"demo: {seed_consultations(options['consultations']).summary()}")
         for login in DEMO_LOGINS:
             self.stdout.write(f"  {login.username:<8} / {DEMO_PASSWORD}  {login.description}")
