@@ -1,7 +1,8 @@
 """Reads of the chat, scoped: who may read and write a consultation, and its messages after a number.
 
 - The deputy and the expert now handling it read and write.
-- Experts who handled it before a transfer, and the office, read only (the office's role allows it).
+- Experts who handled it before a transfer, the bureau's experts while it waits in their queue, and the
+  office read only (the office's role allows it).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from django.urls import reverse
 
 from chat.models import Message, MessageKind, ReadMarker
 from consult.models import Consultation, ConsultationTransfer
-from consult.selectors import Viewer, is_office
+from consult.selectors import Viewer, bureau_id_of, is_office, role_of
 
 
 def can_post(user: Viewer, consultation: Consultation) -> bool:
@@ -30,6 +31,8 @@ def can_read(user: Viewer, consultation: Consultation) -> bool:
         return True
     if not user.is_authenticated:
         return False
+    if consultation.status == "queued" and bureau_id_of(user) == consultation.bureau_id and role_of(user) == "expert":
+        return True  # the bureau's experts read what waits in their queue before one takes it
     return ConsultationTransfer.objects.filter(consultation=consultation, from_expert__user_id=user.pk).exists()
 
 

@@ -1,4 +1,7 @@
-"""Navigation shown in every page, by role, and the notifications link with its unread count."""
+"""Navigation shown in every page, by role, and the notifications link with its unread count.
+
+The deputy's 在线咨询 link carries the number of chat messages they have not read yet.
+"""
 
 from __future__ import annotations
 
@@ -6,21 +9,28 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from consult.notifications import unread_count
 from consult.roles import OFFICE_ROLES, Role
+from frontend.views_desk.common import unread_total
+
+DESK_ROOM = {"desk-room", "desk-act"}
 
 # (label, url name, the url names that light it up)
 ROLE_ENTRIES = {
     Role.DEPUTY: [
-        (_("My proposals"), "proposal-mine", {"proposal-mine", "proposal-new", "proposal-edit", "proposal-detail"})
+        (_("Online consultation"), "desk", {"desk", "desk-start", *DESK_ROOM}),
+        (_("My proposals"), "proposal-mine", {"proposal-mine", "proposal-new", "proposal-edit", "proposal-detail"}),
     ],
+    Role.EXPERT: [(_("Consultation workbench"), "desk-workbench", {"desk-workbench", "desk-presence", *DESK_ROOM})],
     Role.HANDLER: [(_("Work queue"), "work-queue", {"work-queue", "proposal-detail"})],
     Role.STAFF: [
         (_("Registration and assignment"), "office-registration", {"office-registration", "office-assignment"}),
         (_("Supervision"), "office-supervision", {"office-supervision"}),
         (_("Statistics"), "office-statistics", {"office-statistics"}),
+        (_("Consultation statistics"), "desk-statistics", {"desk-statistics", "desk-period", *DESK_ROOM}),
     ],
 }
 
@@ -42,9 +52,24 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     items = [
         {"label": label, "url": reverse(url_name), "active": current in matches} for label, url_name, matches in entries
     ]
+    if user.role == Role.DEPUTY:
+        _badge_unread_messages(items, reverse("desk"), unread_total(user))
     notifications = {
         "url": reverse("notifications"),
         "unread": unread_count(user.pk),
         "active": current == "notifications",
     }
     return {"nav_items": items, "notifications_nav": notifications}
+
+
+def _badge_unread_messages(items: list[dict[str, Any]], url: str, unread: int) -> None:
+    """The base template prints the label as it is: a safe label carries the badge (only when there is one)."""
+    for item in items:
+        if item["url"] == url and unread:
+            label = format_html(
+                '{}<span class="badge nav-badge" data-desk-unread aria-label="{}">{}</span>',
+                item["label"],
+                _("unread messages"),
+                unread,
+            )
+            item["label"] = label

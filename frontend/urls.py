@@ -3,6 +3,10 @@ from django.urls import path
 
 from frontend import views
 from frontend.forms import ThrottledAuthenticationForm
+from frontend.views_desk import deputy as desk_deputy
+from frontend.views_desk import office as desk_office
+from frontend.views_desk import room as desk_room
+from frontend.views_desk import workbench as desk_workbench
 from frontend.views_proposals import act, deputy, detail, handling, notifications, office, supervision
 
 urlpatterns = [
@@ -34,6 +38,15 @@ urlpatterns = [
     path("office/assignment/bulk/", office.bulk_assign, name="office-assignment-bulk"),
     path("office/supervision/", supervision.supervision_desk, name="office-supervision"),
     path("office/statistics/", supervision.statistics, name="office-statistics"),
+    # 在线咨询
+    path("desk/", desk_deputy.desk, name="desk"),
+    path("desk/start/", desk_deputy.start, name="desk-start"),
+    path("desk/consultations/<int:pk>/", desk_room.room, name="desk-room"),
+    path("desk/consultations/<int:pk>/<slug:name>/", desk_room.act, name="desk-act"),
+    path("desk/workbench/", desk_workbench.workbench, name="desk-workbench"),
+    path("desk/workbench/presence/", desk_workbench.presence, name="desk-presence"),
+    path("desk/statistics/", desk_office.statistics, name="desk-statistics"),
+    path("desk/statistics/period/", desk_office.open_period, name="desk-period"),
     path("notifications/", notifications.notification_list, name="notifications"),
     path("notifications/read/", notifications.notifications_read, name="notifications-read"),
 ]

@@ -125,8 +125,7 @@ def expert_disconnected(*, actor: User) -> ExpertPresence | None:
     expert = _expert_of(actor)
     presence = _presence(expert)
     presence.connections = max(0, presence.connections - 1)
-    if presence.connections == 0:
-        presence.status = PresenceStatus.OFFLINE
+    # The chosen status (online / away) stays: with no connection the expert is simply not present.
     presence.save()
     live.publish("bureau", expert.bureau_id, "presence.changed", {"expert": expert.pk, "status": presence.status})
     return presence
@@ -393,6 +392,10 @@ def rate_consultation(*, actor: User, consultation_id: int, rating: int, comment
         raise NotAllowed(_("only the deputy rates the consultation"))
     if consultation.status != ConsultationStatus.ENDED:
         raise InvalidTransition(_("rate the consultation once it has ended"), code="invalid_transition:rate")
+    if consultation.expert_id is None and not consultation.transfers.exists():
+        raise InvalidTransition(
+            _("nobody took this consultation; there is nothing to rate"), code="invalid_transition:rate"
+        )
     if rating not in range(1, 6):
         raise InvalidInput(_("rate from 1 to 5"), field="rating")
     consultation.rating, consultation.rating_comment = rating, comment.strip()[:500]

@@ -42,7 +42,7 @@ def test_demo_deputy_signs_in_on_a_phone_and_sees_the_chinese_home(
 
     page.wait_for_url(f"{daphne_server.url}/")
     expect(page.locator("h1.greeting")).to_have_text("王建国，您好")
-    expect(page.locator("nav.mainnav a")).to_have_text(["首页", "我的建议提案", "委办局", "我的资料"])
+    expect(page.locator("nav.mainnav a")).to_have_text(["首页", "在线咨询", "我的建议提案", "委办局", "我的资料"])
     expect(page.locator("nav.mainnav a[aria-current=page]")).to_have_text("首页")
     expect(page.get_by_role("heading", name="我的履职信息")).to_be_visible()
     expect(page.get_by_text("东湖区代表团")).to_be_visible()

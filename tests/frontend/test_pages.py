@@ -77,7 +77,7 @@ def test_deputy_home_greets_in_chinese_and_offers_bureaus(deputy: User, bureau_a
     assertContains(response, '<a href="/bureaus/jw/">市教委</a>', html=True)
     assertContains(response, '<a href="/bureaus/jtw/">市交通委</a>', html=True)
     assertNotContains(response, "平台概况")
-    assert nav_labels(response) == ["首页", "我的建议提案", "委办局", "我的资料"]
+    assert nav_labels(response) == ["首页", "在线咨询", "我的建议提案", "委办局", "我的资料"]
 
 
 def test_cppcc_member_home_shows_the_sector_not_a_delegation(member: User, bureau_a: Bureau) -> None:
@@ -128,7 +128,7 @@ def test_staff_home_shows_platform_counts(staff: User) -> None:
     assertContains(response, "个委办局")
     assertContains(response, "名政协委员")
     assertNotContains(response, "系统管理")
-    assert nav_labels(response) == ["首页", "立案交办", "督办", "统计", "委办局", "我的资料"]
+    assert nav_labels(response) == ["首页", "立案交办", "督办", "统计", "咨询统计", "委办局", "我的资料"]
 
 
 @pytest.mark.usefixtures("expert", "deputy")
@@ -140,7 +140,7 @@ def test_admin_home_shows_counts_and_the_administration_link(admin_user: User) -
     assertContains(response, "平台概况")
     assert stats_on(response) == {"bureaus": 1, "experts": 1, "handlers": 0, "npc_deputies": 1, "cppcc_members": 0}
     assertContains(response, '<a href="/admin/">系统管理</a>', html=True)
-    assert nav_labels(response) == ["首页", "立案交办", "督办", "统计", "委办局", "我的资料", "系统管理"]
+    assert nav_labels(response) == ["首页", "立案交办", "督办", "统计", "咨询统计", "委办局", "我的资料", "系统管理"]
 
 
 # --- language -------------------------------------------------------------------
@@ -180,7 +180,7 @@ def test_switching_to_english_translates_the_home_page_and_back(deputy: User, bu
     assertContains(english, '<html lang="en">')
     assertContains(english, "Hello, 王建国")
     assertContains(english, "My seat")
-    assert nav_labels(english) == ["Home", "My proposals", "Bureaus", "My profile"]
+    assert nav_labels(english) == ["Home", "Online consultation", "My proposals", "Bureaus", "My profile"]
     assertNotContains(english, "您好")
     assertContains(chinese, "王建国，您好")
 

@@ -142,14 +142,23 @@ def rate(deputy: User, proposal: Proposal, result: str = "satisfied", comment: s
 def test_each_role_finds_its_proposal_pages_in_the_navigation(
     deputy: User, handler: User, staff: User, admin_user: User
 ) -> None:
-    assert nav_labels(signed_in(deputy).get("/")) == ["首页", "我的建议提案", "委办局", "我的资料"]
+    assert nav_labels(signed_in(deputy).get("/")) == ["首页", "在线咨询", "我的建议提案", "委办局", "我的资料"]
     assert nav_labels(signed_in(handler).get("/")) == ["首页", "办理工作台", "委办局", "我的资料"]
-    assert nav_labels(signed_in(staff).get("/")) == ["首页", "立案交办", "督办", "统计", "委办局", "我的资料"]
+    assert nav_labels(signed_in(staff).get("/")) == [
+        "首页",
+        "立案交办",
+        "督办",
+        "统计",
+        "咨询统计",
+        "委办局",
+        "我的资料",
+    ]
     assert nav_labels(signed_in(admin_user).get("/")) == [
         "首页",
         "立案交办",
         "督办",
         "统计",
+        "咨询统计",
         "委办局",
         "我的资料",
         "系统管理",

@@ -1,0 +1,90 @@
+"""The office's consultation figures (咨询统计), live for today, and the form that opens a consultation period."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from consult.desk import services
+from consult.desk.selectors import consultations_visible_to, desk_figures, desk_figures_per_bureau, online_counts
+from consult.exceptions import DomainError
+from consult.models import Bureau, ConsultationPeriod, ConsultationStatus, ExpertProfile, User
+from frontend.views_desk.forms import PeriodForm
+from frontend.views_proposals.common import current_user, require_office, show_domain_error
+
+PERIODS_SHOWN = 10
+
+
+def _period_form(user: User, data: object = None) -> PeriodForm:
+    bureaus = Bureau.objects.visible_to(user).filter(is_active=True)
+    experts = (
+        ExpertProfile.objects.visible_to(user)
+        .filter(user__is_active=True, bureau__is_active=True)
+        .select_related("user", "bureau")
+        .order_by("bureau__sort_order", "bureau_id", "id")
+    )
+    return PeriodForm(data, bureaus=bureaus, experts=experts, auto_id="id_period_%s")
+
+
+def waiting_time(seconds: float | None) -> str:
+    """An average wait as people say it: 45秒, 3分12秒; a dash when nobody was taken yet."""
+    if seconds is None:
+        return "—"
+    minutes, rest = divmod(round(seconds), 60)
+    if not minutes:
+        return _("%(s)d s") % {"s": rest}
+    return _("%(m)d min %(s)d s") % {"m": minutes, "s": rest}
+
+
+@login_required
+def statistics(request: HttpRequest) -> HttpResponse:
+    return render_statistics(request)
+
+
+@login_required
+@require_POST
+def open_period(request: HttpRequest) -> HttpResponse:
+    """开放咨询时段: one call to ``open_period``."""
+    user = current_user(request)
+    require_office(user)
+    form = _period_form(user, request.POST)
+    status = 400
+    if form.is_valid():
+        try:
+            period = services.open_period(actor=user, **form.cleaned_data)
+        except DomainError as exc:
+            show_domain_error(form, exc)
+            status = exc.status
+        else:
+            messages.success(request, _("The consultation period “%(name)s” was opened.") % {"name": period.name})
+            return redirect("desk-statistics")
+    return render_statistics(request, form, status=status)
+
+
+def render_statistics(request: HttpRequest, form: PeriodForm | None = None, *, status: int = 200) -> HttpResponse:
+    user = current_user(request)
+    require_office(user)
+    midnight = timezone.make_aware(datetime.combine(timezone.localdate(), time.min))
+    visible = consultations_visible_to(user)
+    today = visible.filter(created_at__gte=midnight)
+    figures = desk_figures(today)
+    context = {
+        "figures": figures,
+        "average_wait": waiting_time(figures.average_wait_seconds),
+        "per_bureau": [(b, f, waiting_time(f.average_wait_seconds)) for b, f in desk_figures_per_bureau(today)],
+        "in_progress": visible.filter(status=ConsultationStatus.ACTIVE).count(),
+        "waiting": visible.filter(status=ConsultationStatus.QUEUED).count(),
+        "experts_online": sum(online_counts().values()),
+        "periods": ConsultationPeriod.objects.prefetch_related("bureaus").order_by("-starts_at")[:PERIODS_SHOWN],
+        "current_period": services.current_period(),
+        "form": form or _period_form(user),
+        "day": timezone.localdate(),
+    }
+    return render(request, "frontend/desk/statistics.html", context, status=status)
