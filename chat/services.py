@@ -13,6 +13,7 @@ notification bus, never the record: a client that misses a broadcast finds the m
 
 from __future__ import annotations
 
+import logging
 import time
 from datetime import timedelta
 from pathlib import PurePath
@@ -40,12 +41,16 @@ CLIENT_ID_MAX = 64
 def within_send_rate(user_id: int) -> bool:
     """Per user across all their sockets, REST calls and processes: at most CHAT_SEND_RATE_PER_MINUTE a minute."""
     key = f"chat-rate:{user_id}:{int(time.time() // 60)}"
-    cache.add(key, 0, timeout=120)
     try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=120)
-        count = 1
+        cache.add(key, 0, timeout=120)
+        try:
+            count = cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.set(key, 1, timeout=120)
+            count = 1
+    except Exception:  # the cache (Redis) is down: let messages through rather than drop every socket
+        logging.getLogger(__name__).warning("send-rate cache unavailable; not limiting", exc_info=True)
+        return True
     return int(count) <= settings.CHAT_SEND_RATE_PER_MINUTE
 
 
@@ -63,8 +68,6 @@ def broadcast(consultation_id: int, event: dict[str, Any]) -> None:
         try:
             async_to_sync(layer.group_send)(group_name(consultation_id), {"type": "chat.event", "event": event})
         except Exception:  # the record is in the database; clients catch up by number
-            import logging
-
             logging.getLogger(__name__).exception("chat broadcast to %s failed", consultation_id)
 
     transaction.on_commit(send)

@@ -161,6 +161,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "Asia/Shanghai"
 CELERY_BEAT_SCHEDULE = {
     "proposal-deadline-reminders": {"task": "proposals.tasks.sweep_deadlines_task", "schedule": 30 * 60},
+    "route-waiting-consultations": {"task": "consult.tasks.route_waiting_consultations", "schedule": 60},
 }
 
 # --- Search and transcription ---------------------------------------------

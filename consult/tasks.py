@@ -19,3 +19,11 @@ def email_notifications(notification_ids: list[int]) -> int:
             send_mail(notification.title, body, settings.DEFAULT_FROM_EMAIL, [notification.user.email])
             sent += 1
     return sent
+
+
+@shared_task
+def route_waiting_consultations() -> int:
+    """The desk's safety net: route any consultation still waiting while an expert is free."""
+    from consult.desk.services import route_waiting
+
+    return route_waiting()

@@ -127,10 +127,10 @@ def database_url_for_children() -> str:
 
 
 def child_env(**extra: str) -> dict[str, str]:
-    env = {**os.environ, "DATABASE_URL": database_url_for_children(), "PYTHONUNBUFFERED": "1", **extra}
+    env = {**os.environ, "DATABASE_URL": database_url_for_children(), "PYTHONUNBUFFERED": "1"}
     if settings.REDIS_URL:
         env["REDIS_URL"] = settings.REDIS_URL
-    return env
+    return {**env, **extra}  # what the caller asks for wins
 
 
 def wait_until_serving(url: str, process: subprocess.Popen[bytes], timeout: float = 30.0) -> None:

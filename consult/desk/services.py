@@ -236,17 +236,23 @@ def _free_experts(bureau_id: int, now: datetime) -> list[ExpertPresence]:
     return free
 
 
+MAX_ROUTING_RETRIES = 3
+
+
 @transaction.atomic
-def route_bureau(*, bureau_id: int) -> list[Consultation]:
-    """Hand the bureau's queue, oldest first, to free experts. Safe to run concurrently and repeatedly."""
+def route_bureau(*, bureau_id: int, attempt: int = 0) -> list[Consultation]:
+    """Hand the bureau's queue, oldest first, to free experts. Safe to run concurrently and repeatedly.
+
+    Rows another transaction holds (e.g. the deputy posting) are skipped, then retried after commit a few
+    times; the periodic ``route_waiting`` task catches anything still left.
+    """
     now = _now()
     assigned: list[Consultation] = []
-    queue = (
-        Consultation.objects.select_for_update(skip_locked=True, of=("self",))
-        .filter(bureau_id=bureau_id, status=ConsultationStatus.QUEUED)
-        .order_by("created_at", "id")
-    )
+    waiting = Consultation.objects.filter(bureau_id=bureau_id, status=ConsultationStatus.QUEUED)
+    queue = list(waiting.select_for_update(skip_locked=True, of=("self",)).order_by("created_at", "id"))
     free = _free_experts(bureau_id, now)
+    if free and attempt < MAX_ROUTING_RETRIES and waiting.count() > len(queue):
+        transaction.on_commit(lambda: route_bureau(bureau_id=bureau_id, attempt=attempt + 1))
     for consultation in queue:
         if not free:
             break
@@ -277,6 +283,12 @@ def _assign(consultation: Consultation, presence: ExpertPresence, now: datetime)
         "user", presence.expert.user_id, "consultation.assigned", {"id": consultation.pk, "topic": consultation.topic}
     )
     _publish(consultation, "assigned")
+
+
+def route_waiting() -> int:
+    """Route every bureau that has someone waiting (the periodic safety net). Returns how many were assigned."""
+    bureaus = Consultation.objects.filter(status=ConsultationStatus.QUEUED).values_list("bureau_id", flat=True)
+    return sum(len(route_bureau(bureau_id=bureau_id)) for bureau_id in set(bureaus))
 
 
 def queue_position(consultation: Consultation) -> int | None:
