@@ -11,6 +11,7 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -91,7 +92,8 @@ def _content(data: dict[str, Any]) -> services.DraftContent:
 def proposal_new(request: HttpRequest) -> HttpResponse:
     user = current_user(request)
     profile = deputy_profile(user)
-    form = DraftForm(request.POST or None, bureaus=Bureau.objects.visible_to(user))
+    initial = _from_consultation(user, request.GET.get("consultation", ""))
+    form = DraftForm(request.POST or None, initial=initial, bureaus=Bureau.objects.visible_to(user))
     status = 200
     if request.method == "POST":
         status = 400
@@ -106,6 +108,24 @@ def proposal_new(request: HttpRequest) -> HttpResponse:
                 return redirect("proposal-detail", proposal.pk)
     session = ProposalSession.objects.filter(chamber=profile.chamber, is_open=True).order_by("-year").first()
     return _draft_page(request, user, form, None, status, session=session, no_session=session is None)
+
+
+def _from_consultation(user: User, consultation_id: str) -> dict[str, object]:
+    """转为建议: a consultation the deputy had pre-fills the draft with its topic, bureau and a link back."""
+    from consult.desk.selectors import consultations_visible_to
+
+    if not consultation_id.isdigit():
+        return {}
+    consultation = consultations_visible_to(user).filter(pk=int(consultation_id), deputy=user).first()
+    if consultation is None:
+        return {}
+    link = reverse("desk-room", args=[consultation.pk])
+    body = _("This proposal comes from the online consultation “%(topic)s” with %(bureau)s: %(link)s") % {
+        "topic": consultation.topic,
+        "bureau": consultation.bureau.name,
+        "link": link,
+    }
+    return {"title": consultation.topic[:120], "body": body, "wished_lead_bureau_id": consultation.bureau_id}
 
 
 @login_required
