@@ -74,9 +74,12 @@ def broadcast(consultation_id: int, event: dict[str, Any]) -> None:
 
 
 def _next_seq(consultation_id: int) -> tuple[Consultation, int]:
-    consultation = Consultation.objects.select_for_update(of=("self",)).filter(pk=consultation_id).first()
-    if consultation is None:
-        raise NotFound(_("no such consultation"))
+    try:
+        consultation = (
+            Consultation.objects.select_for_update(of=("self",)).select_related("expert").get(pk=consultation_id)
+        )
+    except Consultation.DoesNotExist:
+        raise NotFound(_("no such consultation")) from None
     consultation.last_seq += 1
     Consultation.objects.filter(pk=consultation_id).update(last_seq=consultation.last_seq)
     return consultation, consultation.last_seq
@@ -101,28 +104,33 @@ def _clean_client_id(client_id: str) -> str:
 def post_message(*, actor: User, consultation_id: int, client_id: str, body: str) -> tuple[Message, bool]:
     """Store a text message and broadcast it; returns (message, created). A retry returns the first one."""
     client_id = _clean_client_id(client_id)
-    existing = Message.objects.filter(consultation_id=consultation_id, sender=actor, client_id=client_id).first()
-    if existing is not None:
-        return existing, False
     text = _clean_body(body)
-    try:
+    try:  # a retry hits the unique (consultation, sender, client_id) constraint and returns the stored one
         with transaction.atomic():
             consultation, seq = _next_seq(consultation_id)
-            if not can_post(actor, consultation):
-                raise NotAllowed(_("you cannot write in this consultation"))
-            if consultation.status == ConsultationStatus.ENDED:
-                raise InvalidTransition(_("the consultation has ended"), code="consultation_ended")
+            refusal = _refusal(actor, consultation)
+            if refusal is not None:
+                raise refusal
             message = Message.objects.create(
                 consultation=consultation, seq=seq, sender=actor, client_id=client_id, kind=MessageKind.TEXT, body=text
             )
             broadcast(consultation_id, {"type": "message", "message": message_payload(message)})
-    except IntegrityError:
-        # The same client id raced in on another connection and won: that one is the message.
+    except (IntegrityError, NotAllowed, InvalidTransition):
+        # A retry of a message already stored (the same client id won on another connection, or it was
+        # stored before the consultation ended): that one is the message. Anything else stands.
         existing = Message.objects.filter(consultation_id=consultation_id, sender=actor, client_id=client_id).first()
         if existing is None:
             raise
         return existing, False
     return message, True
+
+
+def _refusal(actor: User, consultation: Consultation) -> Exception | None:
+    if not can_post(actor, consultation):
+        return NotAllowed(_("you cannot write in this consultation"))
+    if consultation.status == ConsultationStatus.ENDED:
+        return InvalidTransition(_("the consultation has ended"), code="consultation_ended")
+    return None
 
 
 def post_system_message(*, consultation: Consultation, body: str) -> Message:

@@ -19,7 +19,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Case, Count, F, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -99,35 +99,43 @@ def current_period(now: datetime | None = None) -> ConsultationPeriod | None:
     return ConsultationPeriod.objects.filter(starts_at__lte=moment, ends_at__gt=moment).order_by("starts_at").first()
 
 
-@transaction.atomic
+def _expert_or_none(actor: User) -> ExpertProfile | None:
+    profile: ExpertProfile | None = ExpertProfile.objects.filter(user=actor, user__role=Role.EXPERT).first()
+    return profile
+
+
+# Presence changes are single statements on the presence table, outside any wider transaction: a socket
+# closing must never hold locks on several tables at once (it happens at any moment, e.g. mid-flush).
+
+
 def expert_connected(*, actor: User) -> ExpertPresence | None:
     """A live socket of an expert opened: present (online unless they chose away). Others: nothing to do."""
-    if not ExpertProfile.objects.filter(user=actor).exists():
+    expert = _expert_or_none(actor)
+    if expert is None:
         return None
-    expert = _expert_of(actor)
-    presence = _presence(expert)
-    was_present = is_present(presence)
-    presence.connections += 1
-    presence.last_seen = _now()
-    if presence.status == PresenceStatus.OFFLINE:
-        presence.status = PresenceStatus.ONLINE
-    presence.save()
-    if not was_present:
-        transaction.on_commit(lambda: route_bureau(bureau_id=expert.bureau_id))
+    ExpertPresence.objects.get_or_create(expert=expert)
+    before = ExpertPresence.objects.get(expert=expert)
+    ExpertPresence.objects.filter(expert=expert).update(
+        connections=F("connections") + 1,
+        last_seen=_now(),
+        status=Case(When(status=PresenceStatus.OFFLINE, then=Value(PresenceStatus.ONLINE)), default=F("status")),
+    )
+    presence = ExpertPresence.objects.get(expert=expert)
+    if not is_present(before):
+        route_bureau(bureau_id=expert.bureau_id)
     live.publish("bureau", expert.bureau_id, "presence.changed", {"expert": expert.pk, "status": presence.status})
     return presence
 
 
-@transaction.atomic
 def expert_disconnected(*, actor: User) -> ExpertPresence | None:
-    if not ExpertProfile.objects.filter(user=actor).exists():
+    """The chosen status (online / away) stays: with no connection the expert is simply not present."""
+    expert = _expert_or_none(actor)
+    if expert is None:
         return None
-    expert = _expert_of(actor)
-    presence = _presence(expert)
-    presence.connections = max(0, presence.connections - 1)
-    # The chosen status (online / away) stays: with no connection the expert is simply not present.
-    presence.save()
-    live.publish("bureau", expert.bureau_id, "presence.changed", {"expert": expert.pk, "status": presence.status})
+    ExpertPresence.objects.filter(expert=expert, connections__gt=0).update(connections=F("connections") - 1)
+    presence = ExpertPresence.objects.filter(expert=expert).first()
+    status = presence.status if presence is not None else PresenceStatus.OFFLINE
+    live.publish("bureau", expert.bureau_id, "presence.changed", {"expert": expert.pk, "status": status})
     return presence
 
 

@@ -9,9 +9,9 @@ from consult.models import Bureau, ConsultationStatus, User
 def test_route_waiting_hands_a_waiting_consultation_to_a_free_expert(
     deputy: User, expert: User, bureau_a: Bureau
 ) -> None:
-    # given a consultation left waiting (its after-commit routing never ran) while the expert is present
-    waiting = desk.start_consultation(actor=deputy, bureau_id=bureau_a.pk, topic="学区划分")
+    # given the expert is present and a consultation was left waiting (its after-commit routing never ran)
     desk.expert_connected(actor=expert)
+    waiting = desk.start_consultation(actor=deputy, bureau_id=bureau_a.pk, topic="学区划分")
     assert waiting.status == ConsultationStatus.QUEUED
 
     # when the periodic safety net runs
