@@ -14,6 +14,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 
 from chat import selectors, services
 from consult.exceptions import DomainError, InvalidInput
+from consult.frames import FrameProblem, decode_frame
 from consult.models import Consultation
 
 PROTOCOL_VERSION = 1
@@ -120,17 +121,12 @@ class ChatConsumer(AsyncWebsocketConsumer):
         await self.close(code=code)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        raw = text_data if text_data is not None else (bytes_data or b"").decode("utf-8", "replace")
-        if len(raw.encode("utf-8")) > MAX_FRAME_BYTES:
-            await self.close(code=CLOSE_FRAME_TOO_LARGE)
-            return
-        try:
-            frame = json.loads(raw)
-        except json.JSONDecodeError:
-            await self._error("bad_json", "frame is not JSON")
-            return
-        if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
-            await self._error("bad_frame", "frame must be an object with a 'type'")
+        frame = decode_frame(text_data, bytes_data, max_bytes=MAX_FRAME_BYTES)
+        if isinstance(frame, FrameProblem):
+            if frame.too_large:
+                await self.close(code=CLOSE_FRAME_TOO_LARGE)
+            else:
+                await self._error(frame.code, frame.message)
             return
         handler = {
             "send": self._on_send,

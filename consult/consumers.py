@@ -14,6 +14,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 
 from consult import live
 from consult.desk import services as desk
+from consult.frames import FrameProblem, decode_frame
 from consult.roles import Role
 
 MAX_FRAME_BYTES = 4096
@@ -49,17 +50,12 @@ class LiveConsumer(AsyncWebsocketConsumer):
             await database_sync_to_async(desk.expert_disconnected)(actor=self.user)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        raw = text_data if text_data is not None else (bytes_data or b"").decode("utf-8", "replace")
-        if len(raw.encode("utf-8")) > MAX_FRAME_BYTES:
-            await self.close(code=CLOSE_FRAME_TOO_LARGE)
-            return
-        try:
-            frame = json.loads(raw)
-        except json.JSONDecodeError:
-            await self._send_error("bad_json", "frame is not JSON")
-            return
-        if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
-            await self._send_error("bad_frame", "frame must be an object with a 'type'")
+        frame = decode_frame(text_data, bytes_data, max_bytes=MAX_FRAME_BYTES)
+        if isinstance(frame, FrameProblem):
+            if frame.too_large:
+                await self.close(code=CLOSE_FRAME_TOO_LARGE)
+            else:
+                await self._send_error(frame.code, frame.message)
             return
         handler = {"ping": self._on_ping, "subscribe": self._on_subscribe, "unsubscribe": self._on_unsubscribe}
         action = handler.get(frame["type"])
