@@ -177,3 +177,41 @@ def daphne_server(django_db_setup: None, django_db_blocker: pytest.FixtureReques
     finally:
         stop(process)
         log.close()
+
+
+# --- signed-in WebSocket clients (cookies made in sync fixtures: the ORM must not run on the event loop) ---
+
+
+@pytest.fixture
+def deputy_cookie(daphne_server: LiveServer, deputy: User) -> str:
+    from tests.sockets import session_cookie
+
+    return session_cookie(deputy)
+
+
+@pytest.fixture
+def cosigner_cookie(daphne_server: LiveServer, cosigner: User) -> str:
+    from tests.sockets import session_cookie
+
+    return session_cookie(cosigner)
+
+
+@pytest.fixture
+def expert_cookie(daphne_server: LiveServer, expert: User) -> str:
+    from tests.sockets import session_cookie
+
+    return session_cookie(expert)
+
+
+@pytest.fixture
+def handler_cookie(daphne_server: LiveServer, handler: User) -> str:
+    from tests.sockets import session_cookie
+
+    return session_cookie(handler)
+
+
+@pytest.fixture
+def staff_cookie(daphne_server: LiveServer, staff: User) -> str:
+    from tests.sockets import session_cookie
+
+    return session_cookie(staff)

@@ -59,13 +59,13 @@ import pytest
 from django.conf import settings
 from django.db import connection
 from django.db.models import Count
-from django.test import Client
 from django.utils import timezone
 
 from chat.models import Message
 from consult.models import Bureau, Consultation, ConsultationStatus, ExpertProfile, User
 from consult.roles import Role
 from tests.conftest import REPO_ROOT, child_env, free_port, stop, wait_until_serving
+from tests.sockets import session_cookie
 
 pytestmark = [pytest.mark.bench, pytest.mark.django_db(transaction=True)]
 
@@ -113,12 +113,6 @@ class Cast:
 
 def person(username: str, role: str) -> User:
     return User.objects.create(username=username, full_name=f"压测{username}", role=role)
-
-
-def session_cookie(user: User) -> str:
-    client = Client()
-    client.force_login(user)
-    return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
 
 
 def active_consultation(index: int, bureau: Bureau, deputy: User, expert: ExpertProfile) -> Consultation:

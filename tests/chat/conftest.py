@@ -15,7 +15,7 @@ from websockets.typing import Origin
 from consult.desk import services as desk
 from consult.models import Bureau, Consultation, ConsultationStatus, ExpertPresence, PresenceStatus, User
 from tests.conftest import LiveServer
-from tests.consult.test_live_socket import HANG_GUARD_S
+from tests.sockets import HANG_GUARD_S
 
 Frame = dict[str, Any]
 

@@ -30,32 +30,9 @@ from consult.models import Bureau, Consultation, ConsultationStatus, ExpertPrese
 from consult.routing import websocket_urlpatterns
 from tests.chat.conftest import Frame, chat_socket, frames_until, greeted, is_message, of_type, receive, send
 from tests.conftest import LiveServer
-from tests.consult.test_live_socket import close_code_after, open_greeted, session_cookie
+from tests.sockets import close_code_after, open_greeted
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-# --- fixtures (sync: the ORM must not run on the event loop) -----------------------------------------------
-
-
-@pytest.fixture
-def deputy_cookie(daphne_server: LiveServer, deputy: User) -> str:
-    return session_cookie(deputy)
-
-
-@pytest.fixture
-def expert_cookie(daphne_server: LiveServer, expert: User) -> str:
-    return session_cookie(expert)
-
-
-@pytest.fixture
-def staff_cookie(daphne_server: LiveServer, staff: User) -> str:
-    return session_cookie(staff)
-
-
-@pytest.fixture
-def cosigner_cookie(daphne_server: LiveServer, cosigner: User) -> str:
-    return session_cookie(cosigner)
 
 
 def stored(consultation: Consultation) -> list[tuple[int, str]]:

@@ -47,7 +47,7 @@ from tests.chat.conftest import (
     send,
 )
 from tests.conftest import REPO_ROOT, LiveServer, child_env, free_port, stop, wait_until_serving
-from tests.consult.test_live_socket import session_cookie
+from tests.sockets import session_cookie
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 

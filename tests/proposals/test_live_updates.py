@@ -17,7 +17,7 @@ from consult.tasks import email_notifications
 from proposals import services
 from proposals.models import Proposal
 from tests.conftest import LiveServer
-from tests.consult.test_live_socket import next_frame, open_greeted, send_frame, session_cookie
+from tests.sockets import next_frame, open_greeted, send_frame, session_cookie
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
