@@ -3,7 +3,14 @@ from django.utils.translation import gettext_lazy as _
 
 
 class ChatConfig(AppConfig):
-    """Real-time messaging inside consultations (issue 4 builds it)."""
+    """Real-time messaging inside consultations."""
 
     name = "chat"
     verbose_name = _("Chat")
+
+    def ready(self) -> None:
+        from chat.search import SOURCE, messages_of_consultations
+        from search import registry
+
+        registry.register(SOURCE)
+        registry.register_expansion("consultation", SOURCE.doc_type, messages_of_consultations)

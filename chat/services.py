@@ -33,6 +33,7 @@ from chat.selectors import can_post, can_read, message_payload
 from consult.exceptions import DomainError, InvalidInput, InvalidTransition, NotAllowed, NotFound
 from consult.models import Consultation, ConsultationStatus, User
 from proposals.uploads import check_upload
+from search.indexing import queue_change
 
 MAX_BODY_CHARS = 2000
 CLIENT_ID_MAX = 64
@@ -115,6 +116,7 @@ def post_message(*, actor: User, consultation_id: int, client_id: str, body: str
                 consultation=consultation, seq=seq, sender=actor, client_id=client_id, kind=MessageKind.TEXT, body=text
             )
             broadcast(consultation_id, {"type": "message", "message": message_payload(message)})
+            queue_change("message", message.pk)
     except (IntegrityError, NotAllowed, InvalidTransition):
         # A retry of a message already stored (the same client id won on another connection, or it was
         # stored before the consultation ended): that one is the message. Anything else stands.
@@ -139,6 +141,7 @@ def post_system_message(*, consultation: Consultation, body: str) -> Message:
     consultation.last_seq = seq
     message = Message.objects.create(consultation=consultation, seq=seq, kind=MessageKind.SYSTEM, body=body)
     broadcast(consultation.pk, {"type": "message", "message": message_payload(message)})
+    queue_change("message", message.pk)
     return message
 
 
@@ -168,6 +171,7 @@ def edit_message(*, actor: User, message_id: int, body: str) -> Message:
     message.body, message.edited_at = text, timezone.now()
     message.save(update_fields=["body", "edited_at"])
     broadcast(message.consultation_id, {"type": "edited", "message": message_payload(message)})
+    queue_change("message", message.pk)
     return message
 
 
@@ -179,6 +183,7 @@ def delete_message(*, actor: User, message_id: int) -> Message:
     message.body, message.deleted_at = "", timezone.now()
     message.save(update_fields=["body", "deleted_at"])
     broadcast(message.consultation_id, {"type": "deleted", "message": message_payload(message)})
+    queue_change("message", message.pk)
     return message
 
 
@@ -240,6 +245,7 @@ def post_file_message(
             message.consultation, message.seq = consultation, seq
             message.save()
             broadcast(consultation_id, {"type": "message", "message": message_payload(message)})
+            queue_change("message", message.pk)
     except IntegrityError:
         message.file.delete(save=False)
         existing = Message.objects.filter(consultation_id=consultation_id, sender=actor, client_id=client_id).first()

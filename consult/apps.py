@@ -10,3 +10,15 @@ class ConsultConfig(AppConfig):
         from consult import live
 
         live.register_builtin_topics()
+
+        from search.dictionary import register_terms
+
+        register_terms(bureau_terms)
+
+
+def bureau_terms() -> list[str]:
+    """Bureau names (short and full) and their departments: whole words for Chinese segmentation."""
+    from consult.models import Bureau, Department
+
+    names = [name for pair in Bureau.objects.values_list("name", "full_name") for name in pair]
+    return names + list(Department.objects.values_list("name", flat=True).distinct())

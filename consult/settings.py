@@ -164,11 +164,13 @@ CELERY_TIMEZONE = "Asia/Shanghai"
 CELERY_BEAT_SCHEDULE = {
     "proposal-deadline-reminders": {"task": "proposals.tasks.sweep_deadlines_task", "schedule": 30 * 60},
     "route-waiting-consultations": {"task": "consult.tasks.route_waiting_consultations", "schedule": 60},
+    "search-index-sweep": {"task": "search.tasks.sweep_index", "schedule": 60},
 }
 
 # --- Search and transcription ---------------------------------------------
 ELASTICSEARCH_URL = os.environ.get("ELASTICSEARCH_URL", "")
 SEARCH_INDEX_DIR = Path(os.environ.get("SEARCH_INDEX_DIR", VAR_DIR / "search"))
+SEARCH_INDEX_PREFIX = os.environ.get("SEARCH_INDEX_PREFIX", "consult")  # Elasticsearch index/alias names
 WHISPER_MODEL_DIR = Path(os.environ.get("WHISPER_MODEL_DIR", VAR_DIR / "whisper"))
 
 # --- Auth -----------------------------------------------------------------

@@ -13,3 +13,8 @@ class ProposalsConfig(AppConfig):
         from proposals.selectors import can_see_id
 
         live.register_topic("proposal", lambda user, key: key.isdigit() and can_see_id(user, int(key)))
+
+        from proposals.search import SOURCE
+        from search import registry
+
+        registry.register(SOURCE)

@@ -1,25 +1,29 @@
 """Search engines behind one small interface, chosen by a setting.
 
-``ELASTICSEARCH_URL`` set: Elasticsearch (production). Unset: the embedded engine, whose
-index lives under ``SEARCH_INDEX_DIR``. Indexing and querying arrive with the search issue;
-the foundation needs each engine to report its health.
+``ELASTICSEARCH_URL`` set: Elasticsearch (production, ``search/elasticsearch_backend.py``). Unset: the
+embedded engine (tantivy, ``search/engines/tantivy_engine.py``), whose indexes live under
+``SEARCH_INDEX_DIR``. Both keep one index per document type behind an alias (a pointer file for the
+embedded engine), so a rebuild fills a new index and swaps the alias: search never goes empty.
 """
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
 from functools import cache
 from pathlib import Path
 from typing import Protocol
 
 from django.conf import settings
 
+from search.documents import (
+    EngineHealth,
+    SearchDocument,
+    SearchQuery,
+    SearchResults,
+    SimilarQuery,
+)
 
-@dataclass(frozen=True)
-class EngineHealth:
-    ok: bool
-    detail: str
+__all__ = ["EngineHealth", "SearchBackend", "get_backend", "reset_backend"]
 
 
 class SearchBackend(Protocol):
@@ -27,23 +31,23 @@ class SearchBackend(Protocol):
 
     def health(self) -> EngineHealth: ...
 
+    def index(self, doc_type: str, documents: Sequence[SearchDocument]) -> None:
+        """Add or replace these documents (by object id); visible to searches when this returns."""
 
-class EmbeddedBackend:
-    """The embedded engine: an index directory on local disk."""
+    def delete(self, doc_type: str, object_ids: Sequence[int]) -> None: ...
 
-    name = "embedded"
+    def search(self, query: SearchQuery) -> SearchResults: ...
 
-    def __init__(self, index_dir: Path) -> None:
-        self.index_dir = index_dir
+    def similar(self, query: SimilarQuery) -> SearchResults: ...
 
-    def health(self) -> EngineHealth:
-        try:
-            self.index_dir.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            return EngineHealth(False, f"index directory unusable: {exc.strerror}")
-        if not os.access(self.index_dir, os.W_OK):
-            return EngineHealth(False, "index directory is not writable")
-        return EngineHealth(True, "embedded index directory ready")
+    def versions(self, doc_type: str) -> dict[int, int]:
+        """Object id -> ``version_key`` of every document in the live index (for ``search_check``)."""
+
+    def rebuild(self, doc_type: str, documents: Iterable[SearchDocument]) -> int:
+        """Fill a new index with ``documents``, then point the alias at it and drop the old one."""
+
+    def drop(self, doc_type: str) -> None:
+        """Remove the index and its alias (tests and ``search_rebuild --drop``)."""
 
 
 @cache
@@ -51,5 +55,12 @@ def get_backend() -> SearchBackend:
     if settings.ELASTICSEARCH_URL:
         from search.elasticsearch_backend import ElasticsearchBackend
 
-        return ElasticsearchBackend(settings.ELASTICSEARCH_URL)
-    return EmbeddedBackend(Path(settings.SEARCH_INDEX_DIR))
+        return ElasticsearchBackend(settings.ELASTICSEARCH_URL, prefix=settings.SEARCH_INDEX_PREFIX)
+    from search.engines.tantivy_engine import TantivyBackend
+
+    return TantivyBackend(Path(settings.SEARCH_INDEX_DIR))
+
+
+def reset_backend() -> None:
+    """Forget the cached engine (after settings change in tests)."""
+    get_backend.cache_clear()

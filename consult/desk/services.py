@@ -40,6 +40,7 @@ from consult.models import (
 )
 from consult.roles import Role
 from consult.selectors import is_office
+from search.indexing import queue_change
 
 
 def _now() -> datetime:
@@ -69,6 +70,7 @@ def _publish(consultation: Consultation, action: str) -> None:
     live.publish("consultation", consultation.pk, "consultation.changed", payload)
     live.publish("user", consultation.deputy_id, "consultation.changed", {"id": consultation.pk, **payload})
     live.publish("bureau", consultation.bureau_id, "queue.changed", {"id": consultation.pk, "action": action})
+    queue_change("consultation", consultation.pk)  # who may find its messages changed
 
 
 # --- periods and presence ------------------------------------------------------------------------

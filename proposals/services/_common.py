@@ -2,7 +2,7 @@
 
 Each service function: locks the proposal row (``select_for_update``), checks the action is allowed in
 the current state (one table, below), checks the actor, changes, appends a ``ProposalEvent``, and
-schedules the live event and notifications for after commit.
+schedules the live event, notifications and re-indexing (``search.indexing.queue_change``) for after commit.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from proposals.models import (
     Status,
 )
 from proposals.transitions import ALLOWED_FROM, action_verb
+from search.indexing import queue_change
 
 
 def lock(proposal_id: int) -> Proposal:
@@ -107,6 +108,8 @@ def record(
     )
     payload = {"action": action, "status": proposal.status, "event": event.pk}
     live.publish("proposal", proposal.pk, "proposal.changed", payload)
+    # A merged proposal's people now find the one it was merged into: both documents change.
+    queue_change("proposal", *filter(None, (proposal.pk, proposal.merged_into_id)))
     return event
 
 

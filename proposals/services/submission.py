@@ -41,6 +41,7 @@ from proposals.services._common import (
     tell,
 )
 from proposals.uploads import check_upload
+from search.indexing import queue_change
 
 KIND_OF_CHAMBER = {Chamber.NPC: ProposalKind.SUGGESTION, Chamber.CPPCC: ProposalKind.PROPOSAL}
 
@@ -128,6 +129,7 @@ def update_draft(*, actor: User, proposal_id: int, content: DraftContent) -> Pro
     require_proposer(actor, proposal)
     require_state(proposal, "edit_draft")
     _write(proposal, _validated(content))
+    queue_change("proposal", proposal.pk)
     return proposal
 
 

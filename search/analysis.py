@@ -1,0 +1,229 @@
+"""Chinese text analysis shared by every engine: normalising, segmenting, n-grams and query parsing.
+
+- ``normalize`` folds traditional characters to simplified (OpenCC's character table), full-width
+  ASCII to half-width and Latin letters to lower case, **one character for one character**: offsets in
+  the normalised text are offsets in the original, so highlights always mark the original text.
+- ``grams`` turns text into overlapping character bigrams (the n-gram layer): a phrase of bigrams
+  finds any part of a word (城市 finds 城市更新, 老旧小区 finds 老旧小区改造). Elasticsearch's ``cjk``
+  analyzer makes the same bigrams, so both engines agree on what matches.
+- ``words`` segments with jieba (``rjieba``) plus our dictionary of bureau names and policy terms;
+  words rank documents and split a query into the parts that must all be found.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import rjieba
+
+from search.dictionary import custom_terms
+
+_CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_RUN = re.compile(rf"[{_CJK}]+|[a-z0-9]+")
+_CJK_CHAR = re.compile(rf"[{_CJK}]")
+_NUMBER_FULL = re.compile(r"^(\d{4})\s*-\s*(\w)\s*-\s*0*(\d{1,6})$")
+_NUMBER_SHORT = re.compile(r"^第?\s*0*(\d{1,6})\s*号?$")
+_INNER_SPACE = re.compile(rf"(?<=[{_CJK}])\s+(?=[{_CJK}])")
+_QUOTED = re.compile(r"[\"“”「」『』]([^\"“”「」『』]+)[\"“”「」『』]")
+
+
+@cache
+def _fold_table() -> dict[int, str]:
+    """Traditional -> simplified (single characters only) + full-width ASCII + Latin lower case."""
+    import opencc
+
+    table: dict[int, str] = {}
+    source = Path(opencc.__file__).parent / "dictionary" / "TSCharacters.txt"
+    for line in source.read_text(encoding="utf-8").splitlines():
+        traditional, _, simplified = line.partition("\t")
+        target = simplified.split(" ")[0]
+        if len(traditional) == 1 and len(target) == 1:
+            table[ord(traditional)] = target
+    for code in range(0xFF01, 0xFF5F):  # full-width ！ .. ～
+        table[code] = chr(code - 0xFEE0)
+    table[0x3000] = " "
+    for code in range(ord("A"), ord("Z") + 1):
+        table[code] = chr(code + 32)
+    for code in range(0xFF21, 0xFF3B):  # full-width Ａ..Ｚ straight to lower case
+        table[code] = chr(code - 0xFEE0 + 32)
+    return table
+
+
+def normalize(text: str) -> str:
+    """Same length as ``text``, character for character (see the module docstring)."""
+    return text.translate(_fold_table())
+
+
+def grams(normalized: str) -> list[str]:
+    """Character bigrams of each run of Chinese characters; Latin words and numbers whole.
+
+    A run of one Chinese character stays one token, so a lone character can still be found.
+    """
+    tokens: list[str] = []
+    for run in _RUN.findall(normalized):
+        if not _CJK_CHAR.match(run) or len(run) == 1:
+            tokens.append(run)
+        else:
+            tokens.extend(run[i : i + 2] for i in range(len(run) - 1))
+    return tokens
+
+
+@cache
+def _segmenter_ready() -> bool:
+    for term in custom_terms():
+        rjieba.add_word(normalize(term), 100_000, None)
+    return True
+
+
+def words(normalized: str) -> list[str]:
+    """Words (jieba with our dictionary), without punctuation or spaces."""
+    _segmenter_ready()
+    return [word for word in rjieba.cut(normalized, False) if _RUN.fullmatch(word)]
+
+
+def search_words(normalized: str) -> list[str]:
+    """Words and the shorter words inside long ones (城市更新 -> 城市, 更新, 城市更新): for ranking."""
+    _segmenter_ready()
+    return [word for word in rjieba.cut_for_search(normalized, False) if _RUN.fullmatch(word)]
+
+
+@dataclass(frozen=True)
+class NumberRef:
+    """A proposal number in a query: ``2027-建-0123`` (full) or ``第0123号`` / ``0123`` (the serial)."""
+
+    value: str  # the keyword to look up in the ``number`` field
+
+    @classmethod
+    def parse(cls, text: str) -> NumberRef | None:
+        stripped = normalize(text.strip())
+        full = _NUMBER_FULL.match(stripped)
+        if full:
+            return cls(f"{full[1]}-{full[2]}-{int(full[3]):04d}")
+        short = _NUMBER_SHORT.match(stripped)
+        if short and (stripped.startswith("第") or stripped.endswith("号") or len(stripped) <= 6):
+            return cls(str(int(short[1])))
+        return None
+
+
+def number_keywords(year: int, prefix: str, serial: int) -> list[str]:
+    """What a registered proposal's ``number`` field holds: the full number and the bare serial."""
+    return [f"{year}-{prefix}-{serial:04d}", str(serial)]
+
+
+@dataclass(frozen=True)
+class Clause:
+    """One part of a query that must be found: its normalised text and the bigrams of that text."""
+
+    text: str
+    grams: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ParsedQuery:
+    clauses: tuple[Clause, ...]
+    number: NumberRef | None
+
+    @property
+    def empty(self) -> bool:
+        return not self.clauses and self.number is None
+
+    @property
+    def highlight_terms(self) -> list[str]:
+        return [clause.text for clause in self.clauses]
+
+
+def _clause(text: str) -> Clause | None:
+    tokens = grams(text)
+    return Clause(text, tuple(tokens)) if tokens else None
+
+
+def _chunk_clauses(chunk: str) -> list[Clause]:
+    """A chunk typed without spaces: each word of two or more characters must be found.
+
+    Lone characters (的, 和, 在…) are dropped unless the chunk has nothing else.
+    """
+    parts = [word for word in words(chunk) if len(word) > 1 or not _CJK_CHAR.match(word)]
+    if not parts:
+        parts = [chunk]
+    found = [_clause(part) for part in parts]
+    return [clause for clause in found if clause is not None]
+
+
+def parse_query(text: str, *, max_clauses: int = 12) -> ParsedQuery:
+    """Quoted text is one phrase; other text is split on spaces, then into words."""
+    text = unicodedata.normalize("NFC", text)[:500]
+    number = NumberRef.parse(text)
+    if number is not None:
+        return ParsedQuery((), number)
+    normalized = normalize(text)
+    clauses: list[Clause] = []
+    for phrase in _QUOTED.findall(normalized):
+        clause = _clause(_INNER_SPACE.sub("", phrase.strip()))
+        if clause is not None:
+            clauses.append(clause)
+    for chunk in _QUOTED.sub(" ", normalized).split():
+        clauses.extend(_chunk_clauses(chunk))
+    unique = list(dict.fromkeys(clauses))
+    return ParsedQuery(tuple(unique[:max_clauses]), None)
+
+
+def similar_terms(title: str, body: str, *, limit: int = 25) -> list[str]:
+    """The words that best say what a text is about: for "similar proposals" on every engine.
+
+    Title words first (they name the subject), then the body's most frequent words; lone
+    characters and very common function words are left out.
+    """
+    counts: dict[str, float] = {}
+    for weight, text in ((3.0, title), (1.0, body[:3000])):
+        for word in words(normalize(text)):
+            if len(word) > 1 and word not in _STOPWORDS:
+                counts[word] = counts.get(word, 0.0) + weight
+    return [word for word, _ in sorted(counts.items(), key=lambda item: -item[1])[:limit]]
+
+
+_STOPWORDS = frozenset(
+    [
+        "关于",
+        "建议",
+        "提案",
+        "我们",
+        "一些",
+        "以及",
+        "进一步",
+        "加强",
+        "推进",
+        "加快",
+        "工作",
+        "问题",
+        "有关",
+        "相关",
+        "进行",
+        "开展",
+        "目前",
+        "存在",
+        "没有",
+        "可以",
+        "已经",
+        "通过",
+        "为了",
+        "由于",
+        "因此",
+        "同时",
+        "其中",
+        "一个",
+        "这些",
+        "这个",
+        "我市",
+        "本市",
+        "全市",
+        "方面",
+        "情况",
+        "提出",
+        "希望",
+        "要求",
+    ]
+)

@@ -1,0 +1,104 @@
+"""Queries for the embedded engine, and reading its results back (hits with highlights, facets).
+
+The matching rules are the engines' common contract (``search.analysis``): every clause must be
+found as a phrase of bigrams in some text field; whole-word matches and title matches rank higher;
+filters, permissions and excluded ids never change the score.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import tantivy
+
+from search.analysis import Clause, ParsedQuery, grams, normalize
+from search.documents import FIELD_BOOSTS, TEXT_FIELDS, FacetValue, Hit, SearchQuery, SimilarQuery
+from search.highlight import find_spans, highlights
+
+Occur = tantivy.Occur
+Query = tantivy.Query
+FACET_SIZE = 60
+
+
+class QueryBuilder:
+    def __init__(self, schema: tantivy.Schema) -> None:
+        self.schema = schema
+
+    def _grams_in(self, name: str, tokens: Sequence[str]) -> tantivy.Query:
+        if len(tokens) == 1:
+            return Query.term_query(self.schema, name, tokens[0])
+        return Query.phrase_query(self.schema, name, list(tokens))
+
+    def clause(self, clause: Clause) -> tantivy.Query:
+        """Found in any text field (title weighs most); a whole-word match adds to the score."""
+        anywhere = [
+            (Occur.Should, Query.boost_query(self._grams_in(f"g_{name}", clause.grams), FIELD_BOOSTS[name]))
+            for name in TEXT_FIELDS
+        ]
+        found = Query.boolean_query(anywhere)
+        as_word = Query.boost_query(Query.term_query(self.schema, "words", clause.text), 0.5)
+        return Query.boolean_query([(Occur.Must, found), (Occur.Should, as_word)])
+
+    def _filter(self, query: SearchQuery | SimilarQuery) -> list[tuple[tantivy.Occur, tantivy.Query]]:
+        parts: list[tuple[tantivy.Occur, tantivy.Query]] = []
+        filters = query.filters.items() if isinstance(query, SearchQuery) else ()
+        for name, values in filters:
+            if values:
+                parts.append((Occur.Must, self._any_of(name, values)))
+        if query.acl is not None:
+            parts.append((Occur.Must, self._any_of("acl", query.acl)))
+        for object_id in query.exclude_ids:
+            parts.append((Occur.MustNot, Query.term_query(self.schema, "object_id", int(object_id))))
+        return parts
+
+    def _any_of(self, name: str, values: Iterable[str]) -> tantivy.Query:
+        return Query.const_score_query(Query.term_set_query(self.schema, name, [str(v) for v in values]), 0.0)
+
+    def search(self, query: SearchQuery, parsed: ParsedQuery) -> tantivy.Query:
+        parts = self._filter(query)
+        if parsed.number is not None:
+            parts.append((Occur.Must, Query.term_query(self.schema, "number", parsed.number.value)))
+        parts.extend((Occur.Must, self.clause(clause)) for clause in parsed.clauses)
+        if not any(occur == Occur.Must for occur, _ in parts):
+            parts.append((Occur.Must, Query.all_query()))
+        return Query.boolean_query(parts)
+
+    def similar(self, query: SimilarQuery, terms: Sequence[str]) -> tantivy.Query:
+        """Any of the subject's words, weighted by their place in the list (most telling first)."""
+        should = []
+        for rank, term in enumerate(terms):
+            tokens = grams(normalize(term))
+            if tokens:
+                weight = 2.0 if rank < 5 else 1.0
+                should.append((Occur.Should, Query.boost_query(self._grams_in("g_title", tokens), 2.0 * weight)))
+                should.append((Occur.Should, Query.boost_query(self._grams_in("g_body", tokens), weight)))
+        parts = self._filter(query)
+        parts.append((Occur.Must, Query.boolean_query(should)))
+        return Query.boolean_query(parts)
+
+
+def hits_of(
+    searcher: tantivy.Searcher, found: Sequence[tuple[Any, tantivy.DocAddress]], terms: Sequence[str], *, scored: bool
+) -> list[Hit]:
+    hits = []
+    for key, address in found:
+        document = searcher.doc(address)
+        texts: dict[str, str] = json.loads(bytes(document["source"][0]).decode())
+        spans = {name: find_spans(text, terms) for name, text in texts.items()}
+        ordered = [(name, texts[name]) for name in TEXT_FIELDS if name in texts]
+        score = float(key) if scored else 0.0
+        hits.append(Hit(object_id=int(document["object_id"][0]), score=score, highlights=highlights(ordered, spans)))
+    return hits
+
+
+def facets_of(searcher: tantivy.Searcher, query: tantivy.Query, names: Sequence[str]) -> dict[str, list[FacetValue]]:
+    if not names:
+        return {}
+    spec = {name: {"terms": {"field": name, "size": FACET_SIZE}} for name in names}
+    result = searcher.aggregate(query, spec)
+    return {
+        name: [FacetValue(str(bucket["key"]), int(bucket["doc_count"])) for bucket in result[name]["buckets"]]
+        for name in names
+    }
