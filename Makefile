@@ -45,6 +45,13 @@ typecheck: $(VENV)/.dev-deps
 bench: $(VENV)/.dev-deps
 	$(PY) -m pytest tests/bench -s -p no:cacheprovider -o python_files='bench_*.py' -m bench
 
+## test-es: the search tests against a real Elasticsearch 9 (ELASTICSEARCH_URL required; indexes consult-test-*)
+.PHONY: test-es
+test-es: $(VENV)/.dev-deps
+	ELASTICSEARCH_URL=$${ELASTICSEARCH_URL:?set ELASTICSEARCH_URL, e.g. http://127.0.0.1:9200} \
+	SEARCH_INDEX_PREFIX=$${SEARCH_INDEX_PREFIX:-consult-test} \
+	$(PY) -m pytest tests/search -p no:cacheprovider -k "elasticsearch or es_builders" $(PYTEST_ARGS)
+
 ## messages: refresh the translation catalogues after changing UI strings
 messages: $(VENV)/.dev-deps
 	$(PY) manage.py makemessages --locale zh_Hans --ignore 'var/*' --ignore '.venv/*' --ignore 'tests/*' --no-obsolete

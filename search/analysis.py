@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import operator
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -68,7 +69,7 @@ def grams(normalized: str) -> list[str]:
         if not _CJK_CHAR.match(run) or len(run) == 1:
             tokens.append(run)
         else:
-            tokens.extend(run[i : i + 2] for i in range(len(run) - 1))
+            tokens.extend(map(operator.add, run, run[1:]))
     return tokens
 
 

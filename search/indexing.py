@@ -155,7 +155,10 @@ def repair(report: CheckReport, backend: SearchBackend | None = None) -> None:
 def rebuild(doc_type: str, backend: SearchBackend | None = None) -> tuple[int, CheckReport]:
     """New index from the database, alias swapped, then whatever changed during the rebuild repaired."""
     engine = backend or get_backend()
+    started = timezone.now()
     count = engine.rebuild(doc_type, all_documents(doc_type))
     report = check(doc_type, engine)
     repair(report, engine)
+    # Changes queued before the rebuild began are in the new index: no need to index them again.
+    PendingChange.objects.filter(label=doc_type, queued_at__lt=started).delete()
     return count, report

@@ -179,14 +179,15 @@ class TantivyBackend:
         parsed = analysis.parse_query(query.text)
         built = QueryBuilder(self.schema).search(query, parsed)
         searcher = index.searcher()
-        if query.sort == "relevance" and not parsed.empty:
+        scored = query.sort == "relevance" and not parsed.empty
+        if scored:
             found = searcher.search(built, query.limit, count=True, offset=query.offset)
         else:
             order = tantivy.Order.Asc if query.sort == "oldest" else tantivy.Order.Desc
             found = searcher.search(
                 built, query.limit, count=True, offset=query.offset, order_by_field="date", order=order
             )
-        hits = hits_of(searcher, found.hits, parsed.highlight_terms, scored=query.sort == "relevance")
+        hits = hits_of(searcher, found.hits, parsed.highlight_terms, scored=scored)
         facets = facets_of(searcher, built, query.facets)
         return SearchResults(hits=hits, total=_count(found), facets=facets)
 

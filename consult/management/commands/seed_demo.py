@@ -10,6 +10,7 @@ from consult.desk.demo import DEFAULT_COUNT as DEFAULT_CONSULTATIONS
 from consult.desk.demo import seed_consultations
 from proposals.demo import seed_proposals
 from proposals.workdays import seed_calendar
+from search import indexing, registry
 
 
 class Command(BaseCommand):
@@ -40,5 +41,18 @@ class Command(BaseCommand):
             self.stdout.write(f"demo: {seed_proposals(options['proposals']).summary()}")
         if options["consultations"] > 0:
             self.stdout.write(f"demo: {seed_consultations(options['consultations']).summary()}")
+        for doc_type in registry.doc_types():
+            self.stdout.write(f"demo: search index, {_index_in_step(doc_type)}")
         for login in DEMO_LOGINS:
             self.stdout.write(f"  {login.username:<8} / {DEMO_PASSWORD}  {login.description}")
+
+
+def _index_in_step(doc_type: str) -> str:
+    """Rebuild an empty index; otherwise re-sync only what differs from the database."""
+    report = indexing.check(doc_type)
+    if report.indexed == 0 and report.expected:
+        count, _ = indexing.rebuild(doc_type)
+        return f"{count} {doc_type} documents indexed"
+    indexing.repair(report)
+    changed = len(report.missing) + len(report.stale) + len(report.extra)
+    return f"{report.expected} {doc_type} documents, {changed} re-indexed"

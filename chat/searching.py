@@ -1,0 +1,119 @@
+"""Searching consultation messages: through the engine, re-checked against ``consultations_visible_to``.
+
+A deputy finds lines of their own consultations, an expert those they answer or answered, the office
+all. Results are messages with their consultation (topic, bureau, date) and a highlighted snippet.
+Engine down: answered from the database, marked ``degraded``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from math import ceil
+
+from django.db.models import QuerySet
+from django.http import QueryDict
+
+from chat.models import Message
+from consult.desk.selectors import consultations_visible_to
+from consult.exceptions import InvalidInput
+from consult.roles import Role
+from consult.selectors import Viewer, bureau_id_of, is_office, role_of
+from search.analysis import parse_query
+from search.backends import get_backend
+from search.documents import SearchQuery, SearchUnavailable, Sort
+from search.highlight import find_spans, highlights
+
+logger = logging.getLogger(__name__)
+
+DOC_TYPE = "message"
+FILTERS = ("consultation", "bureau")
+PER_PAGE = 20
+
+
+def acl_keys(user: Viewer) -> list[str]:
+    """What the user may find (see ``chat.search.consultation_acl``)."""
+    if is_office(user):
+        return ["office"]
+    if not user.is_authenticated:
+        return []
+    keys = [f"user:{user.pk}"]
+    if role_of(user) == Role.EXPERT and bureau_id_of(user) is not None:
+        keys.append(f"bureau-queue:{bureau_id_of(user)}")
+    return keys
+
+
+@dataclass(frozen=True)
+class MessageHit:
+    message: Message
+    highlights: Mapping[str, str]
+
+
+@dataclass
+class MessageSearch:
+    text: str
+    page: int
+    total: int = 0
+    hits: list[MessageHit] = field(default_factory=list)
+    degraded: bool = False
+
+    @property
+    def num_pages(self) -> int:
+        return max(1, ceil(self.total / PER_PAGE))
+
+
+def _filters(params: QueryDict) -> dict[str, list[str]]:
+    filters: dict[str, list[str]] = {}
+    for name in FILTERS:
+        values = [value for value in params.getlist(name) if value]
+        if any(not value.isdigit() for value in values):
+            raise InvalidInput(f"{name}: a number is required", field=name)
+        if values:
+            filters[name] = values
+    return filters
+
+
+def search_messages(user: Viewer, params: QueryDict) -> MessageSearch:
+    text = params.get("q", "").strip()[:200]
+    try:
+        page = max(1, min(int(params.get("page", "1")), 10_000 // PER_PAGE))
+    except ValueError as exc:
+        raise InvalidInput("page must be a number", field="page") from exc
+    filters = _filters(params)
+    sort: Sort = "relevance" if text else "newest"
+    result = MessageSearch(text=text, page=page)
+    allowed = Message.objects.filter(consultation__in=consultations_visible_to(user).values("pk"), deleted_at=None)
+    for name, values in filters.items():
+        allowed = allowed.filter(**{f"consultation__{'pk' if name == 'consultation' else 'bureau_id'}__in": values})
+    query = SearchQuery(DOC_TYPE, text, filters, acl_keys(user), sort, (page - 1) * PER_PAGE, PER_PAGE)
+    try:
+        found = get_backend().search(query)
+    except SearchUnavailable:
+        logger.warning("search engine unavailable: answering from the database", exc_info=True)
+        return _from_database(allowed, result)
+    visible = _recheck(allowed, [hit.object_id for hit in found.hits])
+    result.hits = [MessageHit(visible[h.object_id], h.highlights) for h in found.hits if h.object_id in visible]
+    result.total = found.total
+    return result
+
+
+def _recheck(allowed: QuerySet[Message], ids: Sequence[int]) -> dict[int, Message]:
+    rows = allowed.filter(pk__in=ids).select_related("consultation__bureau", "sender").order_by()
+    return {message.pk: message for message in rows}
+
+
+def _from_database(allowed: QuerySet[Message], result: MessageSearch) -> MessageSearch:
+    rows = allowed.filter(body__icontains=result.text) if result.text else allowed
+    terms = parse_query(result.text).highlight_terms
+    result.total = rows.count()
+    start = (result.page - 1) * PER_PAGE
+    page = rows.select_related("consultation__bureau", "sender").order_by("-created_at", "-pk")[
+        start : start + PER_PAGE
+    ]
+    for message in page:
+        result.hits.append(
+            MessageHit(message, highlights({"body": message.body}, {"body": find_spans(message.body, terms)}))
+        )
+    result.degraded = True
+    return result

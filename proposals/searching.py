@@ -1,0 +1,265 @@
+"""Searching proposals: full text through the engine, filters through ``ProposalFilter``, hits re-checked.
+
+- The query string's filters are validated by the same FilterSet as the list API (same names, same
+  errors); those the engine indexes (``ENGINE_FILTERS``) are sent to it, and the FilterSet is applied
+  again on the database to the hits, together with ``visible_to(user)``: nothing the user may not see
+  is ever shown, even if the index is behind.
+- The engine filters by who may find a document (``acl_keys``) for speed.
+- Engine down: the search still answers from the database (``icontains``), marked ``degraded``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from math import ceil
+from typing import Any
+
+from django.db.models import QuerySet
+from django.http import QueryDict
+
+from consult.exceptions import InvalidInput
+from consult.models import Bureau
+from consult.roles import Role
+from consult.selectors import Viewer, bureau_id_of, is_office, role_of
+from proposals.filters import ProposalFilter
+from proposals.models import Proposal, ProposalSession, Status
+from proposals.selectors import Perspective
+from search.analysis import parse_query
+from search.backends import get_backend
+from search.documents import SearchQuery, SearchUnavailable, SimilarQuery, Sort
+from search.highlight import find_spans, highlights
+
+logger = logging.getLogger(__name__)
+
+DOC_TYPE = "proposal"
+#: FilterSet field -> document keyword field, for the filters the engine applies itself.
+ENGINE_FILTERS: Mapping[str, str] = {
+    "status": "status",
+    "kind": "kind",
+    "year": "year",
+    "session": "session",
+    "bureau": "bureau",
+    "outcome_class": "outcome_class",
+    "category": "category",
+    "proposer": "proposer",
+}
+FACETS: tuple[str, ...] = ("status", "kind", "year", "bureau", "outcome_class", "category")
+SORTS: tuple[Sort, ...] = ("relevance", "newest", "oldest")
+NOT_FILTERS = ("q", "sort", "page", "scope", "ordering")
+MAX_PER_PAGE = 50
+MAX_RESULTS = 10_000  # deeper than this, narrow the search (Elasticsearch's default window too)
+
+
+def acl_keys(user: Viewer, *, mine: bool = False) -> list[str]:
+    """What the user may find (see ``proposals.search.proposal_acl``); ``mine``: only their own."""
+    if is_office(user):
+        return ["office"]
+    if role_of(user) == Role.DEPUTY:
+        return [f"user:{user.pk}"] if mine else [f"user:{user.pk}", "public"]
+    bureau_id = bureau_id_of(user)
+    return [f"bureau:{bureau_id}"] if bureau_id is not None else []
+
+
+@dataclass(frozen=True)
+class FacetOption:
+    value: str
+    label: str
+    count: int
+    selected: bool
+
+
+@dataclass(frozen=True)
+class ProposalHit:
+    proposal: Proposal
+    highlights: Mapping[str, str]
+
+
+@dataclass
+class ProposalSearch:
+    text: str
+    sort: Sort
+    page: int
+    per_page: int
+    total: int = 0
+    hits: list[ProposalHit] = field(default_factory=list)
+    facets: dict[str, list[FacetOption]] = field(default_factory=dict)
+    degraded: bool = False  # the engine was down: answered from the database, without facets
+
+    @property
+    def num_pages(self) -> int:
+        return max(1, ceil(self.total / self.per_page))
+
+
+def _filterset(user: Viewer, params: QueryDict) -> ProposalFilter:
+    data = params.copy()
+    for name in NOT_FILTERS:
+        data.pop(name, None)
+    filterset = ProposalFilter(data, queryset=Proposal.objects.visible_to(user))
+    if not filterset.is_valid():
+        name, errors = next(iter(filterset.errors.items()))
+        raise InvalidInput(f"{name}: {' '.join(str(error) for error in errors)}", field=name)
+    return filterset
+
+
+def _engine_filters(cleaned: Mapping[str, Any]) -> dict[str, list[str]]:
+    filters: dict[str, list[str]] = {}
+    for name, doc_field in ENGINE_FILTERS.items():
+        value = cleaned.get(name)
+        if value in (None, "", []):
+            continue
+        values = value if isinstance(value, list | tuple) else [value]
+        filters[doc_field] = [str(int(v)) if isinstance(v, float | int) else str(v) for v in values]
+    return filters
+
+
+def _page_args(params: QueryDict) -> tuple[str, Sort, int, int]:
+    text = params.get("q", "").strip()[:200]
+    sort_value = params.get("sort") or ("relevance" if text else "newest")
+    sort: Sort = next((s for s in SORTS if s == sort_value), "relevance")
+    try:
+        per_page = max(1, min(int(params.get("per_page", "20")), MAX_PER_PAGE))
+        page = max(1, min(int(params.get("page", "1")), MAX_RESULTS // per_page))
+    except ValueError as exc:
+        raise InvalidInput("page and per_page must be numbers", field="page") from exc
+    return text, sort, page, per_page
+
+
+def search_proposals(user: Viewer, params: QueryDict) -> ProposalSearch:
+    """One page of proposals matching ``q`` and the filters, as ``user`` may see them."""
+    text, sort, page, per_page = _page_args(params)
+    filterset = _filterset(user, params)
+    result = ProposalSearch(text=text, sort=sort, page=page, per_page=per_page)
+    query = SearchQuery(
+        doc_type=DOC_TYPE,
+        text=text,
+        filters=_engine_filters(filterset.form.cleaned_data),
+        acl=acl_keys(user, mine=params.get("scope") == "mine"),
+        sort=sort,
+        offset=(page - 1) * per_page,
+        limit=per_page,
+        facets=FACETS,
+    )
+    try:
+        found = get_backend().search(query)
+    except SearchUnavailable:
+        logger.warning("search engine unavailable: answering from the database", exc_info=True)
+        return _from_database(user, filterset.qs, result, params.get("scope") == "mine")
+    visible = _recheck(filterset.qs, [hit.object_id for hit in found.hits])
+    result.hits = [
+        ProposalHit(visible[hit.object_id], _shown(user, visible[hit.object_id], hit.highlights))
+        for hit in found.hits
+        if hit.object_id in visible
+    ]
+    result.total = found.total
+    selected = {name: set(params.getlist(name)) for name in FACETS}
+    result.facets = {
+        name: _labelled(name, [(v.value, v.count) for v in values], selected[name])
+        for name, values in found.facets.items()
+    }
+    return result
+
+
+def _recheck(allowed: QuerySet[Proposal], ids: Sequence[int]) -> dict[int, Proposal]:
+    rows = allowed.filter(pk__in=ids).select_related("session", "proposer").order_by()
+    return {proposal.pk: proposal for proposal in rows}
+
+
+def _shown(user: Viewer, proposal: Proposal, found: Mapping[str, str]) -> Mapping[str, str]:
+    """A reader who sees the proposal only because it is published gets no snippet of reply drafts."""
+    if "replies" in found and Perspective.of(user, proposal).public_only and not is_office(user):
+        return {name: snippet for name, snippet in found.items() if name != "replies"}
+    return found
+
+
+def _from_database(user: Viewer, allowed: QuerySet[Proposal], result: ProposalSearch, mine: bool) -> ProposalSearch:
+    rows = allowed
+    if mine:
+        rows = rows.filter(proposer_id=user.pk)
+    if result.text:
+        rows = ProposalFilter().filter_text(rows, "q", result.text)
+    ordered = rows.select_related("session", "proposer").order_by(
+        "-created_at" if result.sort != "oldest" else "created_at", "-id"
+    )
+    start = (result.page - 1) * result.per_page
+    terms = parse_query(result.text).highlight_terms
+    result.total = rows.count()
+    for proposal in ordered[start : start + result.per_page]:
+        texts = {"title": proposal.title, "body": proposal.body}
+        spans = {name: find_spans(text, terms) for name, text in texts.items()}
+        result.hits.append(ProposalHit(proposal, highlights(texts, spans)))
+    result.degraded = True
+    return result
+
+
+def _labelled(name: str, counts: Sequence[tuple[str, int]], selected: set[str]) -> list[FacetOption]:
+    labels = _labels(name, [value for value, _ in counts])
+    return [FacetOption(value, labels.get(value, value), count, value in selected) for value, count in counts]
+
+
+def _labels(name: str, values: Sequence[str]) -> dict[str, str]:
+    if name == "status":
+        return {str(value): str(label) for value, label in Status.choices}
+    if name == "kind":
+        from proposals.models import ProposalKind
+
+        return {str(value): str(label) for value, label in ProposalKind.choices}
+    if name == "bureau":
+        ids = [int(v) for v in values if v.isdigit()]
+        return {str(pk): label for pk, label in Bureau.objects.filter(pk__in=ids).values_list("pk", "name")}
+    if name == "session":
+        ids = [int(v) for v in values if v.isdigit()]
+        return {str(s.pk): str(s) for s in ProposalSession.objects.filter(pk__in=ids)}
+    if name == "outcome_class":
+        from proposals.models import OutcomeClass
+
+        return {str(value): str(label) for value, label in OutcomeClass.choices}
+    return {}
+
+
+# --- similar proposals ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SimilarProposal:
+    proposal: Proposal
+    lead_bureaus: list[str]
+    highlights: Mapping[str, str]
+
+
+def similar_proposals(
+    user: Viewer, *, title: str, body: str, exclude_id: int | None = None, limit: int = 5
+) -> list[SimilarProposal]:
+    """Up to ``limit`` earlier proposals on the subject of ``title``/``body`` that ``user`` may see.
+
+    Never drafts, never ``exclude_id`` (the proposal being written or registered). Empty when the
+    engine is down: the panel is a help, not a step.
+    """
+    if len(title.strip()) + len(body.strip()) < 2:
+        return []
+    query = SimilarQuery(
+        doc_type=DOC_TYPE,
+        title=title[:200],
+        body=body[:3000],
+        acl=acl_keys(user),
+        exclude_ids=[exclude_id] if exclude_id else [],
+        limit=limit * 2,  # room for hits the re-check drops (the user's own drafts)
+    )
+    try:
+        found = get_backend().similar(query)
+    except SearchUnavailable:
+        logger.warning("search engine unavailable: no similar proposals shown", exc_info=True)
+        return []
+    allowed = Proposal.objects.visible_to(user).exclude(status=Status.DRAFT)
+    if exclude_id:
+        allowed = allowed.exclude(pk=exclude_id)
+    visible = _recheck(allowed.prefetch_related("assignments__bureau"), [hit.object_id for hit in found.hits])
+    similar = []
+    for hit in found.hits:
+        proposal = visible.get(hit.object_id)
+        if proposal is None:
+            continue
+        leads = [a.bureau.name for a in proposal.assignments.all() if a.role in ("lead", "separate")]
+        similar.append(SimilarProposal(proposal, sorted(set(leads)), _shown(user, proposal, hit.highlights)))
+    return similar[:limit]
