@@ -142,15 +142,46 @@ def _clause(text: str) -> Clause | None:
     return Clause(text, tuple(tokens)) if tokens else None
 
 
-def _chunk_clauses(chunk: str) -> list[Clause]:
-    """A chunk typed without spaces: each word of two or more characters must be found.
+def is_single_cjk(token: str) -> bool:
+    return len(token) == 1 and _CJK_CHAR.match(token) is not None
 
-    Lone characters (的, 和, 在…) are dropped unless the chunk has nothing else.
+
+#: One-character function words dropped from a query typed without spaces (老旧小区的停车 -> 老旧小区, 停车).
+_FUNCTION_CHARS = frozenset("的了和与及在是对等把被为之或并且而也都就从向于以将")
+
+
+def _chunk_parts(chunk: str) -> list[str]:
+    """A chunk typed without spaces, cut into the parts that must each be found.
+
+    Words of two or more characters stand alone; a lone character is kept with its neighbour
+    (舊小區 -> 旧 + 小区 -> 旧小区) and a run of them stays together (翠湖新村 -> 翠湖, 新村), so no
+    character the user typed is silently dropped, except function words between words.
     """
-    parts = [word for word in words(chunk) if len(word) > 1 or not _CJK_CHAR.match(word)]
-    if not parts:
-        parts = [chunk]
-    found = [_clause(part) for part in parts]
+    parts: list[str] = []
+    glue = ""
+    for token in words(chunk):
+        if is_single_cjk(token):
+            if token in _FUNCTION_CHARS:
+                parts.extend([glue] if glue else [])
+                glue = ""
+                parts.append("")  # a boundary: nothing glues across a function word
+            else:
+                glue += token
+            continue
+        if len(glue) == 1:
+            parts.append(glue + token)
+        else:
+            parts.extend([glue, token] if glue else [token])
+        glue = ""
+    if len(glue) == 1 and parts and parts[-1]:
+        parts[-1] += glue
+    elif glue:
+        parts.append(glue)
+    return [part for part in parts if part] or [chunk]
+
+
+def _chunk_clauses(chunk: str) -> list[Clause]:
+    found = [_clause(part) for part in _chunk_parts(chunk)]
     return [clause for clause in found if clause is not None]
 
 

@@ -35,5 +35,5 @@ def custom_terms() -> tuple[str, ...]:
         try:
             terms.update(term.strip() for term in provider() if term.strip())
         except Exception:  # a provider needing the database before it exists must not break search
-            logger.warning("dictionary terms from %r unavailable", provider, exc_info=True)
+            logger.info("dictionary terms from %s unavailable (no database yet?)", provider.__qualname__)
     return tuple(sorted(terms))

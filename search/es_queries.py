@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from search.analysis import Clause, ParsedQuery
+from search.analysis import Clause, ParsedQuery, is_single_cjk
 from search.documents import FIELD_BOOSTS, TEXT_FIELDS, FacetValue, Hit, SearchQuery, SimilarQuery
 from search.highlight import MARK_CLOSE, MARK_OPEN, Span, find_spans, highlights, spans_from_marked
 
@@ -40,6 +40,11 @@ def grams_in(name: str, clause: Clause, boost: float) -> JSON:
     """The clause's bigrams in one field: in a row (a phrase), or the single token itself."""
     if len(clause.grams) > 1:
         return {"match_phrase": {name: {"query": clause.text, "boost": boost}}}
+    if is_single_cjk(clause.grams[0]):
+        # One Chinese character: the bigrams that start or end with it, or the character standing alone.
+        char = clause.grams[0]
+        around = [{"term": {name: char}}, {"prefix": {name: char}}, {"wildcard": {name: f"*{char}"}}]
+        return {"bool": {"should": around, "minimum_should_match": 1, "boost": boost}}
     return {"match": {name: {"query": clause.text, "operator": "and", "boost": boost}}}
 
 

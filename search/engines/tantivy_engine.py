@@ -135,6 +135,11 @@ class TantivyBackend:
                     raise SearchUnavailable(f"embedded index busy: {exc}") from exc
                 time.sleep(0.05)
 
+    def _by_id(self, object_id: int) -> tantivy.Query:
+        # Not delete_documents_by_term: tantivy-py makes an i64 term of a Python int, which never
+        # matches our u64 field; a term *query* converts by the field's type.
+        return tantivy.Query.term_query(self.schema, "object_id", object_id)
+
     # --- the interface ----------------------------------------------------------------------
 
     def health(self) -> EngineHealth:
@@ -154,7 +159,7 @@ class TantivyBackend:
         writer = self._writer(index)
         try:
             for document, doc in zip(documents, converted, strict=True):
-                writer.delete_documents_by_term("object_id", document.object_id)
+                writer.delete_documents_by_query(self._by_id(document.object_id))
                 writer.add_document(doc)
             writer.commit()
         finally:
@@ -168,7 +173,7 @@ class TantivyBackend:
         writer = self._writer(index)
         try:
             for object_id in object_ids:
-                writer.delete_documents_by_term("object_id", object_id)
+                writer.delete_documents_by_query(self._by_id(object_id))
             writer.commit()
         finally:
             writer.wait_merging_threads()

@@ -8,12 +8,13 @@ filters, permissions and excluded ids never change the score.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 import tantivy
 
-from search.analysis import Clause, ParsedQuery, grams, normalize
+from search.analysis import Clause, ParsedQuery, grams, is_single_cjk, normalize
 from search.documents import FIELD_BOOSTS, TEXT_FIELDS, FacetValue, Hit, SearchQuery, SimilarQuery
 from search.highlight import find_spans, highlights
 
@@ -27,9 +28,20 @@ class QueryBuilder:
         self.schema = schema
 
     def _grams_in(self, name: str, tokens: Sequence[str]) -> tantivy.Query:
-        if len(tokens) == 1:
-            return Query.term_query(self.schema, name, tokens[0])
-        return Query.phrase_query(self.schema, name, list(tokens))
+        if len(tokens) > 1:
+            return Query.phrase_query(self.schema, name, list(tokens))
+        token = tokens[0]
+        if not is_single_cjk(token):
+            return Query.term_query(self.schema, name, token)
+        # One Chinese character: the bigrams that start or end with it, or the character standing alone.
+        escaped = re.escape(token)
+        return Query.boolean_query(
+            [
+                (Occur.Should, Query.term_query(self.schema, name, token)),
+                (Occur.Should, Query.regex_query(self.schema, name, f"{escaped}.")),
+                (Occur.Should, Query.regex_query(self.schema, name, f".{escaped}")),
+            ]
+        )
 
     def clause(self, clause: Clause) -> tantivy.Query:
         """Found in any text field (title weighs most); a whole-word match adds to the score."""

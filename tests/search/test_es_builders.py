@@ -260,14 +260,20 @@ def test_a_quoted_phrase_is_one_clause():
     }
 
 
-@pytest.mark.parametrize("text", ["市", "COVID"])
-def test_a_single_token_clause_is_a_plain_match(text):
-    [clause] = bool_of(body_for(text))["must"]
+def test_a_single_latin_token_clause_is_a_plain_match():
+    [clause] = bool_of(body_for("COVID"))["must"]
 
     should = clause["bool"]["must"][0]["bool"]["should"]
-    assert should[0] == {
-        "match": {"title": {"query": normalize(text), "operator": "and", "boost": FIELD_BOOSTS["title"]}}
-    }
+    assert should[0] == {"match": {"title": {"query": "covid", "operator": "and", "boost": FIELD_BOOSTS["title"]}}}
+
+
+def test_a_single_chinese_character_matches_the_bigrams_around_it():
+    [clause] = bool_of(body_for("梯"))["must"]
+
+    title = clause["bool"]["must"][0]["bool"]["should"][0]["bool"]
+    assert title["should"] == [{"term": {"title": "梯"}}, {"prefix": {"title": "梯"}}, {"wildcard": {"title": "*梯"}}]
+    assert title["minimum_should_match"] == 1
+    assert title["boost"] == FIELD_BOOSTS["title"]
 
 
 def test_a_whole_word_match_only_adds_to_the_score():
