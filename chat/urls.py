@@ -3,6 +3,7 @@
 from django.urls import URLPattern, path
 
 from chat import api
+from chat.search_api import MessageSearchView
 
 urlpatterns: list[URLPattern] = [
     path("consultations/<int:consultation_id>/messages/", api.MessagesView.as_view(), name="api-chat-messages"),
@@ -12,4 +13,5 @@ urlpatterns: list[URLPattern] = [
         api.FileDownloadView.as_view(),
         name="api-chat-file",
     ),
+    path("search/messages/", MessageSearchView.as_view(), name="api-search-messages"),
 ]

@@ -31,6 +31,7 @@ ROLE_ENTRIES = {
         (_("Supervision"), "office-supervision", {"office-supervision"}),
         (_("Statistics"), "office-statistics", {"office-statistics"}),
         (_("Consultation statistics"), "desk-statistics", {"desk-statistics", "desk-period", *DESK_ROOM}),
+        (_("Search"), "search", {"search", "search-messages", "search-similar"}),
     ],
 }
 

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from frontend import views
+from frontend import views, views_search
 from frontend.forms import ThrottledAuthenticationForm
 from frontend.views_desk import deputy as desk_deputy
 from frontend.views_desk import office as desk_office
@@ -47,6 +47,10 @@ urlpatterns = [
     path("desk/workbench/presence/", desk_workbench.presence, name="desk-presence"),
     path("desk/statistics/", desk_office.statistics, name="desk-statistics"),
     path("desk/statistics/period/", desk_office.open_period, name="desk-period"),
+    # 搜索
+    path("search/", views_search.proposal_search, name="search"),
+    path("search/messages/", views_search.message_search, name="search-messages"),
+    path("search/similar/<int:pk>/", views_search.similar_to_proposal, name="search-similar"),
     path("notifications/", notifications.notification_list, name="notifications"),
     path("notifications/read/", notifications.notifications_read, name="notifications-read"),
 ]

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from math import ceil
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import QueryDict
 
 from consult.exceptions import InvalidInput
@@ -24,9 +24,9 @@ from consult.models import Bureau
 from consult.roles import Role
 from consult.selectors import Viewer, bureau_id_of, is_office, role_of
 from proposals.filters import ProposalFilter
-from proposals.models import Proposal, ProposalSession, Status
+from proposals.models import AssignmentStatus, CoSigner, Proposal, ProposalSession, Status
 from proposals.selectors import Perspective
-from search.analysis import parse_query
+from search.analysis import NumberRef, normalize, parse_query, similar_terms
 from search.backends import get_backend
 from search.documents import SearchQuery, SearchUnavailable, SimilarQuery, Sort
 from search.highlight import find_spans, highlights
@@ -45,6 +45,8 @@ ENGINE_FILTERS: Mapping[str, str] = {
     "category": "category",
     "proposer": "proposer",
 }
+DATABASE_ONLY_FILTERS = ("overdue", "due_within")
+CANDIDATES = 2000  # engine hits re-filtered by the database when a database-only filter is set
 FACETS: tuple[str, ...] = ("status", "kind", "year", "bureau", "outcome_class", "category")
 SORTS: tuple[Sort, ...] = ("relevance", "newest", "oldest")
 NOT_FILTERS = ("q", "sort", "page", "scope", "ordering")
@@ -111,6 +113,9 @@ def _engine_filters(cleaned: Mapping[str, Any]) -> dict[str, list[str]]:
             continue
         values = value if isinstance(value, list | tuple) else [value]
         filters[doc_field] = [str(int(v)) if isinstance(v, float | int) else str(v) for v in values]
+    if cleaned.get("number"):
+        number = NumberRef.parse(str(cleaned["number"]))
+        filters["number"] = [number.value if number else "-"]  # "-": no proposal has that number
     return filters
 
 
@@ -130,15 +135,19 @@ def search_proposals(user: Viewer, params: QueryDict) -> ProposalSearch:
     """One page of proposals matching ``q`` and the filters, as ``user`` may see them."""
     text, sort, page, per_page = _page_args(params)
     filterset = _filterset(user, params)
+    cleaned = filterset.form.cleaned_data
     result = ProposalSearch(text=text, sort=sort, page=page, per_page=per_page)
+    # Filters only the database can apply (overdue, due within n days: they change with the date):
+    # the engine's first candidates are filtered there, then paged here.
+    database_only = any(cleaned.get(name) not in (None, "", []) for name in DATABASE_ONLY_FILTERS)
     query = SearchQuery(
         doc_type=DOC_TYPE,
         text=text,
-        filters=_engine_filters(filterset.form.cleaned_data),
+        filters=_engine_filters(cleaned),
         acl=acl_keys(user, mine=params.get("scope") == "mine"),
         sort=sort,
-        offset=(page - 1) * per_page,
-        limit=per_page,
+        offset=0 if database_only else (page - 1) * per_page,
+        limit=CANDIDATES if database_only else per_page,
         facets=FACETS,
     )
     try:
@@ -147,12 +156,13 @@ def search_proposals(user: Viewer, params: QueryDict) -> ProposalSearch:
         logger.warning("search engine unavailable: answering from the database", exc_info=True)
         return _from_database(user, filterset.qs, result, params.get("scope") == "mine")
     visible = _recheck(filterset.qs, [hit.object_id for hit in found.hits])
-    result.hits = [
-        ProposalHit(visible[hit.object_id], _shown(user, visible[hit.object_id], hit.highlights))
-        for hit in found.hits
-        if hit.object_id in visible
-    ]
-    result.total = found.total
+    hits = [hit for hit in found.hits if hit.object_id in visible]
+    if database_only:
+        result.total = len(hits)
+        hits = hits[(page - 1) * per_page : page * per_page]
+    else:
+        result.total = found.total
+    result.hits = [ProposalHit(visible[h.object_id], _shown(user, visible[h.object_id], h.highlights)) for h in hits]
     selected = {name: set(params.getlist(name)) for name in FACETS}
     result.facets = {
         name: _labelled(name, [(v.value, v.count) for v in values], selected[name])
@@ -162,7 +172,13 @@ def search_proposals(user: Viewer, params: QueryDict) -> ProposalSearch:
 
 
 def _recheck(allowed: QuerySet[Proposal], ids: Sequence[int]) -> dict[int, Proposal]:
-    rows = allowed.filter(pk__in=ids).select_related("session", "proposer").order_by()
+    # Co-signers and merged proposals: what ``Perspective.of`` reads, without a query per hit.
+    rows = (
+        allowed.filter(pk__in=ids)
+        .select_related("session", "proposer")
+        .prefetch_related("cosigners", "merged")
+        .order_by()
+    )
     return {proposal.pk: proposal for proposal in rows}
 
 
@@ -175,8 +191,9 @@ def _shown(user: Viewer, proposal: Proposal, found: Mapping[str, str]) -> Mappin
 
 def _from_database(user: Viewer, allowed: QuerySet[Proposal], result: ProposalSearch, mine: bool) -> ProposalSearch:
     rows = allowed
-    if mine:
-        rows = rows.filter(proposer_id=user.pk)
+    if mine:  # as the engine's "mine": proposed, or invited to co-sign
+        invited = CoSigner.objects.filter(proposal=OuterRef("pk"), deputy_id=user.pk)
+        rows = rows.filter(Q(proposer_id=user.pk) | Exists(invited))
     if result.text:
         rows = ProposalFilter().filter_text(rows, "q", result.text)
     ordered = rows.select_related("session", "proposer").order_by(
@@ -251,6 +268,7 @@ def similar_proposals(
     except SearchUnavailable:
         logger.warning("search engine unavailable: no similar proposals shown", exc_info=True)
         return []
+    subject = similar_terms(title, body)
     allowed = Proposal.objects.visible_to(user).exclude(status=Status.DRAFT)
     if exclude_id:
         allowed = allowed.exclude(pk=exclude_id)
@@ -260,6 +278,21 @@ def similar_proposals(
         proposal = visible.get(hit.object_id)
         if proposal is None:
             continue
-        leads = [a.bureau.name for a in proposal.assignments.all() if a.role in ("lead", "separate")]
+        if not _shares_subject(subject, proposal):
+            continue
+        leads = [
+            a.bureau.name for a in proposal.assignments.all() if a.role in ("lead", "separate") and a.status in LIVE
+        ]
         similar.append(SimilarProposal(proposal, sorted(set(leads)), _shown(user, proposal, hit.highlights)))
     return similar[:limit]
+
+
+LIVE = frozenset({AssignmentStatus.PENDING, AssignmentStatus.ACCEPTED, AssignmentStatus.DONE})
+MIN_SHARED_TERMS = 2
+
+
+def _shares_subject(subject: Sequence[str], proposal: Proposal) -> bool:
+    """At least two of the draft's telling words (or its only one): one shared place name is no subject."""
+    text = normalize(f"{proposal.title} {proposal.body}")
+    shared = sum(1 for term in subject if normalize(term) in text)
+    return shared >= min(MIN_SHARED_TERMS, len(subject))

@@ -11,6 +11,7 @@ One writer per index at a time (tantivy's lock file): writers from several proce
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import threading
@@ -35,9 +36,12 @@ from search.documents import (
 )
 from search.engines.tantivy_query import QueryBuilder, facets_of, hits_of
 
+logger = logging.getLogger(__name__)
+
 WRITER_HEAP = 64_000_000
 REBUILD_HEAP = 256_000_000
 LOCK_WAIT_SECONDS = 10.0
+ORDER_ID_SPAN = 10_000_000  # ids below this break ties of equal dates the way Elasticsearch's sort does
 
 
 def build_schema() -> tantivy.Schema:
@@ -49,6 +53,7 @@ def build_schema() -> tantivy.Schema:
     for name in (*KEYWORD_FIELDS, "acl"):
         builder.add_text_field(name, tokenizer_name="raw", index_option="basic", fast=name != "acl")
     builder.add_integer_field("date", indexed=True, fast=True)
+    builder.add_integer_field("order", fast=True)  # date, then id: a stable order for newest/oldest
     builder.add_integer_field("version", fast=True)
     builder.add_bytes_field("source", stored=True, indexed=False)
     return builder.build()
@@ -70,6 +75,7 @@ def to_tantivy(document: SearchDocument) -> tantivy.Document:
     for key in document.acl:
         doc.add_text("acl", key)
     doc.add_integer("date", int(document.date.timestamp()))
+    doc.add_integer("order", int(document.date.timestamp()) * ORDER_ID_SPAN + document.object_id % ORDER_ID_SPAN)
     doc.add_integer("version", version_key(document.version))
     texts = {name: document.texts[name] for name in TEXT_FIELDS if document.texts.get(name)}
     doc.add_bytes("source", json.dumps(texts, ensure_ascii=False).encode())
@@ -119,11 +125,25 @@ class TantivyBackend:
             with self._lock:
                 cached = self._open.get(doc_type)
                 if cached is None or cached[0] != name:
-                    cached = (name, tantivy.Index(self.schema, path=str(self.root / name), reuse=True))
+                    cached = self._open_live(doc_type, name)
                     self._open[doc_type] = cached
                 return cached[1]
         except (OSError, ValueError) as exc:
             raise SearchUnavailable(f"embedded index for {doc_type} unusable: {exc}") from exc
+
+    def _open_live(self, doc_type: str, name: str) -> tuple[str, tantivy.Index]:
+        try:
+            return name, tantivy.Index(self.schema, path=str(self.root / name), reuse=True)
+        except ValueError as exc:
+            if "schema does not match" not in str(exc):
+                raise
+        # An index written by an older Consult: start an empty one (search_check then reports every
+        # document missing, and seed_demo / search_rebuild fill it) rather than fail every search.
+        logger.warning("search index %s has an older schema; starting a new empty index", name)
+        fresh = self._new_index_dir(doc_type)
+        self._point(doc_type, fresh)
+        shutil.rmtree(self.root / name, ignore_errors=True)
+        return fresh, tantivy.Index(self.schema, path=str(self.root / fresh), reuse=True)
 
     def _writer(self, index: tantivy.Index, heap: int = WRITER_HEAP) -> tantivy.IndexWriter:
         deadline = time.monotonic() + LOCK_WAIT_SECONDS
@@ -190,7 +210,7 @@ class TantivyBackend:
         else:
             order = tantivy.Order.Asc if query.sort == "oldest" else tantivy.Order.Desc
             found = searcher.search(
-                built, query.limit, count=True, offset=query.offset, order_by_field="date", order=order
+                built, query.limit, count=True, offset=query.offset, order_by_field="order", order=order
             )
         hits = hits_of(searcher, found.hits, parsed.highlight_terms, scored=scored)
         facets = facets_of(searcher, built, query.facets)

@@ -128,7 +128,7 @@ def test_staff_home_shows_platform_counts(staff: User) -> None:
     assertContains(response, "个委办局")
     assertContains(response, "名政协委员")
     assertNotContains(response, "系统管理")
-    assert nav_labels(response) == ["首页", "立案交办", "督办", "统计", "咨询统计", "委办局", "我的资料"]
+    assert nav_labels(response) == ["首页", "立案交办", "督办", "统计", "咨询统计", "搜索", "委办局", "我的资料"]
 
 
 @pytest.mark.usefixtures("expert", "deputy")
@@ -140,7 +140,17 @@ def test_admin_home_shows_counts_and_the_administration_link(admin_user: User) -
     assertContains(response, "平台概况")
     assert stats_on(response) == {"bureaus": 1, "experts": 1, "handlers": 0, "npc_deputies": 1, "cppcc_members": 0}
     assertContains(response, '<a href="/admin/">系统管理</a>', html=True)
-    assert nav_labels(response) == ["首页", "立案交办", "督办", "统计", "咨询统计", "委办局", "我的资料", "系统管理"]
+    assert nav_labels(response) == [
+        "首页",
+        "立案交办",
+        "督办",
+        "统计",
+        "咨询统计",
+        "搜索",
+        "委办局",
+        "我的资料",
+        "系统管理",
+    ]
 
 
 # --- language -------------------------------------------------------------------

@@ -150,6 +150,7 @@ def test_each_role_finds_its_proposal_pages_in_the_navigation(
         "督办",
         "统计",
         "咨询统计",
+        "搜索",
         "委办局",
         "我的资料",
     ]
@@ -159,6 +160,7 @@ def test_each_role_finds_its_proposal_pages_in_the_navigation(
         "督办",
         "统计",
         "咨询统计",
+        "搜索",
         "委办局",
         "我的资料",
         "系统管理",
