@@ -22,10 +22,10 @@ DOC_TYPE = "proposal"
 
 def proposal_acl(proposal: Proposal) -> list[str]:
     keys = {f"user:{proposal.proposer_id}"}
+    keys.update(f"user:{cosigner.deputy_id}" for cosigner in proposal.cosigners.all())  # invited sees the draft
     if proposal.status == Status.DRAFT:
         return sorted(keys)
     keys.add("office")
-    keys.update(f"user:{cosigner.deputy_id}" for cosigner in proposal.cosigners.all())
     for merged in proposal.merged.all():
         keys.add(f"user:{merged.proposer_id}")
         keys.update(f"user:{c.deputy_id}" for c in merged.cosigners.all() if c.status == "signed")
@@ -36,9 +36,12 @@ def proposal_acl(proposal: Proposal) -> list[str]:
 
 
 def replies_text(proposal: Proposal) -> str:
-    """Sent replies, in the published wording where there is one (contact details stripped)."""
+    """Sent replies. Once the proposal is published, anyone may find it, so only the published
+    wording of each reply (contact details stripped) is indexed; a reply without one is left out."""
     sent = [reply for reply in proposal.replies.all() if reply.status == "sent"]
-    return "\n".join(reply.public_body or reply.body for reply in sent)
+    if proposal.published_at is not None:
+        return "\n".join(reply.public_body for reply in sent if reply.public_body)
+    return "\n".join(reply.body for reply in sent)
 
 
 def proposal_document(proposal: Proposal) -> SearchDocument:

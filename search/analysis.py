@@ -21,7 +21,7 @@ from pathlib import Path
 
 import rjieba
 
-from search.dictionary import custom_terms
+from search.dictionary import ensure_loaded
 
 _CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _RUN = re.compile(rf"[{_CJK}]+|[a-z0-9]+")
@@ -73,11 +73,12 @@ def grams(normalized: str) -> list[str]:
     return tokens
 
 
-@cache
-def _segmenter_ready() -> bool:
-    for term in custom_terms():
-        rjieba.add_word(normalize(term), 100_000, None)
-    return True
+def _add_word(term: str) -> None:
+    rjieba.add_word(normalize(term), 100_000, None)
+
+
+def _segmenter_ready() -> None:
+    ensure_loaded(_add_word)
 
 
 def words(normalized: str) -> list[str]:

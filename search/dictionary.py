@@ -7,8 +7,9 @@ the search app never imports them. Segmentation loads the dictionary once per pr
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterable
-from functools import cache
+from dataclasses import dataclass, field
 from pathlib import Path
 
 logger = logging.getLogger(__name__)
@@ -16,6 +17,7 @@ TermProvider = Callable[[], Iterable[str]]
 
 _POLICY_TERMS = Path(__file__).with_name("policy_terms.txt")
 _providers: list[TermProvider] = []
+RETRY_SECONDS = 30.0
 
 
 def register_terms(provider: TermProvider) -> None:
@@ -28,12 +30,43 @@ def policy_terms() -> list[str]:
     return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
 
 
-@cache
-def custom_terms() -> tuple[str, ...]:
+def custom_terms() -> tuple[tuple[str, ...], bool]:
+    """All terms, and whether every provider answered (one needing the database may not, yet)."""
     terms = set(policy_terms())
+    complete = True
     for provider in _providers:
         try:
             terms.update(term.strip() for term in provider() if term.strip())
         except Exception:  # a provider needing the database before it exists must not break search
             logger.info("dictionary terms from %s unavailable (no database yet?)", provider.__qualname__)
-    return tuple(sorted(terms))
+            complete = False
+    return tuple(sorted(terms)), complete
+
+
+@dataclass
+class _Loaded:
+    terms: set[str] = field(default_factory=set)
+    complete: bool = False
+    tried_at: float = -RETRY_SECONDS
+
+
+_loaded = _Loaded()
+
+
+def ensure_loaded(add_word: Callable[[str], None]) -> None:
+    """Give the segmenter every term once per process; retried (at most every 30 s) until complete."""
+    if _loaded.complete or time.monotonic() - _loaded.tried_at < RETRY_SECONDS:
+        return
+    _loaded.tried_at = time.monotonic()
+    terms, complete = custom_terms()
+    for term in terms:
+        if term not in _loaded.terms:
+            add_word(term)
+            _loaded.terms.add(term)
+    _loaded.complete = complete
+
+
+def reload_dictionary() -> None:
+    """Read the terms again on next use (after bureaus were added or renamed)."""
+    _loaded.complete = False
+    _loaded.tried_at = -RETRY_SECONDS

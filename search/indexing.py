@@ -15,6 +15,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import reduce
 from operator import or_
 
@@ -86,8 +87,14 @@ def drain(*, backend: SearchBackend | None = None, batch_size: int = DRAIN_BATCH
             PendingChange.objects.filter(pk__in=[row.pk for row in rows]).update(attempts=F("attempts") + 1)
             raise
         # Only rows nobody re-queued since we read them: a newer change keeps its row for the next pass.
-        PendingChange.objects.filter(reduce(or_, (Q(pk=row.pk, queued_at=row.queued_at) for row in rows))).delete()
+        _forget([(row.pk, row.queued_at) for row in rows])
         applied += len(rows)
+
+
+def _forget(seen: Sequence[tuple[int, datetime]]) -> None:
+    """Remove outbox rows that still hold the time we saw: a row queued again since then stays."""
+    if seen:
+        PendingChange.objects.filter(reduce(or_, (Q(pk=pk, queued_at=queued_at) for pk, queued_at in seen))).delete()
 
 
 def _apply(rows: Sequence[PendingChange], backend: SearchBackend | None) -> None:
@@ -155,10 +162,12 @@ def repair(report: CheckReport, backend: SearchBackend | None = None) -> None:
 def rebuild(doc_type: str, backend: SearchBackend | None = None) -> tuple[int, CheckReport]:
     """New index from the database, alias swapped, then whatever changed during the rebuild repaired."""
     engine = backend or get_backend()
-    started = timezone.now()
+    # The changes waiting when the rebuild starts are in the new index: those rows (and only those: a row
+    # queued again meanwhile carries a newer time and stays for the next drain) are done afterwards.
+    waiting = list(PendingChange.objects.filter(label=doc_type).values_list("pk", "queued_at"))
     count = engine.rebuild(doc_type, all_documents(doc_type))
     report = check(doc_type, engine)
     repair(report, engine)
-    # Changes queued before the rebuild began are in the new index: no need to index them again.
-    PendingChange.objects.filter(label=doc_type, queued_at__lt=started).delete()
+    for start in range(0, len(waiting), DRAIN_BATCH):
+        _forget(waiting[start : start + DRAIN_BATCH])
     return count, report
