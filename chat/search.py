@@ -8,9 +8,10 @@ Deleted messages and files without text are not indexed; a file is found by its 
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterator, Sequence
-
-from django.db.models import Prefetch
+from dataclasses import dataclass
+from datetime import datetime
 
 from chat.models import Message, MessageKind
 from consult.models import Consultation, ConsultationTransfer
@@ -20,29 +21,54 @@ from search.registry import DocumentSource
 DOC_TYPE = "message"
 
 
-def consultation_acl(consultation: Consultation) -> list[str]:
+@dataclass(frozen=True)
+class ConsultationFacts:
+    """What a message's document needs of its consultation (read once per consultation, not per message)."""
+
+    pk: int
+    deputy_id: int
+    bureau_id: int
+    status: str
+    expert_user_id: int | None
+    earlier_expert_user_ids: tuple[int, ...]  # experts who handled it before a transfer
+
+
+def consultation_acl(consultation: ConsultationFacts) -> list[str]:
     keys = {"office", f"user:{consultation.deputy_id}"}
-    if consultation.expert is not None:
-        keys.add(f"user:{consultation.expert.user_id}")
-    keys.update(f"user:{transfer.from_expert.user_id}" for transfer in consultation.transfers.all())
+    if consultation.expert_user_id is not None:
+        keys.add(f"user:{consultation.expert_user_id}")
+    keys.update(f"user:{user_id}" for user_id in consultation.earlier_expert_user_ids)
     if consultation.status == "queued":
         keys.add(f"bureau-queue:{consultation.bureau_id}")
     return sorted(keys)
 
 
-def message_text(message: Message) -> str:
-    if message.deleted_at is not None:
-        return ""
-    if message.kind in (MessageKind.FILE, MessageKind.IMAGE):
-        return message.file_name
-    return message.body
+@dataclass(frozen=True)
+class MessageFacts:
+    pk: int
+    consultation_id: int
+    sender_id: int | None
+    kind: str
+    body: str
+    file_name: str
+    created_at: datetime
+    deleted: bool
+
+    @property
+    def text(self) -> str:
+        if self.deleted:
+            return ""
+        if self.kind in (MessageKind.FILE, MessageKind.IMAGE):
+            return self.file_name
+        return self.body
 
 
-def message_document(message: Message) -> SearchDocument | None:
-    text = message_text(message)
+def message_document(
+    message: MessageFacts, consultation: ConsultationFacts, acl: Sequence[str]
+) -> SearchDocument | None:
+    text = message.text
     if not text.strip():
         return None
-    consultation = message.consultation
     return SearchDocument.of(
         DOC_TYPE,
         message.pk,
@@ -54,20 +80,42 @@ def message_document(message: Message) -> SearchDocument | None:
             "sender": [str(message.sender_id)] if message.sender_id else [],
             "year": [str(message.created_at.year)],
         },
-        acl=consultation_acl(consultation),
+        acl=acl,
         date=message.created_at,
     )
 
 
-def documents(ids: Sequence[int]) -> list[SearchDocument]:
-    transfers = Prefetch("consultation__transfers", queryset=ConsultationTransfer.objects.select_related("from_expert"))
-    messages = (
-        Message.objects.filter(pk__in=ids)
-        .select_related("consultation__expert")
-        .prefetch_related(transfers)
-        .defer("client_id")
+_MESSAGE_COLUMNS = ("pk", "consultation_id", "sender_id", "kind", "body", "file_name", "created_at", "deleted_at")
+
+
+def _consultations(ids: set[int]) -> dict[int, ConsultationFacts]:
+    earlier: dict[int, list[int]] = defaultdict(list)
+    transfers = ConsultationTransfer.objects.filter(consultation_id__in=ids).order_by("pk")
+    for consultation_id, user_id in transfers.values_list("consultation_id", "from_expert__user_id"):
+        earlier[consultation_id].append(user_id)
+    rows = Consultation.objects.filter(pk__in=ids).values_list(
+        "pk", "deputy_id", "bureau_id", "status", "expert__user_id"
     )
-    built = (message_document(message) for message in messages)
+    return {
+        pk: ConsultationFacts(pk, deputy, bureau, status, expert_user, tuple(earlier[pk]))
+        for pk, deputy, bureau, status, expert_user in rows
+    }
+
+
+def documents(ids: Sequence[int]) -> list[SearchDocument]:
+    """Plain rows, one query for the messages and one each for their consultations and transfers."""
+    rows = Message.objects.filter(pk__in=ids).values_list(*_MESSAGE_COLUMNS)
+    messages = [
+        MessageFacts(pk, consultation, sender, kind, body, file_name, created_at, deleted_at is not None)
+        for pk, consultation, sender, kind, body, file_name, created_at, deleted_at in rows
+    ]
+    consultations = _consultations({message.consultation_id for message in messages})
+    acl = {pk: consultation_acl(facts) for pk, facts in consultations.items()}
+    built = (
+        message_document(message, consultations[message.consultation_id], acl[message.consultation_id])
+        for message in messages
+        if message.consultation_id in consultations
+    )
     return [document for document in built if document is not None]
 
 

@@ -1,4 +1,4 @@
-"""Search documents of proposals: pure functions from a (prefetched) proposal to a ``SearchDocument``.
+"""Search documents of proposals: pure functions from a proposal's facts (plain rows) to a ``SearchDocument``.
 
 Who may find a proposal (``acl``) mirrors ``Proposal.objects.visible_to``: the office (not drafts), its
 proposer, everyone invited to co-sign, the proposers and signed co-signers of proposals merged into
@@ -8,9 +8,11 @@ every hit against ``visible_to`` anyway (``proposals/searching.py``).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-
-from django.db.models import Prefetch, QuerySet
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 from proposals.models import Assignment, CoSigner, Proposal, Reply, Status
 from search.analysis import number_keywords
@@ -20,68 +22,121 @@ from search.registry import DocumentSource
 DOC_TYPE = "proposal"
 
 
-def proposal_acl(proposal: Proposal) -> list[str]:
-    keys = {f"user:{proposal.proposer_id}"}
-    keys.update(f"user:{cosigner.deputy_id}" for cosigner in proposal.cosigners.all())  # invited sees the draft
-    if proposal.status == Status.DRAFT:
+@dataclass(frozen=True)
+class ProposalFacts:
+    """What a proposal's document is made of, read as plain rows (a batch costs six queries)."""
+
+    pk: int
+    kind: str
+    status: str
+    title: str
+    body: str
+    category: str
+    proposer_id: int
+    outcome_class: str
+    number: int | None
+    date: datetime
+    published: bool
+    session_id: int
+    year: int
+    prefix: str
+    invited: tuple[int, ...] = ()  # everyone ever invited to co-sign
+    bureaus: tuple[int, ...] = ()  # every assignment, any round
+    sent_replies: tuple[tuple[str, str], ...] = ()  # (body, published wording)
+    merged_people: tuple[int, ...] = ()  # proposers and signed co-signers of proposals merged into this one
+
+
+def proposal_acl(facts: ProposalFacts) -> list[str]:
+    keys = {f"user:{facts.proposer_id}"}
+    keys.update(f"user:{deputy_id}" for deputy_id in facts.invited)  # an invitee sees the draft too
+    if facts.status == Status.DRAFT:
         return sorted(keys)
     keys.add("office")
-    for merged in proposal.merged.all():
-        keys.add(f"user:{merged.proposer_id}")
-        keys.update(f"user:{c.deputy_id}" for c in merged.cosigners.all() if c.status == "signed")
-    keys.update(f"bureau:{assignment.bureau_id}" for assignment in proposal.assignments.all())
-    if proposal.published_at is not None:
+    keys.update(f"user:{person}" for person in facts.merged_people)
+    keys.update(f"bureau:{bureau_id}" for bureau_id in facts.bureaus)
+    if facts.published:
         keys.add("public")
     return sorted(keys)
 
 
-def replies_text(proposal: Proposal) -> str:
+def replies_text(facts: ProposalFacts) -> str:
     """Sent replies. Once the proposal is published, anyone may find it, so only the published
     wording of each reply (contact details stripped) is indexed; a reply without one is left out."""
-    sent = [reply for reply in proposal.replies.all() if reply.status == "sent"]
-    if proposal.published_at is not None:
-        return "\n".join(reply.public_body for reply in sent if reply.public_body)
-    return "\n".join(reply.body for reply in sent)
+    if facts.published:
+        return "\n".join(public for _, public in facts.sent_replies if public)
+    return "\n".join(body for body, _ in facts.sent_replies)
 
 
-def proposal_document(proposal: Proposal) -> SearchDocument:
-    session = proposal.session
+def document_of(facts: ProposalFacts) -> SearchDocument:
     keywords: dict[str, list[str]] = {
-        "kind": [proposal.kind],
-        "status": [proposal.status],
-        "year": [str(session.year)],
-        "session": [str(session.pk)],
-        "bureau": sorted({str(a.bureau_id) for a in proposal.assignments.all()}),
-        "outcome_class": [proposal.outcome_class] if proposal.outcome_class else [],
-        "category": [proposal.category],
-        "proposer": [str(proposal.proposer_id)],
-        "number": number_keywords(session.year, session.number_prefix, proposal.number) if proposal.number else [],
+        "kind": [facts.kind],
+        "status": [facts.status],
+        "year": [str(facts.year)],
+        "session": [str(facts.session_id)],
+        "bureau": sorted({str(bureau_id) for bureau_id in facts.bureaus}),
+        "outcome_class": [facts.outcome_class] if facts.outcome_class else [],
+        "category": [facts.category],
+        "proposer": [str(facts.proposer_id)],
+        "number": number_keywords(facts.year, facts.prefix, facts.number) if facts.number else [],
     }
     return SearchDocument.of(
         DOC_TYPE,
-        proposal.pk,
-        texts={"title": proposal.title, "body": proposal.body, "replies": replies_text(proposal)},
+        facts.pk,
+        texts={"title": facts.title, "body": facts.body, "replies": replies_text(facts)},
         keywords=keywords,
-        acl=proposal_acl(proposal),
-        date=proposal.submitted_at or proposal.created_at,
+        acl=proposal_acl(facts),
+        date=facts.date,
     )
 
 
-def for_indexing(queryset: QuerySet[Proposal]) -> QuerySet[Proposal]:
-    """Everything ``proposal_document`` reads, in a fixed number of queries."""
-    return queryset.select_related("session").prefetch_related(
-        Prefetch("cosigners", queryset=CoSigner.objects.only("id", "proposal_id", "deputy_id", "status")),
-        Prefetch("assignments", queryset=Assignment.objects.only("id", "proposal_id", "bureau_id")),
-        Prefetch("replies", queryset=Reply.objects.only("id", "proposal_id", "status", "body", "public_body")),
-        Prefetch(
-            "merged",
-            queryset=Proposal.objects.only("id", "merged_into_id", "proposer_id").prefetch_related("cosigners"),
-        ),
+_COLUMNS = (
+    "pk", "kind", "status", "title", "body", "category", "proposer_id", "outcome_class", "number",
+    "submitted_at", "created_at", "published_at", "session_id", "session__year", "session__number_prefix",
+)  # fmt: skip
+
+
+def _grouped(rows: Iterable[tuple[int, Any]]) -> dict[int, list[Any]]:
+    grouped: dict[int, list[Any]] = defaultdict(list)
+    for key, value in rows:
+        grouped[key].append(value)
+    return grouped
+
+
+def facts_of(ids: Sequence[int]) -> list[ProposalFacts]:
+    rows = list(Proposal.objects.filter(pk__in=ids).order_by("pk").values_list(*_COLUMNS))
+    found = [row[0] for row in rows]
+    invited = _grouped(CoSigner.objects.filter(proposal_id__in=found).values_list("proposal_id", "deputy_id"))
+    bureaus = _grouped(Assignment.objects.filter(proposal_id__in=found).values_list("proposal_id", "bureau_id"))
+    sent = Reply.objects.filter(proposal_id__in=found, status="sent").order_by("pk")
+    replies = _grouped((p, (b, pb)) for p, b, pb in sent.values_list("proposal_id", "body", "public_body"))
+    merged_people = _grouped(
+        Proposal.objects.filter(merged_into_id__in=found).values_list("merged_into_id", "proposer_id")
     )
+    signed = CoSigner.objects.filter(proposal__merged_into_id__in=found, status="signed")
+    for target, deputy_id in signed.values_list("proposal__merged_into_id", "deputy_id"):
+        if target is not None:
+            merged_people[target].append(deputy_id)
+    related = (invited, bureaus, replies, merged_people)
+    return [_facts(row, *related) for row in rows]
+
+
+def _facts(row: tuple[Any, ...], *related: dict[int, list[Any]]) -> ProposalFacts:
+    pk, kind, status, title, body, category, proposer, outcome, number = row[:9]
+    submitted, created, published, session, year, prefix = row[9:]
+    invited, bureaus, replies, merged_people = (tuple(group[pk]) for group in related)
+    return ProposalFacts(
+        pk, kind, status, title, body, category, proposer, outcome, number, submitted or created,
+        published is not None, session, year, prefix, invited, bureaus, replies, merged_people,
+    )  # fmt: skip
 
 
 def documents(ids: Sequence[int]) -> list[SearchDocument]:
-    return [proposal_document(p) for p in for_indexing(Proposal.objects.filter(pk__in=ids))]
+    return [document_of(facts) for facts in facts_of(ids)]
+
+
+def proposal_document(proposal: Proposal) -> SearchDocument:
+    """The document of one proposal as it is in the database now."""
+    return documents([proposal.pk])[0]
 
 
 def all_ids(batch: int = 1000) -> Iterator[list[int]]:
