@@ -1,6 +1,6 @@
 """Chinese text analysis shared by every engine: normalising, segmenting, n-grams and query parsing.
 
-- ``normalize`` folds traditional characters to simplified (OpenCC's character table), full-width
+- ``normalize`` folds traditional characters to simplified (OpenCC's t2s, character by character), full-width
   ASCII to half-width and Latin letters to lower case, **one character for one character**: offsets in
   the normalised text are offsets in the original, so highlights always mark the original text.
 - ``grams`` turns text into overlapping character bigrams (the n-gram layer): a phrase of bigrams
@@ -17,13 +17,13 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 
 import rjieba
 
 from search.dictionary import ensure_loaded
 
 _CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_CJK_BLOCKS = ((0x3400, 0x4DC0), (0x4E00, 0xA000), (0xF900, 0xFB00))
 _RUN = re.compile(rf"[{_CJK}]+|[a-z0-9]+")
 _CJK_CHAR = re.compile(rf"[{_CJK}]")
 _NUMBER_FULL = re.compile(r"^(\d{4})\s*-\s*(\w)\s*-\s*0*(\d{1,6})$")
@@ -37,13 +37,14 @@ def _fold_table() -> dict[int, str]:
     """Traditional -> simplified (single characters only) + full-width ASCII + Latin lower case."""
     import opencc
 
+    # Each CJK character converted on its own line by OpenCC's t2s: a character-for-character table.
+    characters = [chr(code) for start, end in _CJK_BLOCKS for code in range(start, end)]
+    converted = opencc.OpenCC("t2s").convert("\n".join(characters)).split("\n")
     table: dict[int, str] = {}
-    source = Path(opencc.__file__).parent / "dictionary" / "TSCharacters.txt"
-    for line in source.read_text(encoding="utf-8").splitlines():
-        traditional, _, simplified = line.partition("\t")
-        target = simplified.split(" ")[0]
-        if len(traditional) == 1 and len(target) == 1:
-            table[ord(traditional)] = target
+    if len(converted) == len(characters):
+        for original, simplified in zip(characters, converted, strict=True):
+            if simplified != original and len(simplified) == 1:
+                table[ord(original)] = simplified
     for code in range(0xFF01, 0xFF5F):  # full-width ！ .. ～
         table[code] = chr(code - 0xFEE0)
     table[0x3000] = " "
