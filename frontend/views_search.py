@@ -12,8 +12,7 @@ Highlights come HTML-escaped from ``search.highlight``, matches wrapped in ``<ma
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,9 +28,16 @@ from chat.searching import MessageSearch, search_messages
 from consult.exceptions import InvalidInput
 from consult.roles import Role
 from frontend.views_proposals.common import current_user, visible_proposal
-from proposals.models import Assignment, AssignmentStatus, Proposal
-from proposals.models.choices import REPLYING_ROLES
-from proposals.searching import FACETS, FacetOption, ProposalHit, ProposalSearch, search_proposals, similar_proposals
+from proposals.models import Proposal
+from proposals.searching import (
+    FACETS,
+    FacetOption,
+    ProposalHit,
+    ProposalSearch,
+    replying_bureaus,
+    search_proposals,
+    similar_proposals,
+)
 
 FACET_TITLES: Mapping[str, Any] = {
     "status": _("Status"),
@@ -51,7 +57,6 @@ OTHER_FILTERS: Mapping[str, Any] = {
 }
 SORTS = (("relevance", _("Most relevant")), ("newest", _("Newest first")), ("oldest", _("Oldest first")))
 SIMILAR_SHOWN = 5
-NOT_SHOWN = (AssignmentStatus.RETURNED, AssignmentStatus.WITHDRAWN)
 
 
 def snippet(found: Mapping[str, str], name: str, fallback: str = "") -> SafeString:
@@ -143,23 +148,8 @@ def active_filters(params: QueryDict, facets: Mapping[str, list[FacetOption]]) -
     return active
 
 
-def lead_bureaus(proposal_ids: Iterable[int]) -> dict[int, list[str]]:
-    """Bureaus that reply to each proposal (lead or separate), in one query for the page."""
-    rows = (
-        Assignment.objects.filter(proposal_id__in=list(proposal_ids), role__in=REPLYING_ROLES)
-        .exclude(status__in=NOT_SHOWN)
-        .values_list("proposal_id", "bureau__name")
-        .order_by("bureau__name")
-        .distinct()
-    )
-    names: dict[int, list[str]] = defaultdict(list)
-    for proposal_id, name in rows:
-        names[proposal_id].append(name)
-    return names
-
-
 def proposal_rows(hits: list[ProposalHit]) -> list[ProposalRow]:
-    bureaus = lead_bureaus(hit.proposal.pk for hit in hits)
+    bureaus = replying_bureaus(hit.proposal.pk for hit in hits)
     return [
         ProposalRow(
             hit.proposal,

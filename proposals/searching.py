@@ -11,7 +11,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from math import ceil
 from typing import Any
@@ -24,7 +25,17 @@ from consult.models import Bureau
 from consult.roles import Role
 from consult.selectors import Viewer, bureau_id_of, is_office, role_of
 from proposals.filters import ProposalFilter
-from proposals.models import AssignmentStatus, CoSigner, Proposal, ProposalSession, Status
+from proposals.models import (
+    Assignment,
+    AssignmentStatus,
+    CoSigner,
+    OutcomeClass,
+    Proposal,
+    ProposalKind,
+    ProposalSession,
+    Status,
+)
+from proposals.models.choices import REPLYING_ROLES
 from proposals.selectors import Perspective
 from search.analysis import NumberRef, normalize, parse_query, similar_terms
 from search.backends import get_backend
@@ -219,8 +230,6 @@ def _labels(name: str, values: Sequence[str]) -> dict[str, str]:
     if name == "status":
         return {str(value): str(label) for value, label in Status.choices}
     if name == "kind":
-        from proposals.models import ProposalKind
-
         return {str(value): str(label) for value, label in ProposalKind.choices}
     if name == "bureau":
         ids = [int(v) for v in values if v.isdigit()]
@@ -229,8 +238,6 @@ def _labels(name: str, values: Sequence[str]) -> dict[str, str]:
         ids = [int(v) for v in values if v.isdigit()]
         return {str(s.pk): str(s) for s in ProposalSession.objects.filter(pk__in=ids)}
     if name == "outcome_class":
-        from proposals.models import OutcomeClass
-
         return {str(value): str(label) for value, label in OutcomeClass.choices}
     return {}
 
@@ -272,22 +279,30 @@ def similar_proposals(
     allowed = Proposal.objects.visible_to(user).exclude(status=Status.DRAFT)
     if exclude_id:
         allowed = allowed.exclude(pk=exclude_id)
-    visible = _recheck(allowed.prefetch_related("assignments__bureau"), [hit.object_id for hit in found.hits])
-    similar = []
-    for hit in found.hits:
-        proposal = visible.get(hit.object_id)
-        if proposal is None:
-            continue
-        if not _shares_subject(subject, proposal):
-            continue
-        leads = [
-            a.bureau.name for a in proposal.assignments.all() if a.role in ("lead", "separate") and a.status in LIVE
-        ]
-        similar.append(SimilarProposal(proposal, sorted(set(leads)), _shown(user, proposal, hit.highlights)))
-    return similar[:limit]
+    visible = _recheck(allowed, [hit.object_id for hit in found.hits])
+    shown = [visible[h.object_id] for h in found.hits if h.object_id in visible]
+    shown = [proposal for proposal in shown if _shares_subject(subject, proposal)][:limit]
+    leads = replying_bureaus(proposal.pk for proposal in shown)
+    highlights_of = {hit.object_id: hit.highlights for hit in found.hits}
+    return [SimilarProposal(p, leads.get(p.pk, []), _shown(user, p, highlights_of[p.pk])) for p in shown]
 
 
-LIVE = frozenset({AssignmentStatus.PENDING, AssignmentStatus.ACCEPTED, AssignmentStatus.DONE})
+def replying_bureaus(proposal_ids: Iterable[int]) -> dict[int, list[str]]:
+    """Names of the bureaus that reply to each proposal (lead or separate; not those that returned it or
+    were withdrawn), in one query for a page of results."""
+    rows = (
+        Assignment.objects.filter(proposal_id__in=list(proposal_ids), role__in=REPLYING_ROLES)
+        .exclude(status__in=(AssignmentStatus.RETURNED, AssignmentStatus.WITHDRAWN))
+        .values_list("proposal_id", "bureau__name")
+        .order_by("bureau__name")
+        .distinct()
+    )
+    names: dict[int, list[str]] = defaultdict(list)
+    for proposal_id, name in rows:
+        names[proposal_id].append(name)
+    return names
+
+
 MIN_SHARED_TERMS = 2
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.db import connection
 
 from chat import services as chat
 from chat.models import Message, MessageKind, MessageRevision, ReadMarker
@@ -19,7 +18,8 @@ from consult.exceptions import InvalidInput, InvalidTransition, NotAllowed, NotF
 from consult.models import Bureau, Consultation, User
 from tests.chat.conftest import open_consultation
 from tests.factories import ExpertProfileFactory
-from tests.proposals.test_races import IN_CI, at_once, failures
+from tests.proposals.test_races import at_once, failures
+from tests.required import require_postgresql
 
 
 def post(actor: User, consultation: Consultation, client_id: str, body: str = "您好") -> tuple[Message, bool]:
@@ -323,11 +323,7 @@ PER_THREAD = 10
 
 @pytest.fixture
 def postgresql(transactional_db: None) -> None:
-    if connection.vendor != "postgresql":
-        reason = "concurrent numbering needs PostgreSQL row locks (SELECT ... FOR UPDATE); this run uses "
-        if IN_CI:
-            pytest.fail(f"{reason}{connection.vendor}, and CI=true requires PostgreSQL")
-        pytest.skip(reason + connection.vendor)
+    require_postgresql("concurrent numbering (SELECT ... FOR UPDATE)")
 
 
 def test_posts_from_two_threads_at_once_get_distinct_consecutive_numbers(

@@ -12,7 +12,6 @@ from datetime import timedelta
 from typing import Any, TypeVar
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from chat.models import Message, MessageKind
@@ -36,7 +35,8 @@ from proposals import services as proposals
 from proposals.models import ProposalSession
 from tests.factories import BureauFactory, DeputyProfileFactory, ExpertProfileFactory
 from tests.proposals.conftest import content
-from tests.proposals.test_races import IN_CI, at_once, failures
+from tests.proposals.test_races import at_once, failures
+from tests.required import require_postgresql
 
 T = TypeVar("T")
 TOPIC = "东湖区学区划分调整后,翠湖新村的孩子去哪所小学?"
@@ -926,11 +926,7 @@ ROUNDS = 5
 
 @pytest.fixture
 def postgresql(transactional_db: None) -> None:
-    if connection.vendor != "postgresql":
-        reason = "races need PostgreSQL row locks (FOR UPDATE, SKIP LOCKED); this run uses " + connection.vendor
-        if IN_CI:
-            pytest.fail(f"{reason}, and CI=true requires PostgreSQL")
-        pytest.skip(reason)
+    require_postgresql("a race (FOR UPDATE, SKIP LOCKED)")
 
 
 def present_without_routing(*users: User) -> None:

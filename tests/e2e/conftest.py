@@ -9,7 +9,6 @@ refuses ORM calls (SynchronousOnlyOperation). So put the data in place *before* 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
 from consult.demo import seed_people
 from tests.conftest import LiveServer
+from tests.required import skip_or_fail
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = [
@@ -30,7 +30,6 @@ CHROMIUM_FLAGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-IN_CI = os.environ.get("CI", "").strip().lower() == "true"
 # A deputy's phone, set to Simplified Chinese as theirs are.
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 1, "is_mobile": True, "has_touch": True}
 CHINESE = "zh-CN"
@@ -41,9 +40,7 @@ WAIT_MS = 20_000  # how long a step may wait for the page, not a speed assertion
 def chromium_path() -> Path:
     """Debian's Chromium: required under CI=true, a skip elsewhere."""
     if not CHROMIUM.exists():
-        if IN_CI:
-            pytest.fail(f"{CHROMIUM} is required for the browser tests under CI=true (apt-get install chromium)")
-        pytest.skip(f"{CHROMIUM} is not installed")
+        skip_or_fail(f"{CHROMIUM} is not installed (apt-get install chromium)")
     return CHROMIUM
 
 

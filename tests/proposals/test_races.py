@@ -8,7 +8,6 @@ interleaving, none depends on timing.
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -25,18 +24,14 @@ from proposals.models import Assignment, AssignmentStatus, Proposal, ProposalSes
 from proposals.services._common import lock
 from tests.factories import UserFactory
 from tests.proposals.conftest import content, lead_of
+from tests.required import require_postgresql
 
-IN_CI = os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
 ROUNDS = 5
 
 
 @pytest.fixture(autouse=True)
 def _postgresql(transactional_db: None) -> None:
-    if connection.vendor != "postgresql":
-        reason = "races need PostgreSQL row locks (SELECT ... FOR UPDATE); this run uses " + connection.vendor
-        if IN_CI:
-            pytest.fail(f"{reason}, and CI=true requires PostgreSQL")
-        pytest.skip(reason)
+    require_postgresql("a race (SELECT ... FOR UPDATE)")
 
 
 @dataclass

@@ -38,14 +38,6 @@ ES_SKIP = (
     "ELASTICSEARCH_URL not set: Elasticsearch cannot run on this machine; "
     "make test-es runs this suite against a cluster"
 )
-IN_CI = os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
-
-
-def skip_or_fail(reason: str) -> None:
-    """Skip where a part is missing here; under CI=true every part is required, so fail instead."""
-    if IN_CI:
-        pytest.fail(f"{reason}, and CI=true requires it")
-    pytest.skip(reason)
 
 
 def open_engine(name: str, directory: Path) -> tuple[SearchBackend, Callable[[], None]]:

@@ -40,7 +40,7 @@ from search.models import PendingChange
 from search.tasks import sweep_index
 from tests.conftest import REPO_ROOT, child_env, free_port, stop
 from tests.proposals.conftest import content
-from tests.search.conftest import skip_or_fail
+from tests.required import skip_or_fail
 
 DEADLINE_S = 120.0  # a guard against hangs, not a measurement
 REDIS_SERVER = shutil.which("redis-server")

@@ -35,7 +35,7 @@ from search.models import PendingChange
 from tests.chat.conftest import open_consultation
 from tests.factories import ExpertProfileFactory
 from tests.proposals.conftest import content, lead_of
-from tests.search.conftest import skip_or_fail
+from tests.required import skip_or_fail
 
 EVERYTHING = 10_000
 
