@@ -4,7 +4,8 @@
   errors); those the engine indexes (``ENGINE_FILTERS``) are sent to it, and the FilterSet is applied
   again on the database to the hits, together with ``visible_to(user)``: nothing the user may not see
   is ever shown, even if the index is behind.
-- The engine filters by who may find a document (``acl_keys``) for speed.
+- The engine filters by who may find a document (``acl_keys``) for speed. Snippets come from the indexed
+  text, which holds only what everyone who may find the document may read (``proposals/search.py``).
 - Engine down: the search still answers from the database (``icontains``), marked ``degraded``.
 """
 
@@ -36,7 +37,6 @@ from proposals.models import (
     Status,
 )
 from proposals.models.choices import REPLYING_ROLES
-from proposals.selectors import Perspective
 from search.analysis import NumberRef, normalize, parse_query, similar_terms
 from search.backends import get_backend
 from search.documents import SearchQuery, SearchUnavailable, SimilarQuery, Sort
@@ -173,7 +173,7 @@ def search_proposals(user: Viewer, params: QueryDict) -> ProposalSearch:
         hits = hits[(page - 1) * per_page : page * per_page]
     else:
         result.total = found.total
-    result.hits = [ProposalHit(visible[h.object_id], _shown(user, visible[h.object_id], h.highlights)) for h in hits]
+    result.hits = [ProposalHit(visible[h.object_id], h.highlights) for h in hits]
     selected = {name: set(params.getlist(name)) for name in FACETS}
     result.facets = {
         name: _labelled(name, [(v.value, v.count) for v in values], selected[name])
@@ -183,21 +183,8 @@ def search_proposals(user: Viewer, params: QueryDict) -> ProposalSearch:
 
 
 def _recheck(allowed: QuerySet[Proposal], ids: Sequence[int]) -> dict[int, Proposal]:
-    # Co-signers and merged proposals: what ``Perspective.of`` reads, without a query per hit.
-    rows = (
-        allowed.filter(pk__in=ids)
-        .select_related("session", "proposer")
-        .prefetch_related("cosigners", "merged")
-        .order_by()
-    )
+    rows = allowed.filter(pk__in=ids).select_related("session", "proposer").order_by()
     return {proposal.pk: proposal for proposal in rows}
-
-
-def _shown(user: Viewer, proposal: Proposal, found: Mapping[str, str]) -> Mapping[str, str]:
-    """A reader who sees the proposal only because it is published gets no snippet of reply drafts."""
-    if "replies" in found and Perspective.of(user, proposal).public_only and not is_office(user):
-        return {name: snippet for name, snippet in found.items() if name != "replies"}
-    return found
 
 
 def _from_database(user: Viewer, allowed: QuerySet[Proposal], result: ProposalSearch, mine: bool) -> ProposalSearch:
@@ -284,7 +271,7 @@ def similar_proposals(
     shown = [proposal for proposal in shown if _shares_subject(subject, proposal)][:limit]
     leads = replying_bureaus(proposal.pk for proposal in shown)
     highlights_of = {hit.object_id: hit.highlights for hit in found.hits}
-    return [SimilarProposal(p, leads.get(p.pk, []), _shown(user, p, highlights_of[p.pk])) for p in shown]
+    return [SimilarProposal(p, leads.get(p.pk, []), highlights_of[p.pk]) for p in shown]
 
 
 def replying_bureaus(proposal_ids: Iterable[int]) -> dict[int, list[str]]:

@@ -11,6 +11,7 @@ from consult.desk.demo import seed_consultations
 from proposals.demo import seed_proposals
 from proposals.workdays import seed_calendar
 from search import indexing, registry
+from search.backends import get_backend
 
 
 class Command(BaseCommand):
@@ -49,10 +50,10 @@ class Command(BaseCommand):
 
 def _index_in_step(doc_type: str) -> str:
     """Rebuild an empty index; otherwise re-sync only what differs from the database."""
-    report = indexing.check(doc_type)
-    if report.indexed == 0 and report.expected:
+    if not get_backend().versions(doc_type):
         count, _ = indexing.rebuild(doc_type)
         return f"{count} {doc_type} documents indexed"
+    report = indexing.check(doc_type)
     indexing.repair(report)
     changed = len(report.missing) + len(report.stale) + len(report.extra)
     return f"{report.expected} {doc_type} documents, {changed} re-indexed"
