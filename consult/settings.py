@@ -114,7 +114,15 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file-backed test database, so a Daphne server started by the tests sees the same data.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-consult.sqlite3")}
-    DATABASES["default"]["OPTIONS"] = {"timeout": 20}
+    # Daphne and the Celery worker write the one file at once. WAL lets readers run beside the writer;
+    # BEGIN IMMEDIATE takes the write lock when a transaction starts, so a transaction that read first never
+    # has to upgrade its lock (SQLite answers "database is locked" at once there, without waiting); and every
+    # writer waits up to ``timeout`` seconds (SQLite's busy timeout) for its turn instead of failing.
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 30,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "consult.User"
 
