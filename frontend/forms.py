@@ -21,10 +21,10 @@ from django_stubs_ext import StrOrPromise
 
 from consult import login_throttle
 from consult.models import Bureau, DeputyProfile, User
+from proposals.access import recipients_of  # who may rate: the services' own answer
 from proposals.categories import CATEGORIES
 from proposals.filters import ProposalFilter
 from proposals.models import Channel, OutcomeClass, Proposal, ProposalKind, Rating
-from proposals.selectors import raters_of  # who may rate: the services' own answer
 
 
 class ThrottledAuthenticationForm(AuthenticationForm):
@@ -369,7 +369,7 @@ class PaperFeedbackForm(RatingForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        people = User.objects.visible_to(self.user).filter(pk__in=raters_of(self.proposal)).order_by("full_name")
+        people = User.objects.visible_to(self.user).filter(pk__in=recipients_of(self.proposal)).order_by("full_name")
         choices = [("", _("Choose who rated")), *[(u.pk, u.get_full_name()) for u in people]]
         self.fields["rater_id"].widget = forms.Select(choices=choices)
         self.order_fields(["reply_id", "rater_id"])

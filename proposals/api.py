@@ -26,9 +26,10 @@ from consult.exceptions import NotAllowed, NotFound
 from consult.models import User
 from consult.selectors import Viewer, is_office
 from proposals import metrics, services
+from proposals.access import access_of, readable_attachment
 from proposals.filters import ProposalFilter
-from proposals.models import Assignment, Attachment, Communication, CoSigner, Proposal, Reply
-from proposals.selectors import can_see_id, events_visible_to
+from proposals.models import Assignment, Communication, CoSigner, Feedback, Proposal, Reply
+from proposals.selectors import can_see_id
 from proposals.serializers import (
     AssignInputSerializer,
     AssignmentInputSerializer,
@@ -51,7 +52,6 @@ from proposals.serializers import (
     OpinionInputSerializer,
     OpinionSerializer,
     PaperRatingInputSerializer,
-    Perspective,
     ProposalDetailSerializer,
     ProposalListSerializer,
     PublishInputSerializer,
@@ -87,6 +87,7 @@ def detail_queryset(user: Viewer) -> QuerySet[Proposal]:
             ),
             Prefetch("replies", queryset=Reply.objects.select_related("assignment__bureau")),
             Prefetch("communications", queryset=Communication.objects.select_related("assignment__bureau")),
+            Prefetch("feedback", queryset=Feedback.objects.select_related("rater", "reply__assignment")),
         )
     )
 
@@ -151,11 +152,8 @@ class ProposalViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Proposal]):
         proposal = detail_queryset(self.request.user).filter(pk=pk).first()
         if proposal is None:
             raise NotFound(_("no such proposal"))
-        context = {
-            "request": self.request,
-            "perspective": Perspective.of(self.request.user, proposal),
-            "timeline": list(events_visible_to(self.request.user, proposal)),
-        }
+        access = access_of(self.request.user, proposal)
+        context = {"request": self.request, "access": access, "timeline": list(access.timeline(proposal))}
         return Response(ProposalDetailSerializer(proposal, context=context).data, status=status)
 
     def act(self, service: Callable[..., object], input_class: Input = None) -> Response:
@@ -247,7 +245,7 @@ class ProposalViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Proposal]):
     )
     @action(detail=True, methods=["get"], url_path=r"attachments/(?P<attachment_id>\d+)", url_name="attachment")
     def attachment(self, request: Request, pk: str, attachment_id: str) -> FileResponse:
-        found = Attachment.objects.filter(proposal_id=self.visible_pk(), pk=int(attachment_id)).first()
+        found = readable_attachment(self.request.user, int(pk), int(attachment_id))
         if found is None:
             raise NotFound(_("no such attachment"))
         return FileResponse(

@@ -1,8 +1,7 @@
 """Search documents of proposals: pure functions from a proposal's facts (plain rows) to a ``SearchDocument``.
 
-Who may find a proposal (``acl``) mirrors ``Proposal.objects.visible_to``: the office (not drafts), its
-proposer, everyone invited to co-sign, the proposers and signed co-signers of proposals merged into
-it, the bureaus assigned to it in any round, and everybody once it is published. Searching re-checks
+Who may find a proposal (``acl``) is the access policy's answer (``proposals.access.search_acl``): everyone who
+may see the proposal *and* read every text of its document. Searching re-checks
 every hit against ``visible_to`` anyway (``proposals/searching.py``).
 """
 
@@ -14,7 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from proposals.models import Assignment, CoSigner, Proposal, Reply, Status
+from proposals.access import search_acl
+from proposals.models import Assignment, CoSigner, Proposal, Reply
 from search.analysis import number_keywords
 from search.documents import SearchDocument
 from search.registry import DocumentSource
@@ -44,19 +44,20 @@ class ProposalFacts:
     bureaus: tuple[int, ...] = ()  # every assignment, any round
     sent_replies: tuple[tuple[str, str], ...] = ()  # (body, published wording)
     merged_people: tuple[int, ...] = ()  # proposers and signed co-signers of proposals merged into this one
+    signed: tuple[int, ...] = ()  # signed co-signers
 
 
 def proposal_acl(facts: ProposalFacts) -> list[str]:
-    keys = {f"user:{facts.proposer_id}"}
-    keys.update(f"user:{deputy_id}" for deputy_id in facts.invited)  # an invitee sees the draft too
-    if facts.status == Status.DRAFT:
-        return sorted(keys)
-    keys.add("office")
-    keys.update(f"user:{person}" for person in facts.merged_people)
-    keys.update(f"bureau:{bureau_id}" for bureau_id in facts.bureaus)
-    if facts.published:
-        keys.add("public")
-    return sorted(keys)
+    """Who may find it: ``proposals.access.search_acl``, the access policy's own answer."""
+    return search_acl(
+        status=facts.status,
+        proposer_id=facts.proposer_id,
+        invited=facts.invited,
+        recipients=(*facts.signed, *facts.merged_people),
+        bureaus=facts.bureaus,
+        published=facts.published,
+        holds_internal_replies=bool(facts.sent_replies) and not facts.published,
+    )
 
 
 def replies_text(facts: ProposalFacts) -> str:
@@ -105,7 +106,9 @@ def _grouped(rows: Iterable[tuple[int, Any]]) -> dict[int, list[Any]]:
 def facts_of(ids: Sequence[int]) -> list[ProposalFacts]:
     rows = list(Proposal.objects.filter(pk__in=ids).order_by("pk").values_list(*_COLUMNS))
     found = [row[0] for row in rows]
-    invited = _grouped(CoSigner.objects.filter(proposal_id__in=found).values_list("proposal_id", "deputy_id"))
+    cosigners = CoSigner.objects.filter(proposal_id__in=found)
+    invited = _grouped(cosigners.values_list("proposal_id", "deputy_id"))
+    signed_cosigners = _grouped(cosigners.filter(status="signed").values_list("proposal_id", "deputy_id"))
     bureaus = _grouped(Assignment.objects.filter(proposal_id__in=found).values_list("proposal_id", "bureau_id"))
     sent = Reply.objects.filter(proposal_id__in=found, status="sent").order_by("pk")
     replies = _grouped((p, (b, pb)) for p, b, pb in sent.values_list("proposal_id", "body", "public_body"))
@@ -116,17 +119,17 @@ def facts_of(ids: Sequence[int]) -> list[ProposalFacts]:
     for target, deputy_id in signed.values_list("proposal__merged_into_id", "deputy_id"):
         if target is not None:
             merged_people[target].append(deputy_id)
-    related = (invited, bureaus, replies, merged_people)
+    related = (invited, bureaus, replies, merged_people, signed_cosigners)
     return [_facts(row, *related) for row in rows]
 
 
 def _facts(row: tuple[Any, ...], *related: dict[int, list[Any]]) -> ProposalFacts:
     pk, kind, status, title, body, category, proposer, outcome, number = row[:9]
     submitted, created, published, session, year, prefix = row[9:]
-    invited, bureaus, replies, merged_people = (tuple(group[pk]) for group in related)
+    invited, bureaus, replies, merged_people, signed = (tuple(group[pk]) for group in related)
     return ProposalFacts(
         pk, kind, status, title, body, category, proposer, outcome, number, submitted or created,
-        published is not None, session, year, prefix, invited, bureaus, replies, merged_people,
+        published is not None, session, year, prefix, invited, bureaus, replies, merged_people, signed,
     )  # fmt: skip
 
 

@@ -12,11 +12,9 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
-from consult.models import User
-from consult.roles import Role
-from consult.selectors import bureau_id_of, is_office
 from frontend.views_proposals.common import BoundForms
 from frontend.views_proposals.registry import form_for
+from proposals.access import ProposalAccess, recipients_of
 from proposals.models import (
     Assignment,
     AssignmentRole,
@@ -33,7 +31,7 @@ from proposals.models import (
 )
 from proposals.models.choices import OPEN_ASSIGNMENT, REPLYING_ROLES
 from proposals.rules import current_rules
-from proposals.selectors import action_allowed, raters_of
+from proposals.selectors import action_allowed
 
 Forms = dict[str, forms.Form]
 
@@ -42,38 +40,7 @@ def allowed(action: str, proposal: Proposal) -> bool:
     return action_allowed(proposal, action)
 
 
-@dataclass(frozen=True)
-class Viewer:
-    """Who looks at one proposal, and in which capacities."""
-
-    user: User
-    office: bool
-    bureau_id: int | None
-    handler: bool  # acts for the bureau (承办人), not only reads (专家)
-    proposer: bool
-    cosign: CoSigner | None
-    rater: bool  # receives the reply and may rate it
-
-    @property
-    def party(self) -> bool:
-        """Takes part in the proposal: sees communications, attachments and contact details of replies."""
-        signed_or_invited = self.cosign is not None and self.cosign.status in (
-            CoSignerStatus.INVITED,
-            CoSignerStatus.SIGNED,
-        )
-        return self.office or self.bureau_id is not None or self.proposer or signed_or_invited or self.rater
-
-
-def viewer_of(user: User, proposal: Proposal, cosigners: list[CoSigner]) -> Viewer:
-    return Viewer(
-        user=user,
-        office=is_office(user),
-        bureau_id=bureau_id_of(user),
-        handler=user.role == Role.HANDLER and bureau_id_of(user) is not None,
-        proposer=proposal.proposer_id == user.pk,
-        cosign=next((c for c in cosigners if c.deputy_id == user.pk), None),
-        rater=user.role == Role.DEPUTY and user.pk in raters_of(proposal),
-    )
+Viewer = ProposalAccess  # the page asks the one access policy who is looking
 
 
 @dataclass
@@ -97,11 +64,11 @@ def proposer_forms(viewer: Viewer, proposal: Proposal, attachments: list[Attachm
     if not viewer.proposer:
         return offered
     if allowed("invite_cosigner", proposal):
-        offered["invite"] = form_for("invite", viewer.user, proposal, bound)
+        offered["invite"] = form_for("invite", viewer.actor, proposal, bound)
     if allowed("attach", proposal) and len(attachments) < current_rules().attachment_max_count:
-        offered["attach"] = form_for("attach", viewer.user, proposal, bound)
+        offered["attach"] = form_for("attach", viewer.actor, proposal, bound)
     if allowed("submit", proposal):
-        offered["submit"] = form_for("submit", viewer.user, proposal, bound)
+        offered["submit"] = form_for("submit", viewer.actor, proposal, bound)
     return offered
 
 
@@ -109,7 +76,7 @@ def cosigner_items(viewer: Viewer, proposal: Proposal, cosigners: list[CoSigner]
     can_drop = viewer.proposer and allowed("drop_cosigner", proposal)
     droppable = (CoSignerStatus.INVITED, CoSignerStatus.SIGNED)
     return [
-        Item(c, {"drop": form_for("drop", viewer.user, proposal, bound, target=c.deputy_id)})
+        Item(c, {"drop": form_for("drop", viewer.actor, proposal, bound, target=c.deputy_id)})
         if can_drop and c.status in droppable
         else Item(c)
         for c in cosigners
@@ -121,7 +88,7 @@ def attachment_items(
 ) -> list[Item]:
     can_remove = viewer.proposer and allowed("attach", proposal)
     return [
-        Item(a, {"remove": form_for("remove_attachment", viewer.user, proposal, bound, target=a.pk)})
+        Item(a, {"remove": form_for("remove_attachment", viewer.actor, proposal, bound, target=a.pk)})
         if can_remove
         else Item(a)
         for a in attachments
@@ -134,7 +101,7 @@ def cosign_forms(viewer: Viewer, proposal: Proposal, bound: BoundForms) -> Forms
         return {}
     if timezone.now() > invitation.sign_by:
         return {}
-    return {"respond": form_for("respond", viewer.user, proposal, bound)}
+    return {"respond": form_for("respond", viewer.actor, proposal, bound)}
 
 
 # --- replies: rating (deputies), review, publication and paper feedback (the office) --------------------
@@ -142,7 +109,7 @@ def cosign_forms(viewer: Viewer, proposal: Proposal, bound: BoundForms) -> Forms
 
 def reply_forms(viewer: Viewer, proposal: Proposal, reply: Reply, rated_by: set[int], bound: BoundForms) -> Forms:
     offered: Forms = {}
-    user, sent = viewer.user, reply.status == ReplyStatus.SENT
+    user, sent = viewer.actor, reply.status == ReplyStatus.SENT
     is_current = sent and reply.round == proposal.rehandling_round
     if viewer.rater and is_current and allowed("rate_reply", proposal) and user.pk not in rated_by:
         offered["rate"] = form_for("rate", user, proposal, bound, target=reply.pk)
@@ -152,7 +119,7 @@ def reply_forms(viewer: Viewer, proposal: Proposal, reply: Reply, rated_by: set[
         offered["review"] = form_for("review_reply", user, proposal, bound, target=reply.pk)
     if sent and not reply.public_body and proposal.publication_consent and allowed("publish", proposal):
         offered["publish"] = form_for("publish", user, proposal, bound, target=reply.pk)
-    if is_current and allowed("rate_reply", proposal) and raters_of(proposal) - rated_by:
+    if is_current and allowed("rate_reply", proposal) and recipients_of(proposal) - rated_by:
         offered["paper"] = form_for("paper_feedback", user, proposal, bound, target=reply.pk)
     return offered
 
@@ -172,12 +139,12 @@ def office_forms(viewer: Viewer, proposal: Proposal, bound: BoundForms) -> Forms
         "close": "close",
     }
     offered: Forms = {
-        name: form_for(name, viewer.user, proposal, bound) for name, state in offers.items() if allowed(state, proposal)
+        name: form_for(name, viewer.actor, proposal, bound) for name, state in offers.items() if allowed(state, proposal)
     }
     if proposal.dissatisfaction_pending:
         offered.pop("close", None)
         if allowed("review_dissatisfaction", proposal):
-            offered["review_dissatisfaction"] = form_for("review_dissatisfaction", viewer.user, proposal, bound)
+            offered["review_dissatisfaction"] = form_for("review_dissatisfaction", viewer.actor, proposal, bound)
     return offered
 
 
@@ -186,7 +153,7 @@ def extension_items(
 ) -> list[Item]:
     decide = viewer.office and allowed("decide_extension", proposal)
     return [
-        Item(r, {"decide": form_for("decide_extension", viewer.user, proposal, bound, target=r.pk)})
+        Item(r, {"decide": form_for("decide_extension", viewer.actor, proposal, bound, target=r.pk)})
         if decide and r.status == ExtensionStatus.PENDING
         else Item(r)
         for r in requests
@@ -216,7 +183,7 @@ def handler_panels(
         replied = [a for a in mine if a.role in REPLYING_ROLES and a.status == AssignmentStatus.DONE]
         if replied:
             latest = max(replied, key=lambda a: (a.round, a.pk))
-            follow_up = form_for("follow_up", viewer.user, proposal, bound, target=latest.pk)
+            follow_up = form_for("follow_up", viewer.actor, proposal, bound, target=latest.pk)
             panels.append(Item(latest, {"follow_up": follow_up}))
     return panels
 
@@ -230,7 +197,7 @@ def _assignment_forms(
     bound: BoundForms,
 ) -> Forms:
     def offer(name: str, **initial: Any) -> None:
-        offered[name] = form_for(name, viewer.user, proposal, bound, target=assignment.pk, initial=initial)
+        offered[name] = form_for(name, viewer.actor, proposal, bound, target=assignment.pk, initial=initial)
 
     offered: Forms = {}
     pending = assignment.status == AssignmentStatus.PENDING
@@ -279,11 +246,11 @@ def _co_handler_forms(
     offered: Forms,
 ) -> None:
     if allowed("submit_opinion", proposal) and not hasattr(assignment, "opinion"):
-        offered["opinion"] = form_for("opinion", viewer.user, proposal, bound, target=assignment.pk)
+        offered["opinion"] = form_for("opinion", viewer.actor, proposal, bound, target=assignment.pk)
     if not allowed("sign_off_reply", proposal):
         return
     for reply in replies:
         signed = {s.assignment_id for s in reply.signoffs.all()}
         if reply.status == ReplyStatus.SIGNOFF and assignment.pk not in signed:
             initial = {"assignment_id": assignment.pk}
-            offered["sign_off"] = form_for("sign_off", viewer.user, proposal, bound, target=reply.pk, initial=initial)
+            offered["sign_off"] = form_for("sign_off", viewer.actor, proposal, bound, target=reply.pk, initial=initial)

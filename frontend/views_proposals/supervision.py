@@ -18,6 +18,7 @@ from frontend.views_proposals.common import BoundForms, current_user, deadline, 
 from frontend.views_proposals.offers import Item, allowed
 from frontend.views_proposals.registry import form_for
 from proposals import metrics, workdays
+from proposals.access import recipients_of
 from proposals.models import (
     Assignment,
     ExtensionRequest,
@@ -32,7 +33,6 @@ from proposals.models import (
 )
 from proposals.models.choices import OPEN_ASSIGNMENT
 from proposals.rules import current_rules
-from proposals.selectors import raters_of
 
 LIMIT = 50  # rows per section; the rest is counted
 
@@ -146,7 +146,7 @@ def _feedback_item(user: User, proposal: Proposal, bound: BoundForms) -> Item:
     offered: dict[str, Any] = {}
     if allowed("close", proposal):
         offered["close"] = form_for("close", user, proposal, bound)
-    raters = raters_of(proposal)
+    raters = recipients_of(proposal)
     replies = proposal.replies.filter(status=ReplyStatus.SENT, round=proposal.rehandling_round).select_related(
         "assignment__bureau"
     )

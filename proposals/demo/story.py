@@ -161,7 +161,7 @@ class Story:
         return self.cast.bureaus_by_id[assignment.bureau_id]
 
     def raters(self) -> list[Person]:
-        """``services._common.raters_of``: the proposer, signed co-signers, and those of merged proposals."""
+        """``proposals.access.recipients_of``: the proposer, signed co-signers, and those of merged proposals."""
         people: list[Person] = []
         for spec in (self.spec, *self.spec.companions):
             for person in (spec.proposer, *spec.cosigners):

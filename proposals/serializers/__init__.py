@@ -1,12 +1,11 @@
 """Shapes of the proposal cycle in the JSON API. Validation only, no side effects.
 
 Output: ``ProposalListSerializer`` (cheap: session and proposer only) and ``ProposalDetailSerializer``,
-which shows each viewer what their ``Perspective`` allows (who sees which assignments and replies).
+which shows each viewer what ``proposals.access`` allows (who sees which assignments and replies).
 Input: one small serializer per action; its field names are the service's keyword arguments, so a
 domain error naming a field (``InvalidInput(field=...)``) names the same field as the request body.
 """
 
-from proposals.selectors import Perspective
 from proposals.serializers.inputs import (
     AssignInputSerializer,
     AssignmentInputSerializer,
@@ -78,7 +77,6 @@ __all__ = [
     "OpinionSerializer",
     "PaperRatingInputSerializer",
     "PersonRefSerializer",
-    "Perspective",
     "ProposalDetailSerializer",
     "ProposalListSerializer",
     "PublishInputSerializer",

@@ -1,4 +1,4 @@
-"""Output shapes: the proposal list (cheap) and detail (what each viewer's Perspective allows)."""
+"""Output shapes: the proposal list (cheap) and detail (what ``proposals.access`` lets each viewer see)."""
 
 from __future__ import annotations
 
@@ -11,21 +11,21 @@ from rest_framework import serializers
 
 from consult.models import User
 from consult.serializers import BureauRefSerializer
+from proposals.access import ProposalAccess, Wording
 from proposals.models import (
     Assignment,
-    AssignmentRole,
     Attachment,
     CoHandlerOpinion,
     Communication,
     CoSigner,
     ExtensionRequest,
+    Feedback,
     Proposal,
     ProposalEvent,
     ProposalSession,
     Reply,
 )
 from proposals.models.choices import IN_HANDS_OF_BUREAUS
-from proposals.selectors import Perspective
 
 # --- small references ---------------------------------------------------------
 
@@ -129,7 +129,7 @@ class OpinionSerializer(serializers.ModelSerializer[CoHandlerOpinion]):
 
 
 class AssignmentSerializer(serializers.ModelSerializer[Assignment]):
-    """Context: ``perspective``. Internal parts are empty for those who may not see them."""
+    """Context: ``access``. A bureau's internal parts are empty for those who may not see them."""
 
     bureau = BureauRefSerializer(read_only=True)
     role_label = serializers.CharField(source="get_role_display", read_only=True)
@@ -158,22 +158,22 @@ class AssignmentSerializer(serializers.ModelSerializer[Assignment]):
         ]
 
     @property
-    def _perspective(self) -> Perspective:
-        perspective: Perspective = self.context["perspective"]
-        return perspective
+    def _access(self) -> ProposalAccess:
+        access: ProposalAccess = self.context["access"]
+        return access
 
     def get_return_reason(self, assignment: Assignment) -> str:
-        return assignment.return_reason if self._perspective.sees_internals_of(assignment.bureau_id) else ""
+        return assignment.return_reason if self._access.of_bureau(assignment.bureau_id) else ""
 
     @extend_schema_field(ExtensionRequestSerializer(many=True))
     def get_extension_requests(self, assignment: Assignment) -> list[dict[str, Any]]:
-        if not self._perspective.sees_internals_of(assignment.bureau_id):
+        if not self._access.of_bureau(assignment.bureau_id):
             return []
         return list(ExtensionRequestSerializer(assignment.extension_requests.all(), many=True).data)
 
 
 class ReplySerializer(serializers.ModelSerializer[Reply]):
-    """Context: ``perspective``. Viewers who see only the published proposal get the published text."""
+    """Context: ``access``. Each reply in the wording the viewer may read (``ProposalAccess.wording_of``)."""
 
     bureau = BureauRefSerializer(source="assignment.bureau", read_only=True)
     kind_label = serializers.CharField(source="get_kind_display", read_only=True)
@@ -207,11 +207,12 @@ class ReplySerializer(serializers.ModelSerializer[Reply]):
 
     def to_representation(self, instance: Reply) -> dict[str, Any]:
         data = dict(super().to_representation(instance))
-        perspective: Perspective | None = self.context.get("perspective")
-        if perspective is None or perspective.sees_internals_of(instance.assignment.bureau_id):
+        access: ProposalAccess | None = self.context.get("access")
+        if access is None:  # the bureau's own answer to its own action
             return data
-        data.update(drafted_class=data["outcome_class"], review_note="")
-        if perspective.public_only:
+        if not access.sees_review_of(instance):
+            data.update(drafted_class=data["outcome_class"], review_note="")
+        if access.wording_of(instance) != Wording.INTERNAL:
             data.update(body=instance.public_body, contact_person="", contact_phone="")
         return data
 
@@ -225,6 +226,26 @@ class CommunicationSerializer(serializers.ModelSerializer[Communication]):
         fields = ["id", "assignment", "bureau", "channel", "channel_label", "occurred_on", "summary", "recorded_at"]
 
 
+class FeedbackSerializer(serializers.ModelSerializer[Feedback]):
+    rater = PersonRefSerializer(read_only=True)
+    result_label = serializers.CharField(source="get_result_display", read_only=True)
+
+    class Meta:
+        model = Feedback
+        fields = [
+            "id",
+            "reply",
+            "rater",
+            "contact",
+            "attitude",
+            "result",
+            "result_label",
+            "comment",
+            "on_paper",
+            "created_at",
+        ]
+
+
 class TimelineEventSerializer(serializers.ModelSerializer[ProposalEvent]):
     actor = PersonRefSerializer(read_only=True, allow_null=True)
     action_label = serializers.CharField(read_only=True)
@@ -236,7 +257,7 @@ class TimelineEventSerializer(serializers.ModelSerializer[ProposalEvent]):
 
 
 class ProposalDetailSerializer(ProposalListSerializer):
-    """Context: ``perspective`` (``Perspective.of``) and ``timeline`` (``events_visible_to``).
+    """Context: ``access`` (``proposals.access.access_of``) and ``timeline`` (``ProposalAccess.events``).
 
     Needs the prefetches of ``proposals.api.detail_queryset``; filters them in Python, so no query of its own.
     """
@@ -244,11 +265,12 @@ class ProposalDetailSerializer(ProposalListSerializer):
     wished_lead_bureau = BureauRefSerializer(read_only=True, allow_null=True)
     wished_co_bureaus = BureauRefSerializer(many=True, read_only=True)
     cosigners = CoSignerSerializer(many=True, read_only=True)
-    attachments = AttachmentSerializer(many=True, read_only=True)
+    attachments = serializers.SerializerMethodField()
     assignments = serializers.SerializerMethodField()
     opinions = serializers.SerializerMethodField()
     replies = serializers.SerializerMethodField()
-    communications = CommunicationSerializer(many=True, read_only=True)
+    communications = serializers.SerializerMethodField()
+    feedback = serializers.SerializerMethodField()
     timeline = serializers.SerializerMethodField()
 
     class Meta(ProposalListSerializer.Meta):
@@ -274,36 +296,58 @@ class ProposalDetailSerializer(ProposalListSerializer):
             "opinions",
             "replies",
             "communications",
+            "feedback",
             "timeline",
         ]
 
     @property
-    def _perspective(self) -> Perspective:
-        perspective: Perspective = self.context["perspective"]
-        return perspective
+    def _access(self) -> ProposalAccess:
+        access: ProposalAccess = self.context["access"]
+        return access
+
+    @extend_schema_field(AttachmentSerializer(many=True))
+    def get_attachments(self, proposal: Proposal) -> list[dict[str, Any]]:
+        shown = list(proposal.attachments.all()) if self._access.party else []
+        return list(AttachmentSerializer(shown, many=True).data)
 
     @extend_schema_field(AssignmentSerializer(many=True))
     def get_assignments(self, proposal: Proposal) -> list[dict[str, Any]]:
-        shown = [a for a in proposal.assignments.all() if self._perspective.sees_assignment(a)]
+        shown = [a for a in proposal.assignments.all() if self._access.sees_assignment(a)]
         return list(AssignmentSerializer(shown, many=True, context=self.context).data)
 
     @extend_schema_field(OpinionSerializer(many=True))
     def get_opinions(self, proposal: Proposal) -> list[dict[str, Any]]:
-        everyone = list(proposal.assignments.all())
-        lead_bureaus = {a.bureau_id for a in everyone if a.role == AssignmentRole.LEAD}
         opinions = [
             a.opinion
-            for a in everyone
-            if getattr(a, "opinion", None) is not None and self._perspective.sees_opinion_of(a, lead_bureaus)
+            for a in proposal.assignments.all()
+            if getattr(a, "opinion", None) is not None and self._access.sees_opinion_of(a)
         ]
         return list(OpinionSerializer(opinions, many=True).data)
 
     @extend_schema_field(ReplySerializer(many=True))
     def get_replies(self, proposal: Proposal) -> list[dict[str, Any]]:
-        co_bureaus = {a.bureau_id for a in proposal.assignments.all() if a.role == AssignmentRole.CO}
-        shown = [r for r in proposal.replies.all() if self._perspective.sees_reply(r, co_bureaus)]
+        shown = [reply for reply, _ in self._access.replies(proposal.replies.all())]
         return list(ReplySerializer(shown, many=True, context=self.context).data)
+
+    @extend_schema_field(CommunicationSerializer(many=True))
+    def get_communications(self, proposal: Proposal) -> list[dict[str, Any]]:
+        shown = [c for c in proposal.communications.all() if self._access.sees_communication(c)]
+        return list(CommunicationSerializer(shown, many=True).data)
+
+    @extend_schema_field(FeedbackSerializer(many=True))
+    def get_feedback(self, proposal: Proposal) -> list[dict[str, Any]]:
+        shown = [f for f in proposal.feedback.all() if self._access.sees_feedback(f)]
+        return list(FeedbackSerializer(shown, many=True).data)
 
     @extend_schema_field(TimelineEventSerializer(many=True))
     def get_timeline(self, proposal: Proposal) -> list[dict[str, Any]]:
-        return list(TimelineEventSerializer(self.context["timeline"], many=True).data)
+        events = list(TimelineEventSerializer(self.context["timeline"], many=True).data)
+        if not self._access.party:  # readers see the state changes, not who wrote what and why
+            events = [{**event, "reason": "", "actor": None} for event in events]
+        return events
+
+    def to_representation(self, instance: Proposal) -> dict[str, Any]:
+        data = dict(super().to_representation(instance))
+        if not self._access.party:  # the wishes and the refusal reason are the parties' and the office's
+            data.update(wished_lead_bureau=None, wished_co_bureaus=[], publication_refusal_reason="")
+        return data

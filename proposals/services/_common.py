@@ -13,11 +13,11 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from consult import live
-from consult.exceptions import InvalidInput, InvalidTransition, NotAllowed, NotFound
+from consult.exceptions import DomainError, InvalidInput, InvalidTransition, NotFound
 from consult.models import User
 from consult.notifications import notify
 from consult.roles import Role
-from consult.selectors import bureau_id_of, is_office
+from proposals.access import who_may_see
 from proposals.models import (
     Assignment,
     AssignmentStatus,
@@ -48,22 +48,6 @@ def require_state(proposal: Proposal, action: str) -> None:
         )
 
 
-def require_office(actor: User) -> None:
-    if not is_office(actor):
-        raise NotAllowed(_("only the congress or CPPCC office may do this"))
-
-
-def require_proposer(actor: User, proposal: Proposal) -> None:
-    if proposal.proposer_id != actor.pk:
-        raise NotAllowed(_("only the proposer may do this"))
-
-
-def require_handler_of(actor: User, assignment: Assignment) -> None:
-    """Only a handler (承办人) of the assigned bureau acts for it; experts answer consultations, not proposals."""
-    if actor.role != Role.HANDLER or bureau_id_of(actor) != assignment.bureau_id:
-        raise NotAllowed(_("only a handler of the assigned bureau may do this"))
-
-
 def open_assignment(proposal: Proposal, assignment_id: int) -> Assignment:
     assignment = (
         Assignment.objects.select_for_update()
@@ -71,8 +55,22 @@ def open_assignment(proposal: Proposal, assignment_id: int) -> Assignment:
         .first()
     )
     if assignment is None:
-        raise NotFound(_("no open assignment with this id on this proposal"))
+        exists = Assignment.objects.filter(pk=assignment_id, proposal=proposal).exists()
+        raise missing_or_wrong_state(
+            exists, missing=_("no assignment with this id on this proposal"), wrong_state=_("this assignment is closed")
+        )
     return assignment
+
+
+def missing_or_wrong_state(exists: bool, *, missing: str, wrong_state: str) -> DomainError:
+    """The refusal for an object not found in the state an action needs: 409 if it exists in another state.
+
+    Repeating an action (deciding an extension twice, returning an assignment twice) or acting too early
+    (reviewing a reply that still awaits sign-off) conflicts with the object's state; it is not missing.
+    """
+    if exists:
+        return InvalidTransition(wrong_state, code="invalid_transition")
+    return NotFound(missing)
 
 
 def require_text(value: str, field: str, max_length: int) -> str:
@@ -137,4 +135,5 @@ def office_users() -> set[int]:
 
 
 def tell(user_ids: Iterable[int], proposal: Proposal, kind: str, title: str) -> None:
-    notify(user_ids, kind=kind, title=f"{title}：{proposal.title}", url=proposal_url(proposal))
+    """Notify those of ``user_ids`` who may see the proposal; the title names it, never a reply's or note's text."""
+    notify(who_may_see(user_ids, proposal), kind=kind, title=f"{title}：{proposal.title}", url=proposal_url(proposal))

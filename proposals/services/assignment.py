@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from typing import Any
 
 from django.db import transaction
 from django.db.models import Min
@@ -18,6 +19,7 @@ from django.utils.translation import gettext as _
 from consult.exceptions import InvalidInput
 from consult.models import Bureau, User
 from proposals import workdays
+from proposals.access import require_handler_of, require_office
 from proposals.models import (
     Assignment,
     AssignmentRole,
@@ -36,8 +38,6 @@ from proposals.services._common import (
     office_users,
     open_assignment,
     record,
-    require_handler_of,
-    require_office,
     require_state,
     require_text,
     tell,
@@ -78,14 +78,17 @@ def _check_bureaus(
     return plan
 
 
-def _deadlines(role: AssignmentRole, today: date, months: int) -> dict[str, date | None]:
+def _deadlines(role: AssignmentRole, today: date, months: int) -> dict[str, Any]:
+    """The assignment's deadlines, with what each is counted from (``due_basis``, for calendar edits)."""
     rules = current_rules()
-    is_co = role == AssignmentRole.CO
-    return {
-        "return_by": workdays.add_working_days(today, rules.return_window_working_days),
-        "reply_due": None if is_co else workdays.add_months_then_working_day(today, months),
-        "opinion_due": workdays.add_months_then_working_day(today, rules.co_opinion_months) if is_co else None,
-    }
+    basis = {"return_by": workdays.DeadlineBasis(today, working_days=rules.return_window_working_days)}
+    if role == AssignmentRole.CO:
+        basis["opinion_due"] = workdays.DeadlineBasis(today, months=rules.co_opinion_months)
+    else:
+        basis["reply_due"] = workdays.DeadlineBasis(today, months=months)
+    dues: dict[str, Any] = {"reply_due": None, "opinion_due": None}
+    dues.update({field: each.due() for field, each in basis.items()})
+    return {**dues, "due_basis": {field: each.as_json() for field, each in basis.items()}}
 
 
 def create_assignments(

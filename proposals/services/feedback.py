@@ -11,8 +11,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from consult.exceptions import InvalidInput, NotAllowed, NotFound
+from consult.exceptions import InvalidInput, NotAllowed
 from consult.models import User
+from proposals.access import recipients_of, require_handler_of, require_office
 from proposals.models import (
     AssignmentRole,
     AssignmentStatus,
@@ -27,20 +28,19 @@ from proposals.models import (
 )
 from proposals.models.choices import FOLLOW_UP_CLASSES, REPLYING_ROLES
 from proposals.rules import current_rules
-from proposals.selectors import raters_of
 from proposals.services._common import (
     bureau_handlers,
     lock,
+    missing_or_wrong_state,
     move,
     office_users,
     record,
-    require_handler_of,
-    require_office,
     require_state,
     require_text,
     tell,
 )
 from proposals.services.assignment import create_assignments, refresh_reply_due
+from proposals.services.reply import schedule_publication
 
 
 def _latest_sent_reply(proposal: Proposal, reply_id: int) -> Reply:
@@ -48,7 +48,11 @@ def _latest_sent_reply(proposal: Proposal, reply_id: int) -> Reply:
         pk=reply_id, proposal=proposal, status=ReplyStatus.SENT, round=proposal.rehandling_round
     ).first()
     if reply is None:
-        raise NotFound(_("no reply of the current round with this id"))
+        raise missing_or_wrong_state(
+            Reply.objects.filter(pk=reply_id, proposal=proposal).exists(),
+            missing=_("no such reply"),
+            wrong_state=_("this reply is not a sent reply of the current round"),
+        )
     return reply
 
 
@@ -70,7 +74,7 @@ def _save_feedback(
     comment: str,
 ) -> Feedback:
     _check_ratings(contact=contact, attitude=attitude, result=result)
-    if rater_id not in raters_of(proposal):
+    if rater_id not in recipients_of(proposal):
         raise NotAllowed(_("only the proposer and co-signers rate the reply"))
     if Feedback.objects.filter(reply=reply, rater_id=rater_id).exists():
         raise InvalidInput(_("this reply was already rated by this person"), field="result", code="already_done")
@@ -131,7 +135,7 @@ def _complete_if_everyone_rated(proposal: Proposal) -> None:
     if proposal.status != Status.REPLIED or proposal.dissatisfaction_pending:
         return
     round_replies = proposal.replies.filter(round=proposal.rehandling_round, status=ReplyStatus.SENT)
-    raters = raters_of(proposal)
+    raters = recipients_of(proposal)
     for reply in round_replies:  # 分办: every reply of the round is rated by everyone
         if raters - set(reply.feedback.values_list("rater_id", flat=True)):
             return
@@ -173,7 +177,7 @@ def review_dissatisfaction(*, actor: User, proposal_id: int, confirm: bool, reas
     tell(
         bureau_handlers(b for b, _r in replying), proposal, "proposal.rehandling", _("A proposal must be handled again")
     )
-    tell(raters_of(proposal), proposal, "proposal.rehandling", _("Your proposal is being handled again"))
+    tell(recipients_of(proposal), proposal, "proposal.rehandling", _("Your proposal is being handled again"))
     return proposal
 
 
@@ -192,7 +196,11 @@ def send_follow_up_reply(
         replies__round=proposal.rehandling_round,
     ).first()
     if assignment is None:  # only the bureau that actually replied follows up (not one that returned it)
-        raise NotFound(_("no replying assignment with this id"))
+        raise missing_or_wrong_state(
+            proposal.assignments.filter(pk=assignment_id).exists(),
+            missing=_("no such assignment"),
+            wrong_state=_("this assignment did not send a reply of the current round"),
+        )
     require_handler_of(actor, assignment)
     if outcome_class not in OutcomeClass.values:
         raise InvalidInput(_("choose class A, B, C or D"), field="outcome_class")
@@ -212,9 +220,11 @@ def send_follow_up_reply(
         submitted_at=timezone.now(),
         sent_at=timezone.now(),
     )
+    schedule_publication(proposal, reply)
+    reply.save(update_fields=["publication_due", "due_basis"])
     proposal.outcome_class, proposal.closed_at = outcome_class, timezone.now()
     move(proposal, Status.CLOSED, actor, "send_follow_up_reply", reason=f"{assignment.bureau.name}：{outcome_class}")
-    tell(raters_of(proposal), proposal, "reply.follow_up", _("You received a follow-up reply"))
+    tell(recipients_of(proposal), proposal, "reply.follow_up", _("You received a follow-up reply"))
     return reply
 
 

@@ -9,8 +9,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from consult.exceptions import InvalidInput, NotFound
+from consult.exceptions import InvalidInput
 from consult.models import User
+from proposals import workdays
+from proposals.access import recipients_of, require_handler_of, require_office
 from proposals.models import (
     AssignmentRole,
     Audience,
@@ -22,15 +24,13 @@ from proposals.models import (
 )
 from proposals.models.choices import REPLYING_ROLES
 from proposals.rules import current_rules
-from proposals.selectors import raters_of
 from proposals.services._common import (
     bureau_handlers,
     lock,
+    missing_or_wrong_state,
     office_users,
     open_assignment,
     record,
-    require_handler_of,
-    require_office,
     require_state,
     require_text,
     tell,
@@ -155,14 +155,20 @@ def decide_extension(
         .first()
     )
     if request is None:
-        raise NotFound(_("no pending extension request with this id"))
+        raise missing_or_wrong_state(
+            ExtensionRequest.objects.filter(pk=request_id, assignment__proposal=proposal).exists(),
+            missing=_("no such extension request"),
+            wrong_state=_("this extension request has already been decided"),
+        )
     request.status = ExtensionStatus.APPROVED if approve else ExtensionStatus.REJECTED
     request.decided_by, request.decided_at, request.decision_note = actor, timezone.now(), note.strip()[:500]
     request.save()
     assignment = request.assignment
     if approve:
         assignment.reply_due = request.requested_due
-        assignment.save(update_fields=["reply_due"])
+        basis = workdays.DeadlineBasis(request.requested_due)  # a fixed date; moved only if it becomes a day off
+        assignment.due_basis = {**assignment.due_basis, "reply_due": basis.as_json()}
+        assignment.save(update_fields=["reply_due", "due_basis"])
         refresh_reply_due(proposal)
         record(
             proposal,
@@ -170,7 +176,7 @@ def decide_extension(
             "extension_approved",
             reason=f"{assignment.bureau.name}：{request.requested_due.isoformat()}",
         )
-        tell(raters_of(proposal), proposal, "extension.approved", _("The reply deadline was extended"))
+        tell(recipients_of(proposal), proposal, "extension.approved", _("The reply deadline was extended"))
     else:
         record(
             proposal,

@@ -10,8 +10,9 @@ from django.utils.translation import gettext as _
 
 from consult.exceptions import InvalidInput
 from consult.models import User
+from proposals.access import require_office
 from proposals.models import Proposal, ProposalSession, Status
-from proposals.services._common import lock, move, require_office, require_state, require_text, tell
+from proposals.services._common import lock, move, require_state, require_text, tell
 
 
 def _next_number(session_id: int) -> int:

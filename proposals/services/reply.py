@@ -7,8 +7,6 @@ draft -> submit -> [signoff by every co-handler] -> review by the office -> sent
 
 from __future__ import annotations
 
-import re
-
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -16,6 +14,8 @@ from django.utils.translation import gettext as _
 
 from consult.exceptions import InvalidInput, InvalidTransition, NotAllowed, NotFound
 from consult.models import User
+from proposals import workdays
+from proposals.masking import strip_contact_details
 from proposals.models import (
     Assignment,
     AssignmentRole,
@@ -45,14 +45,6 @@ from proposals.services._common import (
     require_text,
     tell,
 )
-
-PHONE = re.compile(r"(?<!\d)(?:\+?86[\s-]?)?(?:1[3-9]\d[\s-]?\d{4}[\s-]?\d{4}|0\d{2,3}[\s-]?\d{7,8}|\d{7,8})(?!\d)")
-EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
-
-
-def strip_contact_details(text: str) -> str:
-    """Published text never carries phone numbers or email addresses (DESIGN.md section 8)."""
-    return EMAIL.sub("【已隐去】", PHONE.sub("【已隐去】", text))
 
 
 def _open_co_assignments(proposal: Proposal) -> QuerySet[Assignment]:
@@ -210,9 +202,22 @@ def review_reply(
     return reply
 
 
+def schedule_publication(proposal: Proposal, reply: Reply) -> None:
+    """A sent reply of a proposal whose proposer agreed is due for publication within
+    ``publication_working_days`` working days of the day it was sent (each 分办 reply from its own day)."""
+    if not proposal.publication_consent or reply.sent_at is None or reply.published_at is not None:
+        return
+    basis = workdays.DeadlineBasis(
+        start=timezone.localtime(reply.sent_at).date(), working_days=current_rules().publication_working_days
+    )
+    reply.publication_due = basis.due()
+    reply.due_basis = {**reply.due_basis, "publication_due": basis.as_json()}
+
+
 def _send(proposal: Proposal, reply: Reply, actor: User, outcome_class: str) -> None:
     now = timezone.now()
     reply.outcome_class, reply.status, reply.sent_at = outcome_class, ReplyStatus.SENT, now
+    schedule_publication(proposal, reply)
     reply.save()
     assignment = reply.assignment
     on_time = assignment.reply_due is None or timezone.localdate() <= assignment.reply_due
@@ -253,7 +258,11 @@ def _close_round(proposal: Proposal) -> None:
 
 @transaction.atomic
 def publish_reply(*, actor: User, proposal_id: int, reply_id: int, public_body: str = "") -> Reply:
-    """公开: only if the proposer agreed; the published text never carries contact details."""
+    """公开: only if the proposer agreed; the published text never carries contact details.
+
+    Publishing is done once per reply: publishing it again answers with the publication already made
+    (same text, same moment, no second timeline entry); a different text for it is refused.
+    """
     proposal = lock(proposal_id)
     require_office(actor)
     require_state(proposal, "publish")
@@ -262,10 +271,19 @@ def publish_reply(*, actor: User, proposal_id: int, reply_id: int, public_body: 
     reply = Reply.objects.select_for_update().filter(pk=reply_id, proposal=proposal, status=ReplyStatus.SENT).first()
     if reply is None:
         raise NotFound(_("no sent reply with this id"))
-    reply.public_body = strip_contact_details((public_body or reply.body).strip())
-    reply.save(update_fields=["public_body"])
+    wording = strip_contact_details((public_body or reply.body).strip())
+    if reply.published_at is not None:
+        if public_body.strip() and wording != reply.public_body:
+            raise InvalidTransition(
+                _("this reply was already published on %(day)s; its published text is not changed")
+                % {"day": timezone.localtime(reply.published_at).date().isoformat()},
+                code="already_published",
+            )
+        return reply
+    reply.public_body, reply.published_at = wording, timezone.now()
+    reply.save(update_fields=["public_body", "published_at"])
     if proposal.published_at is None:
-        proposal.published_at = timezone.now()
+        proposal.published_at = reply.published_at
         proposal.save(update_fields=["published_at", "updated_at"])
-    record(proposal, actor, "publish")
+    record(proposal, actor, "publish", reason=reply.assignment.bureau.name)
     return reply

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from consult.exceptions import InvalidInput, NotAllowed, NotFound
 from consult.models import Bureau, DeputyProfile, User
 from consult.roles import Chamber, Role
+from proposals.access import require_proposer
 from proposals.categories import CATEGORIES
 from proposals.models import (
     Attachment,
@@ -35,7 +36,6 @@ from proposals.services._common import (
     move,
     office_users,
     record,
-    require_proposer,
     require_state,
     require_text,
     tell,

@@ -17,6 +17,7 @@ from django.utils import timezone
 from consult.demo import seed_people
 from consult.models import Bureau, User
 from proposals import services, workdays
+from proposals.access import recipients_of
 from proposals.demo import SeedReport, seed_proposals
 from proposals.events import ACTION_LABELS
 from proposals.filters import ProposalFilter
@@ -37,7 +38,6 @@ from proposals.models import (
     Status,
 )
 from proposals.models.choices import IN_HANDS_OF_BUREAUS, OPEN_ASSIGNMENT, REPLYING_ROLES
-from proposals.selectors import raters_of
 from proposals.transitions import ALLOWED_FROM
 
 S = Status
@@ -206,7 +206,7 @@ def test_a_lead_replies_only_once_its_co_handlers_gave_their_opinions_or_their_t
 
 def test_ratings_come_from_those_who_may_rate_and_mostly_satisfied(city: SeedReport) -> None:
     for proposal in Proposal.objects.filter(feedback__isnull=False).distinct():
-        assert set(proposal.feedback.values_list("rater_id", flat=True)) <= raters_of(proposal)
+        assert set(proposal.feedback.values_list("rater_id", flat=True)) <= recipients_of(proposal)
     results = Counter(Feedback.objects.values_list("result", flat=True))
     assert results["satisfied"] > results["basically"] > 0
     assert results["unsatisfied"] > 0

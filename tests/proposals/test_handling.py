@@ -10,6 +10,7 @@ from django.utils import timezone
 from consult.exceptions import InvalidInput, InvalidTransition, NotAllowed, NotFound
 from consult.models import Bureau, Notification, User
 from proposals import services, workdays
+from proposals.access import timeline_for
 from proposals.models import (
     Audience,
     Channel,
@@ -20,7 +21,6 @@ from proposals.models import (
     Proposal,
     ProposalEvent,
 )
-from proposals.selectors import events_visible_to
 from tests.factories import DeputyProfileFactory
 from tests.proposals.conftest import co_of, content, lead_of
 
@@ -182,7 +182,7 @@ def test_deputy_sees_the_communication_on_the_timeline(handling: Proposal, handl
     communicate(handler, handling, lead_of(handling).pk, channel=Channel.MEETING)
 
     # then the deputy's timeline shows it, with the bureau, the channel and the summary
-    event = events_visible_to(deputy, handling).get(action="record_communication")
+    event = timeline_for(deputy, handling).get(action="record_communication")
     assert event.actor_id == handler.pk
     assert "市交通委" in event.reason
     assert str(Channel.MEETING.label) in event.reason
@@ -208,8 +208,8 @@ def test_co_handler_gives_its_opinion_to_the_lead_bureau(
     event = ProposalEvent.objects.get(proposal=handling, action="submit_opinion")
     assert (event.audience, event.bureau_id) == (Audience.BUREAU, lead_of(handling).bureau_id)
     assert event.reason == "市教委"
-    assert event in events_visible_to(handler, handling)
-    assert event not in events_visible_to(deputy, handling)
+    assert event in timeline_for(handler, handling)
+    assert event not in timeline_for(deputy, handling)
 
 
 def test_co_handler_gives_its_opinion_only_once(handling: Proposal, handler_a: User) -> None:
@@ -262,7 +262,7 @@ def test_lead_bureau_asks_for_more_time_and_the_office_is_told(
     assert "extension.requested" in kinds_of(staff)
     event = ProposalEvent.objects.get(proposal=handling, action="request_extension")
     assert (event.audience, event.bureau_id) == (Audience.BUREAU, lead.bureau_id)
-    assert event not in events_visible_to(deputy, handling)
+    assert event not in timeline_for(deputy, handling)
 
 
 def test_co_handling_bureau_cannot_ask_for_more_time(handling: Proposal, handler_a: User) -> None:
@@ -366,7 +366,7 @@ def test_approved_extension_moves_both_due_dates_and_tells_the_deputies(
     assert "extension.approved" not in kinds_of(decliner)
     assert "extension.decided" in kinds_of(handler)
     # and the deputy sees it on the timeline
-    assert events_visible_to(deputy, cosigned).filter(action="extension_approved").exists()
+    assert timeline_for(deputy, cosigned).filter(action="extension_approved").exists()
 
 
 def test_rejected_extension_leaves_the_dates(
@@ -387,7 +387,7 @@ def test_rejected_extension_leaves_the_dates(
     assert Proposal.objects.get(pk=cosigned.pk).reply_due == lead.reply_due
     assert "extension.decided" in kinds_of(handler)
     assert "extension.approved" not in kinds_of(deputy) + kinds_of(cosigner)
-    assert not events_visible_to(deputy, cosigned).filter(action="extension_rejected").exists()
+    assert not timeline_for(deputy, cosigned).filter(action="extension_rejected").exists()
 
 
 def test_only_the_office_decides_an_extension(handling: Proposal, handler: User, deputy: User) -> None:

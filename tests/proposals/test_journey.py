@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from consult.models import Notification, User
 from proposals import services
+from proposals.access import timeline_for
 from proposals.models import Proposal, Status
-from proposals.selectors import events_visible_to
 from tests.proposals.conftest import co_of, content, lead_of
 
 
@@ -103,7 +103,7 @@ def test_the_whole_cycle_with_cosigner_opinion_class_b_unsatisfied_rehandling_an
     proposal = Proposal.objects.get(pk=proposal.pk)
     assert proposal.status == Status.CLOSED
     assert proposal.outcome_class == "A"
-    timeline = [e.action for e in events_visible_to(deputy, proposal)]
+    timeline = [e.action for e in timeline_for(deputy, proposal)]
     assert timeline[:3] == ["create_draft", "invite_cosigner", "cosign"]
     assert "start_rehandling" in timeline
     assert timeline[-1] == "close"

@@ -13,6 +13,7 @@ from django.utils import timezone
 from consult.exceptions import InvalidInput, NotAllowed
 from consult.models import Bureau, Notification, User
 from proposals import services
+from proposals.access import recipients_of
 from proposals.models import (
     Assignment,
     AssignmentRole,
@@ -23,7 +24,6 @@ from proposals.models import (
     ProposalSession,
     Status,
 )
-from proposals.selectors import raters_of
 from tests.factories import BureauFactory, DeputyProfileFactory
 from tests.proposals.conftest import co_of, content, lead_of
 
@@ -174,7 +174,7 @@ def test_merging_into_a_registered_proposal_makes_its_proposer_and_co_signers_ra
     merged = fresh(duplicate)
     assert (merged.status, merged.merged_into_id) == (Status.MERGED, registered.pk)
     assert merged.events.order_by("id").last().reason == "2027-建-0001"
-    assert raters_of(fresh(registered)) == {deputy.pk, cosigner.pk, third.pk}
+    assert recipients_of(fresh(registered)) == {deputy.pk, cosigner.pk, third.pk}
     assert Notification.objects.filter(user=cosigner, kind="proposal.merged").count() == 1
 
 
@@ -224,7 +224,7 @@ def test_proposers_merged_earlier_still_get_the_reply_when_their_primary_is_merg
 
     services.merge_proposal(actor=staff, proposal_id=middle.pk, into_id=registered.pk)
 
-    assert raters_of(fresh(registered)) == {deputy.pk, cosigner.pk, third.pk}
+    assert recipients_of(fresh(registered)) == {deputy.pk, cosigner.pk, third.pk}
 
 
 # --- 交办: assignment ------------------------------------------------------------------

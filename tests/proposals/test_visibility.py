@@ -1,4 +1,4 @@
-"""Who sees which proposals (``Proposal.objects.visible_to``) and which timeline events (``events_visible_to``)."""
+"""Who sees which proposals (``visible_to``) and which timeline events (``proposals.access.timeline_for``)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from django.utils import timezone
 
 from consult.models import Bureau, User
 from proposals import services
+from proposals.access import timeline_for
 from proposals.models import Proposal, ProposalSession
-from proposals.selectors import can_see_id, events_visible_to
+from proposals.selectors import can_see_id
 from tests.factories import ExpertProfileFactory
 from tests.proposals.conftest import co_of, content, lead_of
 
@@ -19,7 +20,7 @@ def visible(user: User | AnonymousUser) -> set[int]:
 
 
 def actions_seen_by(user: User, proposal: Proposal) -> list[str]:
-    return [event.action for event in events_visible_to(user, proposal)]
+    return [event.action for event in timeline_for(user, proposal)]
 
 
 # --- proposals ---------------------------------------------------------------------------------
