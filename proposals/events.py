@@ -40,6 +40,7 @@ ACTION_LABELS = {
     "start_follow_up": _("Follow-up started"),
     "send_follow_up_reply": _("Follow-up reply sent"),
     "close": _("Closed"),
+    "recompute_deadlines": _("Deadlines moved with the calendar"),
 }
 
 

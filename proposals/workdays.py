@@ -8,7 +8,8 @@ is a day off unless a WORKDAY row (调休上班) says otherwise.
 - ``working_days_between``: how many working days are left or overdue.
 - ``add_months_then_working_day``: "reply within 3 months of assignment", moved off a day off.
 - ``deadline_at``: the last moment of a deadline day, timezone-aware.
-- ``seed_calendar``: write the built-in arrangements of ``proposals.holidays``.
+- ``DeadlineBasis``: what a deadline is counted from, kept beside it so a calendar edit can count it again.
+- ``seed_calendar`` / ``seed_calendar_days``: write the built-in arrangements of ``proposals.holidays``.
 
 Cache: each process keeps the whole calendar (a few dozen rows a year) as one dict. Every public call
 first reads a cheap version of the table, ``(count, max(id), max(updated_at))``, in one aggregate
@@ -32,7 +33,7 @@ from django.db import transaction
 from django.db.models import Count, Max
 from django.utils import timezone
 
-from proposals.holidays import CalendarEntry, calendar_entries
+from proposals.holidays import PROVISIONAL_NOTE, CalendarEntry, calendar_entries
 from proposals.models.calendar import CalendarDay, DayKind
 
 ONE_DAY = timedelta(days=1)
@@ -140,6 +141,48 @@ def deadline_at(day: date) -> datetime:
     return datetime.combine(day, END_OF_DAY, tzinfo=timezone.get_default_timezone())
 
 
+@dataclass(frozen=True)
+class DeadlineBasis:
+    """How a deadline is counted: ``working_days`` working days after ``start`` (退办, 公开), or ``months``
+    calendar months after ``start`` moved to the next working day (答复, 会办意见; ``months=0`` is a fixed
+    date such as an approved extension, moved off a day off only when the calendar changes under it).
+    """
+
+    start: date
+    working_days: int | None = None
+    months: int = 0
+
+    def due(self) -> date:
+        if self.working_days is not None:
+            return add_working_days(self.start, self.working_days)
+        return add_months_then_working_day(self.start, self.months)
+
+    def counts(self, day: date, due: date) -> bool:
+        """Whether the working status of ``day`` decides this deadline, now at ``due``."""
+        if self.working_days is not None:
+            return self.start < day <= due
+        return add_months(self.start, self.months) <= day <= due
+
+    def as_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"start": self.start.isoformat()}
+        if self.working_days is not None:
+            data["working_days"] = self.working_days
+        else:
+            data["months"] = self.months
+        return data
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any] | None) -> DeadlineBasis | None:
+        if not data or "start" not in data:
+            return None
+        working_days = data.get("working_days")
+        return cls(
+            start=date.fromisoformat(data["start"]),
+            working_days=None if working_days is None else int(working_days),
+            months=int(data.get("months", 0)),
+        )
+
+
 def _working_hours() -> tuple[float, float]:
     opens, closes = getattr(settings, "WORKING_HOURS", DEFAULT_WORKING_HOURS)
     if not 0 <= opens < closes <= 24:
@@ -170,15 +213,38 @@ def _upsert(entry: CalendarEntry, row: CalendarDay | None) -> bool:
     return True
 
 
-@transaction.atomic
-def seed_calendar(years: Iterable[int] | None = None) -> int:
-    """Write the built-in arrangements of ``years`` (every known year by default); rows created or changed.
+@dataclass(frozen=True)
+class Seeded:
+    """What ``seed_calendar_days`` did: rows created, changed or deleted, and the dates whose working
+    status flipped (a name or note corrected changes no deadline)."""
 
-    Idempotent: a second run writes nothing and returns 0. A row on a built-in date is overwritten with
-    the built-in data; rows on other dates (an administrator's additions) are left alone.
+    rows: int
+    flipped: list[date]
+
+
+@transaction.atomic
+def seed_calendar_days(years: Iterable[int] | None = None) -> Seeded:
+    """Write the built-in arrangements of ``years`` (every known year by default).
+
+    Idempotent: a second run writes nothing. A row on a built-in date is overwritten with the built-in
+    data; rows on other dates (an administrator's additions) are left alone, except a provisional row
+    (``PROVISIONAL_NOTE``) of a year whose built-in data no longer has that date: the confirmed
+    arrangement replaces the provisional one, so that row is deleted.
     """
     entries = calendar_entries(years)
+    before = dict(CalendarDay.objects.filter(date__year__in={e.day.year for e in entries}).values_list("date", "kind"))
     existing = CalendarDay.objects.in_bulk([entry.day for entry in entries], field_name="date")
-    written = sum(_upsert(entry, existing.get(entry.day)) for entry in entries)
+    rows = sum(_upsert(entry, existing.get(entry.day)) for entry in entries)
+    stale = CalendarDay.objects.filter(date__in=list(before), note=PROVISIONAL_NOTE).exclude(
+        date__in=[entry.day for entry in entries]
+    )
+    rows += stale.delete()[0]
     clear_cache()
-    return written
+    after = dict(CalendarDay.objects.filter(date__in=[*before, *(e.day for e in entries)]).values_list("date", "kind"))
+    flipped = sorted(day for day in {*before, *after} if _works(day, before) != _works(day, after))
+    return Seeded(rows=rows, flipped=flipped)
+
+
+def seed_calendar(years: Iterable[int] | None = None) -> int:
+    """``seed_calendar_days``, counted: rows created, changed or deleted (0 on a second run)."""
+    return seed_calendar_days(years).rows

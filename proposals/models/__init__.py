@@ -23,6 +23,7 @@ from proposals.models.handling import (
     ExtensionRequest,
     Feedback,
     ProposalEvent,
+    PublicationReminder,
     Reply,
     ReplySignoff,
 )
@@ -50,6 +51,7 @@ __all__ = [
     "ProposalEvent",
     "ProposalKind",
     "ProposalSession",
+    "PublicationReminder",
     "Rating",
     "Reply",
     "ReplyKind",

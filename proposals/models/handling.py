@@ -42,6 +42,9 @@ class Assignment(models.Model):
     returned_at = models.DateTimeField(_("returned at"), null=True, blank=True)
     return_reason = models.CharField(_("return reason"), max_length=500, blank=True)
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+    # What each deadline was counted from ({"return_by": {"start": "2027-03-01", "working_days": 7}, ...}),
+    # so an edit of the calendar can count it again (``proposals.services.calendar``).
+    due_basis = models.JSONField(_("deadlines counted from"), default=dict, blank=True)
 
     class Meta:
         app_label = "proposals"
@@ -156,6 +159,10 @@ class Reply(models.Model):
     review_note = models.CharField(_("review note"), max_length=500, blank=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     public_body = models.TextField(_("published text"), blank=True)
+    # 公开: due within ``publication_working_days`` of sending, when the proposer agreed to publication.
+    publication_due = models.DateField(_("publication due"), null=True, blank=True)
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True)
+    due_basis = models.JSONField(_("deadlines counted from"), default=dict, blank=True)
 
     class Meta:
         app_label = "proposals"
@@ -164,6 +171,11 @@ class Reply(models.Model):
         ordering = ["round", "id"]
         constraints = [
             models.UniqueConstraint(fields=["assignment", "round", "kind"], name="one_reply_per_assignment_round")
+        ]
+        indexes = [  # the office's 待公开 / 公开逾期 lists and the publication sweep
+            models.Index(
+                fields=["publication_due"], condition=Q(published_at__isnull=True), name="reply_publication_due_idx"
+            )
         ]
 
     def __str__(self) -> str:
@@ -260,3 +272,21 @@ class DeadlineReminder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.assignment} {self.level} {self.due}"
+
+
+class PublicationReminder(models.Model):
+    """A publication reminder (公开提醒) already sent to the office, so the sweep never sends it twice."""
+
+    reply = models.ForeignKey(Reply, on_delete=models.CASCADE, related_name="publication_reminders")
+    level = models.CharField(_("level"), max_length=10)  # soon / overdue
+    due = models.DateField(_("due date reminded of"))
+    sent_at = models.DateTimeField(_("sent at"), auto_now_add=True)
+
+    class Meta:
+        app_label = "proposals"
+        verbose_name = _("publication reminder")
+        verbose_name_plural = _("publication reminders")
+        constraints = [models.UniqueConstraint(fields=["reply", "level", "due"], name="publication_reminder_once")]
+
+    def __str__(self) -> str:
+        return f"{self.reply_id} {self.level} {self.due}"

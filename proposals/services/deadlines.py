@@ -8,6 +8,9 @@ For each proposal in follow-up (跟踪办理, B/C outcomes): every ``follow_up_r
 follow-up started, the handlers of the bureaus that replied are reminded to report progress
 (``deadline.follow_up``) until they send the follow-up reply.
 Each reminder is sent once per assignment, level and due date (``DeadlineReminder``).
+For each sent reply awaiting publication (公开, ``proposals.publication``): the office is reminded when its
+publication due date is within ``due_soon_working_days`` (``publication.soon``) and once it has passed
+(``publication.overdue``), once per reply, level and due date (``PublicationReminder``).
 """
 
 from __future__ import annotations
@@ -20,8 +23,17 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from proposals import workdays
-from proposals.models import Assignment, AssignmentStatus, DeadlineReminder, ProposalEvent, Status
+from proposals.models import (
+    Assignment,
+    AssignmentStatus,
+    DeadlineReminder,
+    ProposalEvent,
+    PublicationReminder,
+    Reply,
+    Status,
+)
 from proposals.models.choices import OPEN_ASSIGNMENT, REPLYING_ROLES
+from proposals.publication import awaiting_publication
 from proposals.rules import current_rules
 from proposals.services._common import bureau_handlers, office_users, tell
 
@@ -29,7 +41,8 @@ from proposals.services._common import bureau_handlers, office_users, tell
 @dataclass(frozen=True)
 class SweepReport:
     skipped_outside_working_hours: bool = False
-    reminders: int = 0
+    reminders: int = 0  # deadline reminders to the bureaus (and the office when late)
+    publication_reminders: int = 0  # publication reminders to the office
 
 
 def _due_of(assignment: Assignment) -> date | None:
@@ -79,7 +92,7 @@ def sweep_deadlines(now: datetime | None = None) -> SweepReport:
             continue
         for level in _levels(due, today):
             sent += _remind_once(assignment, level, due, today)
-    return SweepReport(reminders=sent + _remind_follow_ups(today))
+    return SweepReport(reminders=sent + _remind_follow_ups(today), publication_reminders=_remind_publications(today))
 
 
 def _remind_follow_ups(today: date) -> int:
@@ -100,3 +113,33 @@ def _remind_follow_ups(today: date) -> int:
         for assignment in replied:
             sent += _remind_once(assignment, "follow_up", milestone, today)
     return sent
+
+
+def _publication_level(due: date, today: date) -> str | None:
+    if due < today:
+        return "overdue"
+    if workdays.working_days_between(today, due) <= current_rules().due_soon_working_days:
+        return "soon"
+    return None
+
+
+def _remind_publications(today: date) -> int:
+    sent = 0
+    pending = awaiting_publication().filter(publication_due__isnull=False).select_related("proposal")
+    for reply in pending.iterator(chunk_size=500):
+        due = reply.publication_due
+        level = _publication_level(due, today) if due is not None else None
+        if level is not None and due is not None:
+            sent += _remind_publication_once(reply, level, due)
+    return sent
+
+
+def _remind_publication_once(reply: Reply, level: str, due: date) -> bool:
+    try:
+        with transaction.atomic():
+            PublicationReminder.objects.create(reply=reply, level=level, due=due)
+            title = _("Publication overdue") if level == "overdue" else _("Publication due")
+            tell(office_users(), reply.proposal, f"publication.{level}", f"{title} {due.isoformat()}")
+    except IntegrityError:
+        return False  # already sent by an earlier sweep (or a concurrent one)
+    return True

@@ -12,9 +12,10 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from consult.exceptions import InvalidInput, InvalidTransition, NotAllowed, NotFound
+from consult.exceptions import InvalidInput, InvalidTransition, NotAllowed
 from consult.models import User
 from proposals import workdays
+from proposals.access import recipients_of, require_handler_of, require_office
 from proposals.masking import strip_contact_details
 from proposals.models import (
     Assignment,
@@ -31,16 +32,14 @@ from proposals.models import (
 )
 from proposals.models.choices import OPEN_ASSIGNMENT, REPLYING_ROLES
 from proposals.rules import current_rules
-from proposals.selectors import raters_of
 from proposals.services._common import (
     bureau_handlers,
     lock,
+    missing_or_wrong_state,
     move,
     office_users,
     open_assignment,
     record,
-    require_handler_of,
-    require_office,
     require_state,
     require_text,
     tell,
@@ -126,7 +125,7 @@ def submit_reply(*, actor: User, proposal_id: int, assignment_id: int) -> Reply:
         .first()
     )
     if reply is None:
-        raise NotFound(_("draft the reply first"))
+        raise InvalidTransition(_("draft the reply first"), code="invalid_transition")
     _check_ready_to_submit(proposal, assignment)
     needs_signoff = assignment.role == AssignmentRole.LEAD and _open_co_assignments(proposal).exists()
     reply.status = ReplyStatus.SIGNOFF if needs_signoff else ReplyStatus.REVIEW
@@ -157,7 +156,11 @@ def sign_off_reply(
         raise NotAllowed(_("only co-handling bureaus sign off the lead's reply"))
     reply = Reply.objects.select_for_update().filter(pk=reply_id, proposal=proposal, status=ReplyStatus.SIGNOFF).first()
     if reply is None:
-        raise NotFound(_("no reply awaiting sign-off with this id"))
+        raise missing_or_wrong_state(
+            Reply.objects.filter(pk=reply_id, proposal=proposal).exists(),
+            missing=_("no such reply"),
+            wrong_state=_("this reply does not await sign-off"),
+        )
     if ReplySignoff.objects.filter(reply=reply, assignment=assignment).exists():
         raise InvalidInput(_("already signed"), field="reply_id", code="already_done")
     signoff = ReplySignoff.objects.create(reply=reply, assignment=assignment, signed_by=actor, comment=comment[:500])
@@ -180,7 +183,11 @@ def review_reply(
     require_state(proposal, "review_reply")
     reply = Reply.objects.select_for_update().filter(pk=reply_id, proposal=proposal, status=ReplyStatus.REVIEW).first()
     if reply is None:
-        raise NotFound(_("no reply under review with this id"))
+        raise missing_or_wrong_state(
+            Reply.objects.filter(pk=reply_id, proposal=proposal).exists(),
+            missing=_("no such reply"),
+            wrong_state=_("this reply is not under review"),
+        )
     if outcome_class and outcome_class not in OutcomeClass.values:
         raise InvalidInput(_("choose class A, B, C or D"), field="outcome_class")
     reply.reviewed_by, reply.review_note = actor, note.strip()[:500]
@@ -248,7 +255,7 @@ def _send(proposal: Proposal, reply: Reply, actor: User, outcome_class: str) -> 
             proposal.first_replied_at = now
         proposal.reply_due = None
         move(proposal, Status.REPLIED, actor, "send_reply", reason=f"{assignment.bureau.name}：{outcome_class}")
-    tell(raters_of(proposal), proposal, "reply.sent", _("You received a reply; please rate it"))
+    tell(recipients_of(proposal), proposal, "reply.sent", _("You received a reply; please rate it"))
 
 
 def _close_round(proposal: Proposal) -> None:
@@ -270,7 +277,11 @@ def publish_reply(*, actor: User, proposal_id: int, reply_id: int, public_body: 
         raise InvalidInput(_("the proposer did not agree to publication"), code="no_consent", field="publication")
     reply = Reply.objects.select_for_update().filter(pk=reply_id, proposal=proposal, status=ReplyStatus.SENT).first()
     if reply is None:
-        raise NotFound(_("no sent reply with this id"))
+        raise missing_or_wrong_state(
+            Reply.objects.filter(pk=reply_id, proposal=proposal).exists(),
+            missing=_("no such reply"),
+            wrong_state=_("this reply has not been sent"),
+        )
     wording = strip_contact_details((public_body or reply.body).strip())
     if reply.published_at is not None:
         if public_body.strip() and wording != reply.public_body:

@@ -1,0 +1,237 @@
+"""Deadlines follow the calendar: an edit of the working-day calendar (a new holiday, a make-up working day,
+the provisional year confirmed) counts again every open deadline that depends on a changed day.
+
+- ``calendar_changed(days, actor=...)``: call it in the transaction that changed the calendar (the admin,
+  ``seed_calendar``); once it commits, ``recompute_deadlines`` runs.
+- ``recompute_deadlines(changed_days=..., actor=...)``: per proposal, in its own transaction and under its
+  lock, each open deadline whose count passes a changed day is counted again from what it was counted from
+  (``due_basis``, see ``proposals.workdays.DeadlineBasis``): the assignments' return window (退办), reply
+  and opinion dues (答复/会办意见, extended or re-handling ones too) and the replies' publication due (公开).
+  A timeline entry says which days changed what. Finished assignments and published replies keep their dates.
+
+Co-signing invitations count calendar days (``cosign_days``), so the calendar does not move them.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from consult.models import User
+from proposals import workdays
+from proposals.models import (
+    Assignment,
+    Audience,
+    CalendarDay,
+    DayKind,
+    ExtensionStatus,
+    Proposal,
+    Reply,
+    ReplyStatus,
+)
+from proposals.models.choices import OPEN_ASSIGNMENT
+from proposals.rules import current_rules
+from proposals.services._common import bureau_handlers, lock, record, tell
+from proposals.services.assignment import refresh_reply_due
+
+ASSIGNMENT_DEADLINES = ("return_by", "reply_due", "opinion_due")
+
+
+@dataclass(frozen=True)
+class Recomputed:
+    proposals: int = 0
+    deadlines: int = 0
+
+
+@dataclass
+class _Moves:
+    """The deadlines of one proposal that moved, grouped by who may read about them."""
+
+    public: list[str] = field(default_factory=list)  # reply dues: the deputy sees them
+    by_bureau: dict[int, list[str]] = field(default_factory=lambda: defaultdict(list))  # return window, opinion
+    office: list[str] = field(default_factory=list)  # publication
+    days: set[date] = field(default_factory=set)
+    bureaus: set[int] = field(default_factory=set)  # whose own deadlines moved
+
+    @property
+    def count(self) -> int:
+        return len(self.public) + sum(map(len, self.by_bureau.values())) + len(self.office)
+
+
+def calendar_changed(days: Iterable[date], *, actor: User | None = None) -> None:
+    """The calendar changed on ``days``: once the change commits, move the deadlines that depend on them."""
+    changed = sorted(set(days))
+    transaction.on_commit(workdays.clear_cache)
+    if changed:
+        transaction.on_commit(lambda: recompute_deadlines(changed_days=changed, actor=actor))
+
+
+def seed_calendar(years: Iterable[int] | None = None, *, actor: User | None = None) -> workdays.Seeded:
+    """``workdays.seed_calendar_days``, then the deadlines of the days whose working status flipped."""
+    with transaction.atomic():
+        seeded = workdays.seed_calendar_days(years)
+        calendar_changed(seeded.flipped, actor=actor)
+    return seeded
+
+
+def recompute_deadlines(*, changed_days: Iterable[date], actor: User | None = None) -> Recomputed:
+    days = sorted(set(changed_days))
+    if not days:
+        return Recomputed()
+    workdays.clear_cache()
+    first = days[0]
+    # A deadline depends only on days up to itself: one before the first changed day cannot move.
+    later = Q(return_by__gte=first) | Q(reply_due__gte=first) | Q(opinion_due__gte=first)
+    ids = set(Assignment.objects.filter(later, status__in=OPEN_ASSIGNMENT).values_list("proposal_id", flat=True))
+    ids |= set(_unpublished().filter(publication_due__gte=first).values_list("proposal_id", flat=True))
+    moved_proposals = moved = 0
+    for proposal_id in sorted(ids):
+        with transaction.atomic():
+            count = _recompute_proposal(proposal_id, days, actor)
+        moved_proposals += count > 0
+        moved += count
+    return Recomputed(proposals=moved_proposals, deadlines=moved)
+
+
+def _unpublished() -> QuerySet[Reply]:
+    return Reply.objects.filter(status=ReplyStatus.SENT, published_at__isnull=True, publication_due__isnull=False)
+
+
+def _recompute_proposal(proposal_id: int, days: Sequence[date], actor: User | None) -> int:
+    proposal = lock(proposal_id)
+    moves = _Moves()
+    assignments = proposal.assignments.select_for_update(of=("self",)).filter(status__in=OPEN_ASSIGNMENT)
+    for assignment in assignments.select_related("bureau"):
+        _move_assignment(assignment, days, moves)
+    replies = _unpublished().select_for_update(of=("self",)).filter(proposal=proposal)
+    for reply in replies.select_related("assignment__bureau"):
+        _move_publication(reply, days, moves)
+    if moves.count:
+        if moves.public:
+            refresh_reply_due(proposal)
+        _record(proposal, actor, moves)
+    return moves.count
+
+
+def _move_assignment(assignment: Assignment, days: Sequence[date], moves: _Moves) -> None:
+    changed: list[str] = []
+    for name in ASSIGNMENT_DEADLINES:
+        current = getattr(assignment, name)
+        basis = _assignment_basis(assignment, name)
+        new = _moved(basis, current, days, moves)
+        if new is None:
+            continue
+        setattr(assignment, name, new)
+        changed.append(name)
+        line = _("%(bureau)s: %(deadline)s %(old)s → %(new)s") % {
+            "bureau": assignment.bureau.name,
+            "deadline": _deadline_label(name),
+            "old": current.isoformat(),
+            "new": new.isoformat(),
+        }
+        if name == "reply_due":
+            moves.public.append(line)
+        else:
+            moves.by_bureau[assignment.bureau_id].append(line)
+    if changed:
+        assignment.save(update_fields=changed)
+        moves.bureaus.add(assignment.bureau_id)
+
+
+def _move_publication(reply: Reply, days: Sequence[date], moves: _Moves) -> None:
+    current = reply.publication_due
+    basis = workdays.DeadlineBasis.from_json(reply.due_basis.get("publication_due"))
+    if basis is None and reply.sent_at is not None:  # sent before bases were kept
+        start = timezone.localtime(reply.sent_at).date()
+        basis = workdays.DeadlineBasis(start, working_days=current_rules().publication_working_days)
+    new = _moved(basis, current, days, moves)
+    if new is None or current is None:
+        return
+    reply.publication_due = new
+    reply.save(update_fields=["publication_due"])
+    moves.office.append(
+        _("%(bureau)s: %(deadline)s %(old)s → %(new)s")
+        % {
+            "bureau": reply.assignment.bureau.name,
+            "deadline": _("publication due"),
+            "old": current.isoformat(),
+            "new": new.isoformat(),
+        }
+    )
+
+
+def _moved(
+    basis: workdays.DeadlineBasis | None, current: date | None, days: Sequence[date], moves: _Moves
+) -> date | None:
+    """The deadline counted again, when a changed day counts for it and it comes out different."""
+    if basis is None or current is None:
+        return None
+    counted = [day for day in days if basis.counts(day, current)]
+    if not counted:
+        return None
+    new = basis.due()
+    if new == current:
+        return None
+    moves.days.update(counted)
+    return new
+
+
+def _assignment_basis(assignment: Assignment, name: str) -> workdays.DeadlineBasis | None:
+    """What the deadline was counted from; for an assignment made before bases were kept, the rules' count."""
+    stored = workdays.DeadlineBasis.from_json(assignment.due_basis.get(name))
+    if stored is not None or assignment.due_basis.get(name) or getattr(assignment, name) is None:
+        return stored
+    rules = current_rules()
+    start = timezone.localtime(assignment.assigned_at).date()
+    if name == "return_by":
+        return workdays.DeadlineBasis(start, working_days=rules.return_window_working_days)
+    if name == "opinion_due":
+        return workdays.DeadlineBasis(start, months=rules.co_opinion_months)
+    extended = (
+        assignment.extension_requests.filter(status=ExtensionStatus.APPROVED).order_by("-decided_at", "-id").first()
+    )
+    if extended is not None:
+        return workdays.DeadlineBasis(extended.requested_due)
+    months = rules.reply_months if assignment.round == 1 else rules.rehandling_months
+    return workdays.DeadlineBasis(start, months=months)
+
+
+def _deadline_label(name: str) -> str:
+    labels = {"return_by": _("return window ends"), "reply_due": _("reply due"), "opinion_due": _("opinion due")}
+    return labels[name]
+
+
+def describe_days(days: Iterable[date]) -> str:
+    """'2027-02-05 春节（statutory holiday）、2027-02-07 ordinary day off' for the timeline."""
+    rows = CalendarDay.objects.in_bulk(sorted(set(days)), field_name="date")
+    described = []
+    for day in sorted(set(days)):
+        row = rows.get(day)
+        if row is not None:
+            described.append(f"{day.isoformat()} {row.name}（{DayKind(row.kind).label}）")
+        elif day.weekday() < workdays.SATURDAY:
+            described.append(f"{day.isoformat()} {_('ordinary working day')}")
+        else:
+            described.append(f"{day.isoformat()} {_('ordinary day off')}")
+    return "、".join(described)
+
+
+def _record(proposal: Proposal, actor: User | None, moves: _Moves) -> None:
+    because = _("Calendar changed (%(days)s)") % {"days": describe_days(moves.days)}
+    if moves.public:
+        record(proposal, actor, "recompute_deadlines", reason=f"{because}：{'；'.join(moves.public)}")
+    for bureau_id, lines in moves.by_bureau.items():
+        reason = f"{because}：{'；'.join(lines)}"
+        record(proposal, actor, "recompute_deadlines", reason=reason, audience=Audience.BUREAU, bureau_id=bureau_id)
+    if moves.office:
+        reason = f"{because}：{'；'.join(moves.office)}"
+        record(proposal, actor, "recompute_deadlines", reason=reason, audience=Audience.OFFICE)
+    if moves.bureaus:
+        tell(bureau_handlers(moves.bureaus), proposal, "deadline.moved", _("A deadline moved with the calendar"))
