@@ -74,6 +74,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "frontend.middleware.ChineseFirstLocaleMiddleware",
+    "consult.middleware.request_body_limit",  # a body over DATA_UPLOAD_MAX_MEMORY_SIZE: 413 before it is read
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -82,6 +83,9 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "consult.urls"
+# Error answers outside DRF's own handling: JSON under /api/, pages elsewhere (frontend/errors.py); the 400/403/404/
+# 500 handlers are set in consult/urls.py.
+CSRF_FAILURE_VIEW = "frontend.errors.csrf_failure"
 ASGI_APPLICATION = "consult.asgi.application"
 WSGI_APPLICATION = None
 
@@ -256,9 +260,16 @@ SPECTACULAR_SETTINGS = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"line": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    # A refused Host header or an oversized body: one WARNING line saying what to change, no traceback.
+    "filters": {"explain_refused": {"()": "consult.log_filters.ExplainRefusedRequest"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "line"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        "django.security.DisallowedHost": {"filters": ["explain_refused"]},
+        "django.security.RequestDataTooBig": {"filters": ["explain_refused"]},
+    },
 }
 
 # --- Proposals ------------------------------------------------------------
