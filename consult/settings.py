@@ -44,6 +44,9 @@ def env_list(name: str, default: str) -> list[str]:
 DEBUG = env_bool("DEBUG", False)
 # The embedded default key is only good for a demo on one laptop; production must set SECRET_KEY.
 SECRET_KEY = os.environ.get("SECRET_KEY", "consult-embedded-demo-key-change-me-in-production-0123456789")
+# Host names served, and WebSocket origins accepted (consult/asgi.py). A refused host is one WARNING line in the
+# log saying how to allow it (consult.log_filters). `manage.py serve --host 0.0.0.0` (or ::) adds this machine's
+# names and addresses when ALLOWED_HOSTS is not set (consult.hosts).
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 

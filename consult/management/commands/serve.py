@@ -3,6 +3,10 @@
 Starts Daphne (HTTP + WebSockets) and one Celery worker with its beat scheduler, on the
 configured Redis (the embedded one when ``REDIS_URL`` is unset, which this process keeps
 alive). Ctrl-C stops both; if either dies, the other is stopped too.
+
+Bound to every address (``--host 0.0.0.0`` or ``::``) with no ``ALLOWED_HOSTS`` in the environment, it
+also allows this machine's host name and addresses (``consult.hosts``), for Daphne's HTTP and WebSocket
+origin checks alike: the children get them as their ``ALLOWED_HOSTS``.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
 from consult.demo import DEMO_LOGINS, DEMO_PASSWORD
+from consult.hosts import WILDCARD_BINDS, allowed_hosts_for_bind
 
 
 class Command(BaseCommand):
@@ -29,6 +34,8 @@ class Command(BaseCommand):
         parser.add_argument("--no-worker", action="store_true", help="run Daphne only")
 
     def handle(self, *args: Any, host: str, port: int, no_worker: bool, **options: Any) -> None:
+        if host in WILDCARD_BINDS and "ALLOWED_HOSTS" not in os.environ:
+            os.environ["ALLOWED_HOSTS"] = ",".join(allowed_hosts_for_bind(host, settings.ALLOWED_HOSTS))
         processes = [self._start(["-m", "daphne", "-b", host, "-p", str(port), "consult.asgi:application"])]
         if not no_worker and not settings.CELERY_TASK_ALWAYS_EAGER:
             schedule = settings.VAR_DIR / "celerybeat-schedule"
@@ -67,8 +74,11 @@ class Command(BaseCommand):
         return [process.returncode for process in processes]
 
     def _announce(self, host: str, port: int) -> None:
-        shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104 (display only)
+        shown_host = "127.0.0.1" if host in WILDCARD_BINDS else host
         self.stdout.write(self.style.SUCCESS(f"\nConsult is running at http://{shown_host}:{port}/  (Ctrl-C stops it)"))
+        if host in WILDCARD_BINDS:
+            served = os.environ.get("ALLOWED_HOSTS", ",".join(settings.ALLOWED_HOSTS))
+            self.stdout.write(f"serving every address; host names and addresses allowed (ALLOWED_HOSTS): {served}")
         self.stdout.write(
             f"database: {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}, "
             f"redis: {settings.REDIS_KIND}, search: "
