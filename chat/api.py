@@ -1,6 +1,6 @@
 """JSON API of the chat: the same messages as the socket (``chat/PROTOCOL.md``), for history, posting and files.
 
-Every URL goes through ``chat.selectors.can_read`` first: a consultation the viewer may not read is a 404.
+Every URL goes through ``consult.desk.access.can_read`` first: a consultation the viewer may not read is a 404.
 Messages are the one shape of ``chat.selectors.message_payload``; a page of history is the socket's
 ``messages`` frame without ``v`` and ``type``. Posting is idempotent by ``client_id`` (201 when new, 200 for a
 retry of a stored message) and shares the socket's per-user send budget.
@@ -22,6 +22,7 @@ from rest_framework.views import APIView
 
 from chat import selectors, services
 from chat.models import Message, MessageKind
+from consult.desk import access
 from consult.exceptions import DomainError, NotFound
 from consult.models import Consultation, User
 from consult.selectors import Viewer
@@ -87,7 +88,7 @@ class FileInputSerializer(serializers.Serializer[Any]):
 
 def _readable(user: Viewer, consultation_id: int) -> Consultation:
     consultation = Consultation.objects.select_related("expert").filter(pk=consultation_id).first()
-    if consultation is None or not selectors.can_read(user, consultation):
+    if consultation is None or not access.can_read(user, consultation):
         raise NotFound(_("no such consultation"))
     return consultation
 

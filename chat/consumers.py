@@ -13,6 +13,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from chat import selectors, services
+from consult.desk import access
 from consult.exceptions import DomainError, InvalidInput
 from consult.frames import FrameProblem, decode_frame
 from consult.models import Consultation
@@ -31,7 +32,7 @@ def _load(consultation_id: int, user: Any) -> tuple[Consultation | None, bool, b
     consultation = Consultation.objects.select_related("expert").filter(pk=consultation_id).first()
     if consultation is None:
         return None, False, False
-    return consultation, selectors.can_read(user, consultation), selectors.can_post(user, consultation)
+    return consultation, access.can_read(user, consultation), access.can_post(user, consultation)
 
 
 def _hello(consultation_id: int) -> dict[str, Any]:

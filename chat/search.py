@@ -1,8 +1,7 @@
 """Search documents of consultation messages: pure functions from a message to a ``SearchDocument``.
 
-Who may find a message (``acl``) mirrors ``consultations_visible_to``: the office, the deputy, the expert
-answering and every expert who handled it before a transfer, and the bureau's experts while it waits in
-their queue. A consultation's change (taken, transferred) re-indexes all its messages (an expansion).
+Who may find a message (``acl``) is the consultations' access policy (``consult.desk.access.search_acl``).
+A consultation's change (taken, transferred) re-indexes all its messages (an expansion).
 Deleted messages and files without text are not indexed; a file is found by its name.
 """
 
@@ -14,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from chat.models import Message, MessageKind
+from consult.desk.access import search_acl
 from consult.models import Consultation, ConsultationTransfer
 from search.documents import SearchDocument
 from search.registry import DocumentSource
@@ -34,13 +34,14 @@ class ConsultationFacts:
 
 
 def consultation_acl(consultation: ConsultationFacts) -> list[str]:
-    keys = {"office", f"user:{consultation.deputy_id}"}
-    if consultation.expert_user_id is not None:
-        keys.add(f"user:{consultation.expert_user_id}")
-    keys.update(f"user:{user_id}" for user_id in consultation.earlier_expert_user_ids)
-    if consultation.status == "queued":
-        keys.add(f"bureau-queue:{consultation.bureau_id}")
-    return sorted(keys)
+    """``consult.desk.access.search_acl``: the access policy's own answer."""
+    return search_acl(
+        deputy_id=consultation.deputy_id,
+        bureau_id=consultation.bureau_id,
+        status=consultation.status,
+        expert_user_id=consultation.expert_user_id,
+        earlier_expert_user_ids=consultation.earlier_expert_user_ids,
+    )
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,5 @@
-"""Reads of the chat, scoped: who may read and write a consultation, and its messages after a number.
-
-- The deputy and the expert now handling it read and write.
-- Experts who handled it before a transfer, the bureau's experts while it waits in their queue, and the
-  office read only (the office's role allows it).
-"""
+"""Reads of the chat: a consultation's messages after a number, read markers, message frames.
+Who may read and write is ``consult.desk.access`` (``can_read``, ``can_post``)."""
 
 from __future__ import annotations
 
@@ -13,27 +9,7 @@ from django.db.models import QuerySet
 from django.urls import reverse
 
 from chat.models import Message, MessageKind, ReadMarker
-from consult.models import Consultation, ConsultationTransfer
-from consult.selectors import Viewer, bureau_id_of, is_office, role_of
-
-
-def can_post(user: Viewer, consultation: Consultation) -> bool:
-    if not user.is_authenticated:
-        return False
-    if user.pk == consultation.deputy_id:
-        return True
-    expert = consultation.expert
-    return expert is not None and expert.user_id == user.pk
-
-
-def can_read(user: Viewer, consultation: Consultation) -> bool:
-    if can_post(user, consultation) or is_office(user):
-        return True
-    if not user.is_authenticated:
-        return False
-    if consultation.status == "queued" and bureau_id_of(user) == consultation.bureau_id and role_of(user) == "expert":
-        return True  # the bureau's experts read what waits in their queue before one takes it
-    return ConsultationTransfer.objects.filter(consultation=consultation, from_expert__user_id=user.pk).exists()
+from consult.models import Consultation
 
 
 def messages_after(consultation: Consultation, after_seq: int, limit: int = 200) -> QuerySet[Message]:

@@ -29,7 +29,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from chat.models import Message, MessageKind, MessageRevision, ReadMarker
-from chat.selectors import can_post, can_read, message_payload
+from chat.selectors import message_payload
+from consult.desk.access import can_post, can_read
 from consult.exceptions import DomainError, InvalidInput, InvalidTransition, NotAllowed, NotFound
 from consult.models import Consultation, ConsultationStatus, User
 from proposals.uploads import check_upload

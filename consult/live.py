@@ -87,7 +87,7 @@ def _bureau_member_or_office(user: User, key: str) -> bool:
 
 
 def _consultation_reader(user: User, key: str) -> bool:
-    from chat.selectors import can_read
+    from consult.desk.access import can_read
     from consult.models import Consultation
 
     consultation = Consultation.objects.select_related("expert").filter(pk=int(key)).first() if key.isdigit() else None

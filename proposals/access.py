@@ -132,6 +132,16 @@ def search_acl(
     return sorted(keys)
 
 
+def search_keys(user: Viewer, *, mine: bool = False) -> list[str]:
+    """The acl keys a searcher holds (the other half of ``search_acl``); ``mine``: only their own proposals."""
+    if is_office(user):
+        return ["office"]
+    if role_of(user) == Role.DEPUTY:
+        return [f"user:{user.pk}"] if mine else [f"user:{user.pk}", "public"]
+    bureau_id = bureau_id_of(user)
+    return [f"bureau:{bureau_id}"] if bureau_id is not None else []
+
+
 # --- what of one proposal ----------------------------------------------------------------------------------
 
 

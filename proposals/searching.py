@@ -4,8 +4,8 @@
   errors); those the engine indexes (``ENGINE_FILTERS``) are sent to it, and the FilterSet is applied
   again on the database to the hits, together with ``visible_to(user)``: nothing the user may not see
   is ever shown, even if the index is behind.
-- The engine filters by who may find a document (``acl_keys``) for speed. Snippets come from the indexed
-  text, which holds only what everyone who may find the document may read (``proposals/search.py``).
+- The engine filters by who may find a document (``proposals.access.search_keys``) for speed. Snippets come
+  from the indexed text, which holds only what everyone who may find the document may read (``proposals/search.py``).
 - Engine down: the search still answers from the database (``icontains``), marked ``degraded``.
 """
 
@@ -23,8 +23,8 @@ from django.http import QueryDict
 
 from consult.exceptions import InvalidInput
 from consult.models import Bureau
-from consult.roles import Role
-from consult.selectors import Viewer, bureau_id_of, is_office, role_of
+from consult.selectors import Viewer
+from proposals.access import search_keys
 from proposals.filters import ProposalFilter
 from proposals.models import (
     Assignment,
@@ -63,16 +63,6 @@ SORTS: tuple[Sort, ...] = ("relevance", "newest", "oldest")
 NOT_FILTERS = ("q", "sort", "page", "scope", "ordering")
 MAX_PER_PAGE = 50
 MAX_RESULTS = 10_000  # deeper than this, narrow the search (Elasticsearch's default window too)
-
-
-def acl_keys(user: Viewer, *, mine: bool = False) -> list[str]:
-    """What the user may find (see ``proposals.search.proposal_acl``); ``mine``: only their own."""
-    if is_office(user):
-        return ["office"]
-    if role_of(user) == Role.DEPUTY:
-        return [f"user:{user.pk}"] if mine else [f"user:{user.pk}", "public"]
-    bureau_id = bureau_id_of(user)
-    return [f"bureau:{bureau_id}"] if bureau_id is not None else []
 
 
 @dataclass(frozen=True)
@@ -135,10 +125,11 @@ def _page_args(params: QueryDict) -> tuple[str, Sort, int, int]:
     sort_value = params.get("sort") or ("relevance" if text else "newest")
     sort: Sort = next((s for s in SORTS if s == sort_value), "relevance")
     try:
-        per_page = max(1, min(int(params.get("per_page", "20")), MAX_PER_PAGE))
-        page = max(1, min(int(params.get("page", "1")), MAX_RESULTS // per_page))
+        # page_size is the API's name (consult.pagination); the search page's links say per_page.
+        per_page = max(1, min(int(params.get("page_size") or params.get("per_page") or "20"), MAX_PER_PAGE))
+        page = max(1, min(int(params.get("page") or "1"), MAX_RESULTS // per_page))
     except ValueError as exc:
-        raise InvalidInput("page and per_page must be numbers", field="page") from exc
+        raise InvalidInput("page and page_size must be numbers", field="page") from exc
     return text, sort, page, per_page
 
 
@@ -155,7 +146,7 @@ def search_proposals(user: Viewer, params: QueryDict) -> ProposalSearch:
         doc_type=DOC_TYPE,
         text=text,
         filters=_engine_filters(cleaned),
-        acl=acl_keys(user, mine=params.get("scope") == "mine"),
+        acl=search_keys(user, mine=params.get("scope") == "mine"),
         sort=sort,
         offset=0 if database_only else (page - 1) * per_page,
         limit=CANDIDATES if database_only else per_page,
@@ -253,7 +244,7 @@ def similar_proposals(
         doc_type=DOC_TYPE,
         title=title[:200],
         body=body[:3000],
-        acl=acl_keys(user),
+        acl=search_keys(user),
         exclude_ids=[exclude_id] if exclude_id else [],
         limit=limit * 2,  # room for hits the re-check drops (the user's own drafts)
     )

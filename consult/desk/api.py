@@ -39,8 +39,8 @@ from rest_framework.routers import SimpleRouter
 from rest_framework.views import APIView
 
 from consult.desk import services
+from consult.desk.access import consultations_visible_to
 from consult.desk.selectors import (
-    consultations_visible_to,
     deputy_history,
     desk_figures,
     desk_figures_per_bureau,

@@ -1,9 +1,4 @@
-"""Reads of the consultation desk, scoped by ``consultations_visible_to(user)``.
-
-- A deputy sees their own consultations.
-- An expert sees the consultations they handle or handled (before a transfer), and their bureau's queue.
-- The office sees all (read-only).
-"""
+"""Reads of the consultation desk, scoped by ``consult.desk.access.consultations_visible_to(user)``."""
 
 from __future__ import annotations
 
@@ -14,35 +9,19 @@ from typing import Any
 from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q, QuerySet
 from django.utils import timezone
 
+from consult.desk.access import consultations_visible_to
 from consult.models import (
     Bureau,
     Consultation,
     ConsultationStatus,
-    ConsultationTransfer,
     ExpertPresence,
     ExpertProfile,
     Outcome,
     PresenceStatus,
 )
-from consult.roles import Role
-from consult.selectors import Viewer, bureau_id_of, is_office, role_of
+from consult.selectors import Viewer, bureau_id_of
 
 PRESENCE_TIMEOUT = timedelta(seconds=90)
-
-
-def consultations_visible_to(user: Viewer) -> QuerySet[Consultation]:
-    consultations = Consultation.objects.select_related("deputy", "bureau", "expert__user")
-    if is_office(user):
-        return consultations
-    role = role_of(user)
-    if role == Role.DEPUTY:
-        return consultations.filter(deputy_id=user.pk)
-    if role == Role.EXPERT:
-        uid = int(user.pk or 0)
-        handled = ConsultationTransfer.objects.filter(from_expert__user_id=uid).values("consultation_id")
-        queue = Q(bureau_id=bureau_id_of(user), status=ConsultationStatus.QUEUED)
-        return consultations.filter(Q(expert__user_id=uid) | Q(pk__in=handled) | queue)
-    return consultations.none()
 
 
 def present_experts(now: datetime | None = None) -> QuerySet[ExpertPresence]:

@@ -10,7 +10,7 @@ from django.http import Http404
 from django_stubs_ext import WithAnnotations
 
 from chat.models import MessageKind, ReadMarker
-from consult.desk.selectors import consultations_visible_to
+from consult.desk.access import consultations_visible_to
 from consult.models import Consultation, User
 
 

@@ -13,7 +13,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from consult.desk import services
-from consult.desk.selectors import consultations_visible_to, experts_with_presence, online_counts
+from consult.desk.access import consultations_visible_to
+from consult.desk.selectors import experts_with_presence, online_counts
 from consult.exceptions import DomainError
 from consult.models import Bureau, ConsultationStatus, User
 from consult.roles import Role

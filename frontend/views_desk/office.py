@@ -13,7 +13,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from consult.desk import services
-from consult.desk.selectors import consultations_visible_to, desk_figures, desk_figures_per_bureau, online_counts
+from consult.desk.access import consultations_visible_to
+from consult.desk.selectors import desk_figures, desk_figures_per_bureau, online_counts
 from consult.exceptions import DomainError
 from consult.models import Bureau, ConsultationPeriod, ConsultationStatus, ExpertProfile, User
 from frontend.views_desk.forms import PeriodForm

@@ -24,7 +24,7 @@ from django.views.decorators.http import require_POST
 from django_stubs_ext import StrOrPromise
 
 from chat import selectors as chat
-from consult.desk import services
+from consult.desk import access, services
 from consult.desk.selectors import deputy_history, experts_with_presence
 from consult.exceptions import DomainError
 from consult.models import Bureau, Consultation, ConsultationStatus, User
@@ -119,8 +119,8 @@ def _viewer(user: User, consultation: Consultation) -> dict[str, bool]:
         "is_deputy": consultation.deputy_id == user.pk,
         "is_expert": is_expert,
         # An expert sees their bureau's queue (who waits, about what) but not the thread until it is theirs.
-        "can_read": chat.can_read(user, consultation),
-        "can_post": chat.can_post(user, consultation),
+        "can_read": access.can_read(user, consultation),
+        "can_post": access.can_post(user, consultation),
         "sees_history": user.role == Role.EXPERT or is_office(user),
     }
 

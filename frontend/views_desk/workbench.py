@@ -16,7 +16,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from consult.desk import services
-from consult.desk.selectors import consultations_visible_to, expert_workbench, online_counts
+from consult.desk.access import consultations_visible_to
+from consult.desk.selectors import expert_workbench, online_counts
 from consult.exceptions import DomainError
 from consult.models import ExpertProfile, PresenceStatus, User
 from consult.roles import Role

@@ -112,7 +112,7 @@ def proposal_new(request: HttpRequest) -> HttpResponse:
 
 def _from_consultation(user: User, consultation_id: str) -> dict[str, object]:
     """转为建议: a consultation the deputy had pre-fills the draft with its topic, bureau and a link back."""
-    from consult.desk.selectors import consultations_visible_to
+    from consult.desk.access import consultations_visible_to
 
     if not consultation_id.isdigit():
         return {}

@@ -139,7 +139,9 @@ def office_forms(viewer: Viewer, proposal: Proposal, bound: BoundForms) -> Forms
         "close": "close",
     }
     offered: Forms = {
-        name: form_for(name, viewer.actor, proposal, bound) for name, state in offers.items() if allowed(state, proposal)
+        name: form_for(name, viewer.actor, proposal, bound)
+        for name, state in offers.items()
+        if allowed(state, proposal)
     }
     if proposal.dissatisfaction_pending:
         offered.pop("close", None)

@@ -54,7 +54,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import ExtractYear
 
 from chat.models import Message
-from consult.desk.selectors import consultations_visible_to
+from consult.desk.access import consultations_visible_to
 from consult.models import Bureau, Consultation, DeputyProfile, ExpertProfile, HandlerProfile, User
 from proposals.demo import SeedReport, build_benchmark_corpus
 from proposals.models import Assignment, Proposal

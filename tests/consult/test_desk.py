@@ -15,8 +15,8 @@ import pytest
 from django.utils import timezone
 
 from chat.models import Message, MessageKind
-from chat.selectors import can_post, can_read
 from consult.desk import services as desk
+from consult.desk.access import can_post, can_read
 from consult.desk.selectors import PRESENCE_TIMEOUT, DeskFigures, desk_figures, desk_figures_per_bureau, online_counts
 from consult.exceptions import InvalidInput, InvalidTransition, NotAllowed
 from consult.models import (

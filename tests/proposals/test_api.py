@@ -445,7 +445,7 @@ def test_office_does_not_see_a_deputys_draft(client_for: ClientFor, staff: User,
 def test_anonymous_visitor_is_refused(client: Client, draft: Proposal, method: str, path: str) -> None:
     response = getattr(client, method)(path.format(id=draft.pk))
 
-    assert error(response, 403)["code"] == "not_authenticated"
+    assert error(response, 401)["code"] == "not_authenticated"
     assert Proposal.objects.get(pk=draft.pk).status == Status.DRAFT
 
 
@@ -508,7 +508,6 @@ def test_everyone_who_sees_the_proposal_sees_who_handles_it(
     assert bureaus_seen_by(handler) == everyone
     assert bureaus_seen_by(handler_a) == everyone
     assert bureaus_seen_by(handler_c) == everyone
-    assert bureaus_seen_by(handler_c) == {bureau_c.pk, bureau_b.pk}
 
 
 def test_office_adds_a_co_handler_to_an_assigned_proposal(
@@ -1210,7 +1209,7 @@ def test_metrics_are_for_the_office_only(
 
 
 def test_metrics_refuse_an_anonymous_visitor(client: Client, db: None) -> None:
-    assert error(client.get("/api/proposals/metrics/"), 403)["code"] == "not_authenticated"
+    assert error(client.get("/api/proposals/metrics/"), 401)["code"] == "not_authenticated"
 
 
 def test_metrics_with_a_bad_year_give_400_naming_year(client_for: ClientFor, staff: User) -> None:

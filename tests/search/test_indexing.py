@@ -19,14 +19,14 @@ from pytest_django.fixtures import Settings
 
 from chat import services as chat
 from chat.models import Message
-from chat.searching import acl_keys as message_keys
 from consult.desk import services as desk
-from consult.desk.selectors import consultations_visible_to
+from consult.desk.access import consultations_visible_to
+from consult.desk.access import search_keys as message_keys
 from consult.models import Bureau, Consultation, User
 from proposals import services
+from proposals.access import search_keys as proposal_keys
 from proposals.models import Proposal, ProposalSession
 from proposals.search import proposal_document
-from proposals.searching import acl_keys as proposal_keys
 from search import indexing
 from search.backends import SearchBackend, get_backend
 from search.documents import SearchDocument, SearchQuery, version_key
