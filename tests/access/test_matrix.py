@@ -327,8 +327,15 @@ def test_api_detail(matrix: Matrix, db: None, persona: str, state: str) -> None:
     visible = sees(matrix.persons[persona], f)
     assert response.status_code == (200 if visible else 404), f"api: status {response.status_code}"
     if visible:
-        text = json.dumps(response.json(), ensure_ascii=False)
-        problems = text_violations(matrix, persona, state, "api", text)
+        detail = response.json()
+        problems = text_violations(matrix, persona, state, "api", json.dumps(detail, ensure_ascii=False))
+        v = matrix.persons[persona]
+        for reply in detail.get("replies") or []:
+            # "a reply's review note and the bureau's proposed (drafted) class: office and the replying bureau"
+            bureau = (reply.get("bureau") or {}).get("id")
+            drafted = reply.get("drafted_class")
+            if not (v.office or v.bureau == bureau) and drafted not in (None, "", reply.get("outcome_class")):
+                problems.append(f"api/drafted_class: reply {reply.get('id')} shows the proposed class {drafted}")
         assert not problems, "\n".join(problems)
 
 

@@ -221,12 +221,14 @@ def assigned(w: World, key: str, *, separate: bool = False) -> Proposal:
 
 
 def assignment(proposal: Proposal, bureau: Bureau) -> Assignment:
-    return proposal.assignments.filter(bureau=bureau, status__in=["pending", "accepted"]).order_by("-round").first()
+    found = proposal.assignments.filter(bureau=bureau, status__in=["pending", "accepted"]).order_by("-round").first()
+    assert found is not None, f"{bureau.name} holds no open assignment on {proposal.title}"
+    return found
 
 
 def accept_all(w: World, proposal: Proposal) -> None:
     for persona, code in (("lead_handler", "B"), ("co_handler", "A"), ("separate_handler", "C")):
-        open_one = assignment(proposal, w.bureaus[code])
+        open_one = proposal.assignments.filter(bureau=w.bureaus[code], status="pending").first()
         if open_one is not None:
             services.accept_assignment(actor=w[persona], proposal_id=proposal.pk, assignment_id=open_one.pk)
 
