@@ -11,6 +11,7 @@ from django.utils import timezone
 from proposals.categories import CATEGORIES
 from proposals.models import Assignment, OutcomeClass, Proposal, ProposalKind, Status
 from proposals.models.choices import IN_HANDS_OF_BUREAUS
+from proposals.publication import proposals_awaiting_publication
 
 
 class StableOrderingFilter(django_filters.OrderingFilter):
@@ -34,6 +35,11 @@ class ProposalFilter(django_filters.FilterSet):
     outcome_class = django_filters.MultipleChoiceFilter(choices=OutcomeClass.choices, distinct=False)
     overdue = django_filters.BooleanFilter(method="filter_overdue")
     due_within = django_filters.NumberFilter(method="filter_due_within", label="due within N days", min_value=0)
+    publication = django_filters.ChoiceFilter(
+        choices=[("awaiting", "awaiting publication"), ("overdue", "publication overdue")],
+        method="filter_publication",
+        label="a reply awaits publication (公开), or is past its publication due date",
+    )
     proposer = django_filters.NumberFilter(field_name="proposer_id")
     category = django_filters.ChoiceFilter(choices=[(c, c) for c in CATEGORIES])
     number = django_filters.CharFilter(method="filter_number", label="number, e.g. 2027-建-0012 or 12")
@@ -58,6 +64,10 @@ class ProposalFilter(django_filters.FilterSet):
         return queryset.filter(
             status__in=IN_HANDS_OF_BUREAUS, reply_due__gte=today, reply_due__lte=today + timedelta(days=int(value))
         )
+
+    def filter_publication(self, queryset: QuerySet[Proposal], name: str, value: str) -> QuerySet[Proposal]:
+        overdue_on = timezone.localdate() if value == "overdue" else None
+        return proposals_awaiting_publication(queryset, overdue_on=overdue_on)
 
     def filter_number(self, queryset: QuerySet[Proposal], name: str, value: str) -> QuerySet[Proposal]:
         digits = value.strip().rsplit("-", 1)[-1]

@@ -32,6 +32,7 @@ from proposals.models import (
     Status,
 )
 from proposals.models.choices import OPEN_ASSIGNMENT
+from proposals.publication import awaiting_publication
 from proposals.rules import current_rules
 
 LIMIT = 50  # rows per section; the rest is counted
@@ -86,7 +87,15 @@ def render_supervision(request: HttpRequest, bound: BoundForms | None = None, *,
         return Item(proposal, offered, {"ratings": unsatisfied_ratings.get(proposal.pk, [])})
 
     def publish(reply: Reply) -> Item:
-        return Item(reply, {"publish": form_for("publish", user, reply.proposal, bound, target=reply.pk)})
+        forms = {"publish": form_for("publish", user, reply.proposal, bound, target=reply.pk)}
+        return Item(reply, forms, {"due": deadline(reply.publication_due, today)})
+
+    def late_publication(reply: Reply) -> tuple[Reply, Any]:
+        return reply, deadline(reply.publication_due, today)
+
+    to_publish = (
+        awaiting_publication().filter(proposal__in=visible).select_related("proposal__session", "assignment__bureau")
+    )
 
     context = {
         "overdue": _section(open_assignments.filter(due__lt=today), due_row),
@@ -107,24 +116,15 @@ def render_supervision(request: HttpRequest, bound: BoundForms | None = None, *,
             visible.filter(dissatisfaction_pending=True).select_related("session").order_by("updated_at"),
             dissatisfaction,
         ),
-        "to_publish": _section(
-            Reply.objects.filter(
-                status=ReplyStatus.SENT,
-                public_body="",
-                proposal__in=visible,
-                proposal__publication_consent=True,
-                proposal__status__in=[Status.REPLIED, Status.FOLLOW_UP, Status.CLOSED],
-            )
-            .select_related("proposal__session", "assignment__bureau")
-            .order_by("sent_at"),
-            publish,
-        ),
+        "to_publish": _section(to_publish, publish),  # 待公开, earliest publication due first
+        "publication_overdue": _section(to_publish.filter(publication_due__lt=today), late_publication),  # 公开逾期
         "awaiting_feedback": _section(
             visible.filter(status__in=[Status.REPLIED, Status.FOLLOW_UP], dissatisfaction_pending=False)
             .select_related("session")
             .order_by("first_replied_at", "pk"),
             lambda p: _feedback_item(user, p, bound),
         ),
+        "publication_working_days": current_rules().publication_working_days,
         "return_to": "supervision",
     }
     context["refused"] = unshown_errors(bound)

@@ -19,6 +19,7 @@ from proposals.demo.plan import BureauRef, Cast, Person, Spec
 from proposals.demo.rows import Rows, WishedCoBureau
 from proposals.demo.timeline import Timeline, When, need
 from proposals.demo.timing import Clock
+from proposals.masking import strip_contact_details
 from proposals.models import (
     Assignment,
     AssignmentRole,
@@ -44,7 +45,6 @@ from proposals.models import (
 )
 from proposals.models.choices import FOLLOW_UP_CLASSES, OPEN_ASSIGNMENT, REPLYING_ROLES
 from proposals.rules import Rules
-from proposals.services.reply import strip_contact_details
 
 S = Status
 KIND = {"npc": ProposalKind.SUGGESTION, "cppcc": ProposalKind.PROPOSAL}
@@ -264,6 +264,13 @@ class Story:
             return_by=self.clock.add_working_days(day, self.rules.return_window_working_days),
             reply_due=None if is_co else self.clock.add_months(day, months),
             opinion_due=self.clock.add_months(day, self.rules.co_opinion_months) if is_co else None,
+            due_basis={
+                "return_by": {"start": day.isoformat(), "working_days": self.rules.return_window_working_days},
+                "opinion_due" if is_co else "reply_due": {
+                    "start": day.isoformat(),
+                    "months": self.rules.co_opinion_months if is_co else months,
+                },
+            },
         )
         self.assignments.append(assignment)
         self.rows.assignments.append(assignment)
@@ -548,6 +555,7 @@ class Story:
         outcome = self.spec.final_class if reply.kind == ReplyKind.ANSWER else reply.outcome_class
         reply.outcome_class, reply.status, reply.sent_at = outcome, ReplyStatus.SENT, at
         reply.reviewed_by_id, reply.review_note = staff.id, ""
+        self._schedule_publication(reply, at)
         assignment = reply.assignment
         on_time = assignment.reply_due is None or self.clock.local(at).date() <= assignment.reply_due
         assignment.status, assignment.completed_at = AssignmentStatus.DONE, at
@@ -707,6 +715,14 @@ class Story:
         self._send(reply, need(tl.send2))
         self._ratings(need(tl.send2), need(tl.rated2))
 
+    def _schedule_publication(self, reply: Reply, at: datetime) -> None:
+        """``services.reply.schedule_publication``: due within the rule's working days of sending."""
+        if not self.p.publication_consent:
+            return
+        day, days = self.clock.local(at).date(), self.rules.publication_working_days
+        reply.publication_due = self.clock.add_working_days(day, days)
+        reply.due_basis = {"publication_due": {"start": day.isoformat(), "working_days": days}}
+
     def _publish(self) -> None:
         """``publish_reply``: the final reply, without contact details, within a few weeks."""
         sent = [r for r in self.replies if r.status == ReplyStatus.SENT and r.round == self.p.rehandling_round]
@@ -714,9 +730,9 @@ class Story:
             return
         reply = sent[-1]
         at = self.when.office_after(need(reply.sent_at), 3, 25)
-        reply.public_body = strip_contact_details(reply.body)
+        reply.public_body, reply.published_at = strip_contact_details(reply.body), at
         self.p.published_at = at
-        self._event(at, self._staff(), "publish")
+        self._event(at, self._staff(), "publish", reason=self._bureau_of(reply.assignment).name)
 
     def _follow_up_reply(self, at: datetime) -> None:
         """``send_follow_up_reply``: the B/C matter is solved; the proposal closes."""
@@ -739,6 +755,7 @@ class Story:
             submitted_at=at,
             sent_at=at,
         )
+        self._schedule_publication(reply, at)
         self.replies.append(reply)
         self.rows.replies.append(reply)
         self.p.outcome_class, self.p.closed_at = "A", at

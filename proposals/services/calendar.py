@@ -51,18 +51,30 @@ class Recomputed:
 
 
 @dataclass
+class _Entry:
+    """What one timeline entry will say: the deadlines that moved, and the changed days that moved them."""
+
+    lines: list[str] = field(default_factory=list)
+    days: set[date] = field(default_factory=set)
+
+    def add(self, line: str, days: Iterable[date]) -> None:
+        self.lines.append(line)
+        self.days.update(days)
+
+
+@dataclass
 class _Moves:
     """The deadlines of one proposal that moved, grouped by who may read about them."""
 
-    public: list[str] = field(default_factory=list)  # reply dues: the deputy sees them
-    by_bureau: dict[int, list[str]] = field(default_factory=lambda: defaultdict(list))  # return window, opinion
-    office: list[str] = field(default_factory=list)  # publication
-    days: set[date] = field(default_factory=set)
+    public: _Entry = field(default_factory=_Entry)  # reply dues: the deputy sees them
+    by_bureau: dict[int, _Entry] = field(default_factory=lambda: defaultdict(_Entry))  # return window, opinion
+    office: _Entry = field(default_factory=_Entry)  # publication
     bureaus: set[int] = field(default_factory=set)  # whose own deadlines moved
 
     @property
     def count(self) -> int:
-        return len(self.public) + sum(map(len, self.by_bureau.values())) + len(self.office)
+        entries = [self.public, self.office, *self.by_bureau.values()]
+        return sum(len(entry.lines) for entry in entries)
 
 
 def calendar_changed(days: Iterable[date], *, actor: User | None = None) -> None:
@@ -114,7 +126,7 @@ def _recompute_proposal(proposal_id: int, days: Sequence[date], actor: User | No
     for reply in replies.select_related("assignment__bureau"):
         _move_publication(reply, days, moves)
     if moves.count:
-        if moves.public:
+        if moves.public.lines:
             refresh_reply_due(proposal)
         _record(proposal, actor, moves)
     return moves.count
@@ -125,8 +137,8 @@ def _move_assignment(assignment: Assignment, days: Sequence[date], moves: _Moves
     for name in ASSIGNMENT_DEADLINES:
         current = getattr(assignment, name)
         basis = _assignment_basis(assignment, name)
-        new = _moved(basis, current, days, moves)
-        if new is None:
+        new, counted = _moved(basis, current, days)
+        if new is None or current is None:
             continue
         setattr(assignment, name, new)
         changed.append(name)
@@ -136,10 +148,8 @@ def _move_assignment(assignment: Assignment, days: Sequence[date], moves: _Moves
             "old": current.isoformat(),
             "new": new.isoformat(),
         }
-        if name == "reply_due":
-            moves.public.append(line)
-        else:
-            moves.by_bureau[assignment.bureau_id].append(line)
+        entry = moves.public if name == "reply_due" else moves.by_bureau[assignment.bureau_id]
+        entry.add(line, counted)
     if changed:
         assignment.save(update_fields=changed)
         moves.bureaus.add(assignment.bureau_id)
@@ -151,36 +161,29 @@ def _move_publication(reply: Reply, days: Sequence[date], moves: _Moves) -> None
     if basis is None and reply.sent_at is not None:  # sent before bases were kept
         start = timezone.localtime(reply.sent_at).date()
         basis = workdays.DeadlineBasis(start, working_days=current_rules().publication_working_days)
-    new = _moved(basis, current, days, moves)
+    new, counted = _moved(basis, current, days)
     if new is None or current is None:
         return
     reply.publication_due = new
     reply.save(update_fields=["publication_due"])
-    moves.office.append(
-        _("%(bureau)s: %(deadline)s %(old)s → %(new)s")
-        % {
-            "bureau": reply.assignment.bureau.name,
-            "deadline": _("publication due"),
-            "old": current.isoformat(),
-            "new": new.isoformat(),
-        }
-    )
+    line = _("%(bureau)s: %(deadline)s %(old)s → %(new)s") % {
+        "bureau": reply.assignment.bureau.name,
+        "deadline": _("publication due"),
+        "old": current.isoformat(),
+        "new": new.isoformat(),
+    }
+    moves.office.add(line, counted)
 
 
 def _moved(
-    basis: workdays.DeadlineBasis | None, current: date | None, days: Sequence[date], moves: _Moves
-) -> date | None:
-    """The deadline counted again, when a changed day counts for it and it comes out different."""
+    basis: workdays.DeadlineBasis | None, current: date | None, days: Sequence[date]
+) -> tuple[date | None, list[date]]:
+    """The deadline counted again, with the changed days that count for it; None where it stays."""
     if basis is None or current is None:
-        return None
+        return None, []
     counted = [day for day in days if basis.counts(day, current)]
-    if not counted:
-        return None
-    new = basis.due()
-    if new == current:
-        return None
-    moves.days.update(counted)
-    return new
+    new = basis.due() if counted else current
+    return (None, []) if new == current else (new, counted)
 
 
 def _assignment_basis(assignment: Assignment, name: str) -> workdays.DeadlineBasis | None:
@@ -223,15 +226,18 @@ def describe_days(days: Iterable[date]) -> str:
     return "、".join(described)
 
 
+def _reason(entry: _Entry) -> str:
+    because = _("Calendar changed (%(days)s)") % {"days": describe_days(entry.days)}
+    return f"{because}：{'；'.join(entry.lines)}"
+
+
 def _record(proposal: Proposal, actor: User | None, moves: _Moves) -> None:
-    because = _("Calendar changed (%(days)s)") % {"days": describe_days(moves.days)}
-    if moves.public:
-        record(proposal, actor, "recompute_deadlines", reason=f"{because}：{'；'.join(moves.public)}")
-    for bureau_id, lines in moves.by_bureau.items():
-        reason = f"{because}：{'；'.join(lines)}"
+    if moves.public.lines:
+        record(proposal, actor, "recompute_deadlines", reason=_reason(moves.public))
+    for bureau_id, entry in moves.by_bureau.items():
+        reason = _reason(entry)
         record(proposal, actor, "recompute_deadlines", reason=reason, audience=Audience.BUREAU, bureau_id=bureau_id)
-    if moves.office:
-        reason = f"{because}：{'；'.join(moves.office)}"
-        record(proposal, actor, "recompute_deadlines", reason=reason, audience=Audience.OFFICE)
+    if moves.office.lines:
+        record(proposal, actor, "recompute_deadlines", reason=_reason(moves.office), audience=Audience.OFFICE)
     if moves.bureaus:
         tell(bureau_handlers(moves.bureaus), proposal, "deadline.moved", _("A deadline moved with the calendar"))

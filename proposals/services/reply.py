@@ -198,11 +198,13 @@ def review_reply(
         others_in_review = proposal.replies.filter(
             round=proposal.rehandling_round, status__in=[ReplyStatus.SIGNOFF, ReplyStatus.REVIEW]
         )
+        # The timeline names the bureau; the note itself is the office's and that bureau's (reply.review_note).
+        bureau = reply.assignment.bureau.name
         if others_in_review.exists():  # 分办: another bureau's reply is still under review
-            record(proposal, actor, "return_reply", reason=reply.review_note)
+            record(proposal, actor, "return_reply", reason=bureau)
         else:
             back = Status.HANDLING if proposal.rehandling_round == 1 else Status.REHANDLING
-            move(proposal, back, actor, "return_reply", reason=reply.review_note)
+            move(proposal, back, actor, "return_reply", reason=bureau)
         tell(bureau_handlers([reply.assignment.bureau_id]), proposal, "reply.returned", _("Your reply was returned"))
         return reply
     _send(proposal, reply, actor, outcome_class or reply.outcome_class)
