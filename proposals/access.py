@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 from consult.exceptions import NotAllowed
 from consult.roles import Role
 from consult.selectors import Viewer, bureau_id_of, is_office, role_of
+from proposals.masking import strip_contact_details
 from proposals.models.choices import (
     AssignmentRole,
     AssignmentStatus,
@@ -188,6 +189,10 @@ class ProposalAccess:
     @property
     def rater(self) -> bool:
         return self.recipient and role_of(self.user) == Role.DEPUTY
+
+    def body_of(self, proposal: Proposal) -> str:
+        """The proposal's text: readers (who see it only because it is published) get it without contact details."""
+        return proposal.body if self.party else strip_contact_details(proposal.body)
 
     def of_bureau(self, bureau_id: int) -> bool:
         """The office and that bureau: return reasons, extension requests, review notes, internal notes."""

@@ -78,7 +78,7 @@ def detail_queryset(user: Viewer) -> QuerySet[Proposal]:
             "wished_co_bureaus",
             "attachments",
             Prefetch("cosigners", queryset=CoSigner.objects.select_related("deputy").order_by("invited_at", "id")),
-            Prefetch("merged", queryset=Proposal.objects.only("id", "proposer_id", "merged_into_id")),
+            Prefetch("merged", queryset=Proposal.objects.select_related("proposer", "session").defer("body")),
             Prefetch(
                 "assignments",
                 queryset=Assignment.objects.select_related("bureau", "opinion__assignment__bureau")

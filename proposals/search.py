@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from proposals.access import search_acl
+from proposals.masking import strip_contact_details
 from proposals.models import Assignment, CoSigner, Proposal, Reply
 from search.analysis import number_keywords
 from search.documents import SearchDocument
@@ -60,6 +61,11 @@ def proposal_acl(facts: ProposalFacts) -> list[str]:
     )
 
 
+def body_text(facts: ProposalFacts) -> str:
+    """Once published, anyone may find it: the text is indexed without contact details (as readers see it)."""
+    return strip_contact_details(facts.body) if facts.published else facts.body
+
+
 def replies_text(facts: ProposalFacts) -> str:
     """Sent replies. Once the proposal is published, anyone may find it, so only the published
     wording of each reply (contact details stripped) is indexed; a reply without one is left out."""
@@ -83,7 +89,7 @@ def document_of(facts: ProposalFacts) -> SearchDocument:
     return SearchDocument.of(
         DOC_TYPE,
         facts.pk,
-        texts={"title": facts.title, "body": facts.body, "replies": replies_text(facts)},
+        texts={"title": facts.title, "body": body_text(facts), "replies": replies_text(facts)},
         keywords=keywords,
         acl=proposal_acl(facts),
         date=facts.date,

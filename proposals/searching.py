@@ -26,6 +26,7 @@ from consult.models import Bureau
 from consult.selectors import Viewer
 from proposals.access import search_keys
 from proposals.filters import ProposalFilter
+from proposals.masking import strip_contact_details
 from proposals.models import (
     Assignment,
     AssignmentStatus,
@@ -192,7 +193,8 @@ def _from_database(user: Viewer, allowed: QuerySet[Proposal], result: ProposalSe
     terms = parse_query(result.text).highlight_terms
     result.total = rows.count()
     for proposal in ordered[start : start + result.per_page]:
-        texts = {"title": proposal.title, "body": proposal.body}
+        body = strip_contact_details(proposal.body) if proposal.published_at else proposal.body  # as indexed
+        texts = {"title": proposal.title, "body": body}
         spans = {name: find_spans(text, terms) for name, text in texts.items()}
         result.hits.append(ProposalHit(proposal, highlights(texts, spans)))
     result.degraded = True

@@ -28,6 +28,7 @@ def render_detail(request: HttpRequest, pk: int, bound: BoundForms, status: int 
     viewer = access_of(user, proposal, cosigners=cosigners, assignments=assignments)
     context: dict[str, Any] = {
         "proposal": proposal,
+        "body": viewer.body_of(proposal),
         "viewer": viewer,
         "return_to": "detail",
         "reply_due": deadline(proposal.reply_due) if proposal.reply_due else None,

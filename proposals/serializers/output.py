@@ -226,6 +226,14 @@ class CommunicationSerializer(serializers.ModelSerializer[Communication]):
         fields = ["id", "assignment", "bureau", "channel", "channel_label", "occurred_on", "summary", "recorded_at"]
 
 
+class MergedRefSerializer(serializers.ModelSerializer[Proposal]):
+    proposer = PersonRefSerializer(read_only=True)
+
+    class Meta:
+        model = Proposal
+        fields = ["id", "code", "title", "proposer"]
+
+
 class FeedbackSerializer(serializers.ModelSerializer[Feedback]):
     rater = PersonRefSerializer(read_only=True)
     result_label = serializers.CharField(source="get_result_display", read_only=True)
@@ -271,6 +279,7 @@ class ProposalDetailSerializer(ProposalListSerializer):
     replies = serializers.SerializerMethodField()
     communications = serializers.SerializerMethodField()
     feedback = serializers.SerializerMethodField()
+    merged = serializers.SerializerMethodField()
     timeline = serializers.SerializerMethodField()
 
     class Meta(ProposalListSerializer.Meta):
@@ -297,6 +306,7 @@ class ProposalDetailSerializer(ProposalListSerializer):
             "replies",
             "communications",
             "feedback",
+            "merged",
             "timeline",
         ]
 
@@ -334,6 +344,12 @@ class ProposalDetailSerializer(ProposalListSerializer):
         shown = [c for c in proposal.communications.all() if self._access.sees_communication(c)]
         return list(CommunicationSerializer(shown, many=True).data)
 
+    @extend_schema_field(MergedRefSerializer(many=True))
+    def get_merged(self, proposal: Proposal) -> list[dict[str, Any]]:
+        """The proposals merged into this one (并案): the parties and the office."""
+        shown = list(proposal.merged.all()) if self._access.party else []
+        return list(MergedRefSerializer(shown, many=True).data)
+
     @extend_schema_field(FeedbackSerializer(many=True))
     def get_feedback(self, proposal: Proposal) -> list[dict[str, Any]]:
         shown = [f for f in proposal.feedback.all() if self._access.sees_feedback(f)]
@@ -350,4 +366,5 @@ class ProposalDetailSerializer(ProposalListSerializer):
         data = dict(super().to_representation(instance))
         if not self._access.party:  # the wishes and the refusal reason are the parties' and the office's
             data.update(wished_lead_bureau=None, wished_co_bureaus=[], publication_refusal_reason="")
+            data["body"] = self._access.body_of(instance)
         return data

@@ -145,3 +145,23 @@ def test_the_search_acl_leaves_out_former_invitees_while_sent_replies_are_indexe
     after = proposal_document(Proposal.objects.get(pk=proposal.pk))
     assert "public" in after.acl
     assert marker not in after.texts["replies"]  # only the published wording is indexed now
+
+
+def test_a_published_proposals_own_text_reaches_readers_without_contact_details(db: None, search_dir: Path) -> None:
+    """Published material never carries contact details: the proposal's text itself, on the page, in the API
+    and in search, for a reader; the parties still read it as written."""
+    w = make_cast()
+    proposal, reply = lead_reply_sent(w, "body-phone")
+    Proposal.objects.filter(pk=proposal.pk).update(body="区间车站点请联系王建国代表（手机13900002222）商定。")
+    publish(w, proposal, reply, worded=True)
+    indexing.drain()
+    reader = signed_in(w["other_member"])
+
+    page = page_of(reader, proposal)
+    api = json.dumps(reader.get(f"/api/proposals/{proposal.pk}/").json(), ensure_ascii=False)
+    hits = json.dumps(reader.get("/api/search/proposals/", {"q": "区间车站点"}).json(), ensure_ascii=False)
+
+    for layer, text in (("page", page), ("api", api), ("search", hits)):
+        assert "13900002222" not in text, layer
+    assert "区间车站点" in page and "区间车站点" in api and str(proposal.pk) in hits
+    assert "13900002222" in page_of(signed_in(w["proposer"]), proposal)

@@ -45,13 +45,9 @@ YES, NO, OPT = "yes", "no", "optional"
 TOKEN = re.compile(rf"{MARKER_PATTERN}|{PHONE_PATTERN}")
 ANY_MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
 
-# Parts a layer does not render at all today (checked only for leaks there, never required):
-NOT_RENDERED = {
-    # The API detail has no ratings (feedback) and no list of the proposals merged into this one;
-    # the page shows both. Reported as a parity gap, not weakened elsewhere.
-    ("api", "rating"),
-    ("api", "merged_list"),
-}
+# Parts a layer does not render at all (checked only for leaks there, never required): none today; the API
+# detail shows ratings (``feedback``) and the proposals merged into this one (``merged``) like the page.
+NOT_RENDERED: set[tuple[str, str]] = set()
 
 # --- facts, read back as plain rows --------------------------------------------------------------------
 
