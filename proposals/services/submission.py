@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from consult.exceptions import InvalidInput, NotAllowed, NotFound
 from consult.models import Bureau, DeputyProfile, User
 from consult.roles import Chamber, Role
+from consult.uploads import check_upload
 from proposals.access import require_proposer
 from proposals.categories import CATEGORIES
 from proposals.models import (
@@ -40,7 +41,6 @@ from proposals.services._common import (
     require_text,
     tell,
 )
-from proposals.uploads import check_upload
 from search.indexing import queue_change
 
 KIND_OF_CHAMBER = {Chamber.NPC: ProposalKind.SUGGESTION, Chamber.CPPCC: ProposalKind.PROPOSAL}

@@ -1,4 +1,6 @@
-"""Checks on uploaded attachments: size, count, and type by name *and* by content (magic bytes)."""
+"""Checks on uploaded files (proposal attachments, chat files): size and type, by name *and* by content.
+
+Neutral ground: chat and proposals both check uploads here, so neither imports the other for it."""
 
 from __future__ import annotations
 
