@@ -9,6 +9,11 @@ class ChatConfig(AppConfig):
     verbose_name = _("Chat")
 
     def ready(self) -> None:
+        from chat.services import post_system_message
+        from consult.desk import providers
+
+        providers.register_chat(system_message=post_system_message)
+
         from chat.search import SOURCE, messages_of_consultations
         from search import registry
 

@@ -6,16 +6,17 @@ each hit links to its consultation room. Engine down: answered from the database
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.urls import reverse
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from chat.searching import MessageHit, MessageSearch, search_messages
+from chat.searching import MAX_PAGE_SIZE, PER_PAGE, MessageHit, MessageSearch, search_messages
+from consult.pagination import page_links
 
 
 class MessageHitSerializer(serializers.Serializer[MessageHit]):
@@ -39,11 +40,24 @@ class MessageHitSerializer(serializers.Serializer[MessageHit]):
 
 
 class MessageSearchSerializer(serializers.Serializer[MessageSearch]):
+    """The one page shape (``consult.pagination``), with ``degraded`` beside ``results``.
+
+    ``context["links"]``: ``next`` and ``previous``.
+    """
+
     count = serializers.IntegerField(source="total")
-    page = serializers.IntegerField()
-    num_pages = serializers.IntegerField()
+    next = serializers.SerializerMethodField()
+    previous = serializers.SerializerMethodField()
     degraded = serializers.BooleanField(help_text="the search engine was down: plain matching in the database")
     results = MessageHitSerializer(source="hits", many=True)
+
+    @extend_schema_field({"type": "string", "format": "uri", "nullable": True})
+    def get_next(self, found: MessageSearch) -> str | None:
+        return cast(str | None, self.context["links"]["next"])
+
+    @extend_schema_field({"type": "string", "format": "uri", "nullable": True})
+    def get_previous(self, found: MessageSearch) -> str | None:
+        return cast(str | None, self.context["links"]["previous"])
 
 
 def _parameter(name: str, kind: Any, description: str) -> OpenApiParameter:
@@ -56,10 +70,13 @@ class MessageSearchView(APIView):
             _parameter("q", str, "words or a phrase in quotes; empty: the newest lines"),
             _parameter("consultation", int, "only this consultation"),
             _parameter("bureau", int, "only consultations with this bureau"),
-            _parameter("page", int, "from 1, 20 lines a page"),
+            _parameter("page", int, "from 1"),
+            _parameter("page_size", int, f"lines a page, 1 to {MAX_PAGE_SIZE}, default {PER_PAGE}"),
         ],
         responses=MessageSearchSerializer,
         summary="Search the consultation lines the viewer may read",
     )
     def get(self, request: Request) -> Response:
-        return Response(MessageSearchSerializer(search_messages(request.user, request.query_params)).data)
+        found = search_messages(request.user, request.query_params)
+        links = page_links(request, found.page, found.num_pages)
+        return Response(MessageSearchSerializer(found, context={"links": links}).data)

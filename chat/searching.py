@@ -30,6 +30,7 @@ logger = logging.getLogger(__name__)
 DOC_TYPE = "message"
 FILTERS = ("consultation", "bureau")
 PER_PAGE = 20
+MAX_PAGE_SIZE = 50
 
 
 def acl_keys(user: Viewer) -> list[str]:
@@ -54,13 +55,14 @@ class MessageHit:
 class MessageSearch:
     text: str
     page: int
+    page_size: int = PER_PAGE
     total: int = 0
     hits: list[MessageHit] = field(default_factory=list)
     degraded: bool = False
 
     @property
     def num_pages(self) -> int:
-        return max(1, ceil(self.total / PER_PAGE))
+        return max(1, ceil(self.total / self.page_size))
 
 
 def _filters(params: QueryDict) -> dict[str, list[str]]:
@@ -77,16 +79,17 @@ def _filters(params: QueryDict) -> dict[str, list[str]]:
 def search_messages(user: Viewer, params: QueryDict) -> MessageSearch:
     text = params.get("q", "").strip()[:200]
     try:
-        page = max(1, min(int(params.get("page", "1")), 10_000 // PER_PAGE))
+        page_size = max(1, min(int(params.get("page_size") or PER_PAGE), MAX_PAGE_SIZE))
+        page = max(1, min(int(params.get("page") or "1"), 10_000 // page_size))
     except ValueError as exc:
-        raise InvalidInput("page must be a number", field="page") from exc
+        raise InvalidInput("page and page_size must be numbers", field="page") from exc
     filters = _filters(params)
     sort: Sort = "relevance" if text else "newest"
-    result = MessageSearch(text=text, page=page)
+    result = MessageSearch(text=text, page=page, page_size=page_size)
     allowed = Message.objects.filter(consultation__in=consultations_visible_to(user).values("pk"), deleted_at=None)
     for name, values in filters.items():
         allowed = allowed.filter(**{f"consultation__{'pk' if name == 'consultation' else 'bureau_id'}__in": values})
-    query = SearchQuery(DOC_TYPE, text, filters, acl_keys(user), sort, (page - 1) * PER_PAGE, PER_PAGE)
+    query = SearchQuery(DOC_TYPE, text, filters, acl_keys(user), sort, (page - 1) * page_size, page_size)
     try:
         found = get_backend().search(query)
     except SearchUnavailable:
@@ -107,9 +110,9 @@ def _from_database(allowed: QuerySet[Message], result: MessageSearch) -> Message
     rows = allowed.filter(body__icontains=result.text) if result.text else allowed
     terms = parse_query(result.text).highlight_terms
     result.total = rows.count()
-    start = (result.page - 1) * PER_PAGE
+    start = (result.page - 1) * result.page_size
     page = rows.select_related("consultation__bureau", "sender").order_by("-created_at", "-pk")[
-        start : start + PER_PAGE
+        start : start + result.page_size
     ]
     for message in page:
         result.hits.append(

@@ -1,9 +1,25 @@
 """Django admin for bureaus, departments and accounts (the administrator's tools)."""
 
+from typing import Any, cast
+
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from consult.models import Bureau, Department, DeputyContact, DeputyProfile, ExpertProfile, HandlerProfile, User
+from consult import tokens
+from consult.models import (
+    ApiToken,
+    Bureau,
+    Department,
+    DeputyContact,
+    DeputyProfile,
+    ExpertProfile,
+    HandlerProfile,
+    User,
+)
 
 
 @admin.register(User)
@@ -53,3 +69,42 @@ class DeputyProfileAdmin(admin.ModelAdmin[DeputyProfile]):
     search_fields = ["user__full_name", "delegation", "sector"]
     raw_id_fields = ["user"]
     inlines = [DeputyContactInline]
+
+
+class ApiTokenAddForm(forms.ModelForm[ApiToken]):
+    class Meta:
+        model = ApiToken
+        fields = ["user", "name", "expiry"]
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin[ApiToken]):
+    """Personal API tokens: an administrator issues one for anyone (the secret shows once) or revokes one
+    (delete). Only the hash is stored, so a lost secret cannot be shown again: issue a new token."""
+
+    list_display = ["name", "user", "token_key", "created", "expiry"]
+    search_fields = ["name", "token_key", "user__username", "user__full_name"]
+    raw_id_fields = ["user"]
+    readonly_fields = ["token_key", "created"]
+
+    def get_fields(self, request: HttpRequest, obj: ApiToken | None = None) -> Any:
+        return ["user", "name", "expiry"] if obj is None else ["user", "name", "token_key", "created", "expiry"]
+
+    def get_form(self, request: HttpRequest, obj: ApiToken | None = None, change: bool = False, **kwargs: Any) -> Any:
+        if obj is None:
+            kwargs["form"] = ApiTokenAddForm
+        return super().get_form(request, obj, change, **kwargs)
+
+    def save_model(self, request: HttpRequest, obj: ApiToken, form: Any, change: bool) -> None:
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        expires_in = obj.expiry - timezone.now() if obj.expiry else None
+        token, secret = tokens.issue_token(
+            actor=cast(User, request.user), owner=obj.user, name=obj.name, expires_in=expires_in
+        )
+        obj.pk, obj.digest, obj.token_key, obj.created = token.pk, token.digest, token.token_key, token.created
+        obj._state.adding = False
+        self.message_user(
+            request, _("The token for %(name)s, shown this once: %(secret)s") % {"name": obj.user, "secret": secret}
+        )

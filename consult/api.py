@@ -72,6 +72,7 @@ class BureauViewSet(viewsets.ReadOnlyModelViewSet[Bureau]):
 class ExpertViewSet(viewsets.ReadOnlyModelViewSet[ExpertProfile]):
     serializer_class = ExpertSerializer
     filterset_class = ExpertFilter
+    lookup_field, lookup_url_kwarg = "user", "id"  # a person is named by their user id everywhere in the API
 
     def get_queryset(self) -> QuerySet[ExpertProfile]:
         return (
@@ -84,6 +85,7 @@ class ExpertViewSet(viewsets.ReadOnlyModelViewSet[ExpertProfile]):
 class DeputyViewSet(viewsets.ReadOnlyModelViewSet[DeputyProfile]):
     serializer_class = DeputySerializer
     filterset_class = DeputyFilter
+    lookup_field, lookup_url_kwarg = "user", "id"  # a person is named by their user id everywhere in the API
 
     def get_queryset(self) -> QuerySet[DeputyProfile]:
         return DeputyProfile.objects.visible_to(self.request.user).select_related("user").order_by("id")

@@ -40,11 +40,28 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
 
 def _reshape(exc: drf_exceptions.APIException, data: Any) -> dict[str, Any]:
     if isinstance(exc, drf_exceptions.ValidationError):
-        fields = data if isinstance(data, dict) else {"non_field_errors": data}
+        fields = flat_fields(data if isinstance(data, dict) else {"non_field_errors": data})
         first_field = next(iter(fields), "non_field_errors")
-        detail = fields[first_field]
-        first_message = detail[0] if isinstance(detail, list) and detail else detail
+        detail = fields.get(first_field, [])
+        first_message = detail[0] if detail else ""
         return {"code": "invalid_input", "message": f"{first_field}: {first_message}", "fields": fields}
     detail = data.get("detail", data) if isinstance(data, dict) else data
     code = exc.get_codes()
     return {"code": code if isinstance(code, str) else exc.default_code, "message": str(detail)}
+
+
+def flat_fields(errors: Any, prefix: str = "") -> dict[str, list[str]]:
+    """Field errors as ``{name: [message, ...]}``; nested input is named with dots (``expert_ids.0``)."""
+    if isinstance(errors, dict):
+        flat: dict[str, list[str]] = {}
+        for name, detail in errors.items():
+            flat.update(flat_fields(detail, f"{prefix}.{name}" if prefix else str(name)))
+        return flat
+    if isinstance(errors, list) and any(isinstance(item, dict | list) for item in errors):
+        flat = {}
+        for index, item in enumerate(errors):
+            if item:  # a list of nested objects has an empty entry for each valid one
+                flat.update(flat_fields(item, f"{prefix}.{index}"))
+        return flat
+    messages = errors if isinstance(errors, list) else [errors]
+    return {prefix or "non_field_errors": [str(message) for message in messages]}

@@ -7,6 +7,8 @@ from typing import ClassVar
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from knox.models import AbstractAuthToken
+from knox.settings import CONSTANTS
 
 from consult.roles import BUREAU_ROLES, OFFICE_ROLES, Chamber, Role
 from consult.selectors import (
@@ -21,7 +23,8 @@ from consult.selectors import (
 )
 
 
-class User(AbstractUser):
+# The stubs cannot type the reverse manager of ApiToken (its knox base class is untyped): hence the ignore.
+class User(AbstractUser):  # type: ignore[django-manager-missing]
     """An account. ``full_name`` holds a Chinese name whole (姓名); first/last names are unused."""
 
     role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.DEPUTY)
@@ -201,6 +204,28 @@ class Notification(models.Model):
         return self.title
 
 
+class ApiToken(AbstractAuthToken):  # type: ignore[misc]  # knox ships no types
+    """A personal API token (接口令牌) for scripts: only its hash is stored; the secret is shown once.
+
+    knox's ``TokenAuthentication`` checks it (``KNOX_TOKEN_MODEL``); a person may hold several, each named
+    for the script that uses it, and revoke any of them. The id (not the digest) names a token in the API.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    digest = models.CharField(max_length=CONSTANTS.DIGEST_LENGTH, unique=True)
+    # Declared again (as knox declares it) so the type checker sees the relation; knox reads auth_token_set.
+    user = models.ForeignKey("consult.User", on_delete=models.CASCADE, related_name="auth_token_set")
+    name = models.CharField(_("name"), max_length=100, help_text=_("what the token is for"))
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+        ordering = ["-created", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.token_key}…)"
+
+
 # The consultation desk's models live in their own module; importing them here registers them with the app.
 from consult.desk.models import (  # noqa: E402
     Consultation,
@@ -213,6 +238,7 @@ from consult.desk.models import (  # noqa: E402
 )
 
 __all__ = [
+    "ApiToken",
     "Bureau",
     "Consultation",
     "ConsultationPeriod",

@@ -28,6 +28,9 @@ class BureauRefSerializer(serializers.ModelSerializer[Bureau]):
 
 
 class ExpertSerializer(serializers.ModelSerializer[ExpertProfile]):
+    """An expert; ``id`` is the user id, the one id of a person everywhere in the API."""
+
+    id = serializers.IntegerField(source="user_id", read_only=True)
     name = serializers.CharField(source="user.full_name")
     bureau = BureauRefSerializer()
     department = serializers.CharField(source="department.name", allow_null=True, default=None)
@@ -38,6 +41,9 @@ class ExpertSerializer(serializers.ModelSerializer[ExpertProfile]):
 
 
 class DeputySerializer(serializers.ModelSerializer[DeputyProfile]):
+    """A deputy or member; ``id`` is the user id (what ``deputy_id`` and the proposals' people take)."""
+
+    id = serializers.IntegerField(source="user_id", read_only=True)
     name = serializers.CharField(source="user.full_name")
 
     class Meta:

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "channels",
     "rest_framework",
+    "knox",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -227,14 +228,31 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 
 # --- API --------------------------------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    # Scripts send "Authorization: Token <secret>" (personal API tokens); the browser keeps session + CSRF.
+    # The token scheme comes first so an unauthenticated request gets 401 with "WWW-Authenticate: Token".
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "knox.auth.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "consult.pagination.Page",
     "PAGE_SIZE": 50,
+    # JSON nested deeper than the parser can follow is a 400, not a RecursionError (consult.parsers).
+    "DEFAULT_PARSER_CLASSES": [
+        "consult.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "consult.api_errors.exception_handler",
 }
+# Personal API tokens: knox checks them, our model stores them (hash only); they live until revoked
+# unless created with an expiry. The prefix lets secret scanners recognise a leaked token.
+KNOX_TOKEN_MODEL = "consult.ApiToken"
+# knox's own migrations create its default token table even when the model is swapped for ours: skip them.
+MIGRATION_MODULES = {"knox": None}
+REST_KNOX = {"TOKEN_TTL": None, "TOKEN_PREFIX": "consult_", "AUTH_HEADER_PREFIX": "Token"}
 SPECTACULAR_SETTINGS = {
     "TITLE": "Consult API",
     "DESCRIPTION": (
@@ -246,6 +264,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Every operation documents its 4xx answers in the one error shape (consult.api_schema).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "consult.api_schema.document_errors",
+    ],
     # Several models have a "status"; give each choice set its own schema name.
     "ENUM_NAME_OVERRIDES": {
         "ProposalStatusEnum": "proposals.models.choices.Status",

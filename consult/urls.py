@@ -25,6 +25,7 @@ api_urls: list[URLPattern | URLResolver] = [
     path("", include("consult.desk.api")),
     path("", include("chat.urls")),
     path("notifications/", include("consult.notification_api")),
+    path("tokens/", include("consult.token_api")),
 ]
 
 urlpatterns = [

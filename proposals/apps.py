@@ -14,6 +14,11 @@ class ProposalsConfig(AppConfig):
 
         live.register_topic("proposal", lambda user, key: key.isdigit() and can_see_id(user, int(key)))
 
+        from consult.desk import providers
+        from proposals.selectors import earlier_proposals, is_own_proposal
+
+        providers.register_proposals(own_proposal=is_own_proposal, earlier_proposals=earlier_proposals)
+
         from proposals.search import SOURCE
         from search import registry
 

@@ -13,6 +13,8 @@ from proposals.models import Assignment, OutcomeClass, Proposal, ProposalKind, S
 from proposals.models.choices import IN_HANDS_OF_BUREAUS
 from proposals.publication import proposals_awaiting_publication
 
+MAX_DUE_WITHIN_DAYS = 3660
+
 
 class StableOrderingFilter(django_filters.OrderingFilter):
     """Orders by the chosen fields, then by id, so pages never repeat or skip rows that tie."""
@@ -34,7 +36,10 @@ class ProposalFilter(django_filters.FilterSet):
     bureau = django_filters.NumberFilter(method="filter_bureau", label="bureau id (any assignment)")
     outcome_class = django_filters.MultipleChoiceFilter(choices=OutcomeClass.choices, distinct=False)
     overdue = django_filters.BooleanFilter(method="filter_overdue")
-    due_within = django_filters.NumberFilter(method="filter_due_within", label="due within N days", min_value=0)
+    # Bounded: today + 3 000 000 days overflowed the date type (a 500); no deadline is more than ten years out.
+    due_within = django_filters.NumberFilter(
+        method="filter_due_within", label="due within N days (0 to 3660)", min_value=0, max_value=MAX_DUE_WITHIN_DAYS
+    )
     publication = django_filters.ChoiceFilter(
         choices=[("awaiting", "awaiting publication"), ("overdue", "publication overdue")],
         method="filter_publication",

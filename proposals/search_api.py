@@ -8,17 +8,19 @@ naming the field.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.urls import reverse
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from consult.pagination import page_links
 from proposals.models import OutcomeClass, Proposal, ProposalKind, Status
 from proposals.searching import (
+    MAX_PER_PAGE,
     SORTS,
     FacetOption,
     ProposalHit,
@@ -75,9 +77,12 @@ class FacetOptionSerializer(serializers.Serializer[FacetOption]):
 
 
 class ProposalSearchSerializer(serializers.Serializer[ProposalSearch]):
+    """The one page shape (``consult.pagination``): ``count``, ``next``, ``previous``, ``results``, and beside
+    them ``degraded`` and ``facets``. ``context["links"]``: ``next`` and ``previous``."""
+
     count = serializers.IntegerField(source="total")
-    page = serializers.IntegerField()
-    num_pages = serializers.IntegerField()
+    next = serializers.SerializerMethodField()
+    previous = serializers.SerializerMethodField()
     degraded = serializers.BooleanField(
         help_text="the search engine was down: plain matching in the database, no facets, maybe fewer hits"
     )
@@ -85,6 +90,14 @@ class ProposalSearchSerializer(serializers.Serializer[ProposalSearch]):
     facets = serializers.DictField(
         child=FacetOptionSerializer(many=True), help_text="status, kind, year, bureau, outcome_class, category"
     )
+
+    @extend_schema_field({"type": "string", "format": "uri", "nullable": True})
+    def get_next(self, found: ProposalSearch) -> str | None:
+        return cast(str | None, self.context["links"]["next"])
+
+    @extend_schema_field({"type": "string", "format": "uri", "nullable": True})
+    def get_previous(self, found: ProposalSearch) -> str | None:
+        return cast(str | None, self.context["links"]["previous"])
 
 
 class SimilarInputSerializer(serializers.Serializer[Any]):
@@ -129,7 +142,7 @@ SEARCH_PARAMETERS = [
     _filter("q", str, "words, a phrase in quotes, or a number such as 2027-建-0012"),
     OpenApiParameter("sort", str, enum=list(SORTS), description="default: relevance with q, newest without"),
     _filter("page", int, "from 1"),
-    _filter("per_page", int, "1 to 50, default 20"),
+    _filter("page_size", int, f"1 to {MAX_PER_PAGE}, default 20"),
     OpenApiParameter("scope", str, enum=["mine"], description="a deputy's own proposals (and co-signed) only"),
     _filter("status", str, "any of these statuses", many=True, enum=Status.values),
     _filter("kind", str, "suggestion (建议) or proposal (提案)", enum=ProposalKind.values),
@@ -151,7 +164,8 @@ class ProposalSearchView(APIView):
     )
     def get(self, request: Request) -> Response:
         found = search_proposals(request.user, request.query_params)
-        return Response(ProposalSearchSerializer(found).data)
+        links = page_links(request, found.page, found.num_pages)
+        return Response(ProposalSearchSerializer(found, context={"links": links}).data)
 
 
 class SimilarProposalsView(APIView):

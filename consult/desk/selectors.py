@@ -9,6 +9,7 @@ from typing import Any
 from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q, QuerySet
 from django.utils import timezone
 
+from consult.desk import providers
 from consult.desk.access import consultations_visible_to
 from consult.models import (
     Bureau,
@@ -59,21 +60,13 @@ def expert_workbench(user: Viewer) -> dict[str, Any]:
 
 def deputy_history(consultation: Consultation) -> dict[str, Any]:
     """Beside the chat, for the expert: the deputy's earlier proposals and consultations, with outcomes."""
-    from proposals.models import Proposal
-
     earlier = (
         Consultation.objects.filter(deputy_id=consultation.deputy_id)
         .exclude(pk=consultation.pk)
         .select_related("bureau")
         .order_by("-created_at")[:20]
     )
-    proposals = (
-        Proposal.objects.filter(proposer_id=consultation.deputy_id)
-        .exclude(status="draft")
-        .select_related("session")
-        .order_by("-created_at")[:20]
-    )
-    return {"consultations": list(earlier), "proposals": list(proposals)}
+    return {"consultations": list(earlier), "proposals": list(providers.earlier_proposals(consultation.deputy_id))}
 
 
 def experts_with_presence(bureau: Bureau) -> list[tuple[ExpertProfile, bool]]:

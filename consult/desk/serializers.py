@@ -8,15 +8,16 @@ error naming a field (``InvalidInput(field=...)``) names the same field as the r
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from chat.selectors import can_post
+from consult.api_schema import MAX_ID
+from consult.desk.access import can_post
 from consult.desk.selectors import DeskFigures
 from consult.desk.services import is_present, queue_position
 from consult.models import (
@@ -32,6 +33,7 @@ from consult.models import (
     User,
 )
 from consult.serializers import BureauRefSerializer
+from consult.validators import plain_text, plausible_date
 
 
 @extend_schema_field({"type": "string", "enum": list(PresenceStatus.values)}, component_name="PresenceStatus")
@@ -64,14 +66,30 @@ class ConsultationPersonSerializer(serializers.ModelSerializer[User]):
 
 
 class ConsultationExpertSerializer(serializers.ModelSerializer[ExpertProfile]):
-    """An expert by profile id (what ``expert_id`` and ``to_expert_id`` take), with their user id and name."""
+    """An expert by user id (the one id of a person in the API: what ``expert_id`` and ``to_expert_id`` take)."""
 
-    user = serializers.IntegerField(source="user_id", read_only=True)
+    id = serializers.IntegerField(source="user_id", read_only=True, help_text="the expert's user id")
     name = serializers.CharField(source="user.full_name")
 
     class Meta:
         model = ExpertProfile
-        fields = ["id", "user", "name", "title"]
+        fields = ["id", "name", "title"]
+
+
+class ExpertUserIdField(serializers.IntegerField):
+    """An expert named by user id in the API, handed to the services as their profile id."""
+
+    default_error_messages = {"no_expert": _("no expert with this id")}
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(min_value=1, max_value=MAX_ID, **kwargs)
+
+    def to_internal_value(self, data: Any) -> int:
+        user_id = super().to_internal_value(data)
+        profile_id = ExpertProfile.objects.filter(user_id=user_id).values_list("pk", flat=True).first()
+        if profile_id is None:
+            self.fail("no_expert")
+        return int(profile_id)
 
 
 # --- bureaus and experts for a deputy choosing whom to ask ------------------------
@@ -97,7 +115,7 @@ class DeskBureauSerializer(serializers.ModelSerializer[Bureau]):
 class DeskExpertSerializer(serializers.Serializer[Any]):
     """One of ``experts_with_presence``, as ``{"expert": profile, "online": bool}``."""
 
-    id = serializers.IntegerField(source="expert.pk", help_text="the expert's profile id (``expert_id`` for 点将)")
+    id = serializers.IntegerField(source="expert.user_id", help_text="the expert's user id (``expert_id`` for 点将)")
     name = serializers.CharField(source="expert.user.full_name")
     title = serializers.CharField(source="expert.title")
     department = serializers.CharField(source="expert.department.name", allow_null=True, default=None)
@@ -129,6 +147,9 @@ class ConsultationListSerializer(serializers.ModelSerializer[Consultation]):
     expert = ConsultationExpertSerializer(read_only=True, allow_null=True)
     requested_expert = ConsultationExpertSerializer(read_only=True, allow_null=True)
     queue_position = serializers.SerializerMethodField(help_text="1 = next in the bureau's queue; null unless waiting")
+    outcome = serializers.ChoiceField(
+        choices=Outcome.choices, allow_blank=True, read_only=True, help_text="empty until the expert records it"
+    )
 
     class Meta:
         model = Consultation
@@ -185,7 +206,7 @@ class ConsultationDetailSerializer(ConsultationListSerializer):
     def get_can_post(self, consultation: Consultation) -> bool:
         return consultation.status != ConsultationStatus.ENDED and can_post(self.context["viewer"], consultation)
 
-    @extend_schema_field(OpenApiTypes.STR)
+    @extend_schema_field({"type": "string", "nullable": True})
     def get_proposal_draft_url(self, consultation: Consultation) -> str | None:
         if consultation.outcome != Outcome.PROPOSAL:
             return None
@@ -233,6 +254,7 @@ class WorkbenchSerializer(serializers.Serializer[Any]):
 class HistoryConsultationSerializer(serializers.ModelSerializer[Consultation]):
     status = ConsultationStatusField(choices=ConsultationStatus.choices, read_only=True)
     bureau = BureauRefSerializer(read_only=True)
+    outcome = serializers.ChoiceField(choices=Outcome.choices, allow_blank=True, read_only=True)
     outcome_label = serializers.CharField(source="get_outcome_display", read_only=True)
 
     class Meta:
@@ -263,10 +285,10 @@ class DeputyHistorySerializer(serializers.Serializer[Any]):
 
 
 class StartInputSerializer(serializers.Serializer[Any]):
-    bureau_id = serializers.IntegerField()
-    topic = serializers.CharField(max_length=200)
-    expert_id = serializers.IntegerField(
-        required=False, allow_null=True, default=None, help_text="点将: an expert of this bureau"
+    bureau_id = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+    topic = serializers.CharField(max_length=200, validators=[plain_text])
+    expert_id = ExpertUserIdField(
+        required=False, allow_null=True, default=None, help_text="点将: an expert of this bureau (user id)"
     )
     proposal_id = serializers.IntegerField(
         required=False, allow_null=True, default=None, help_text="one of the deputy's own proposals"
@@ -274,26 +296,36 @@ class StartInputSerializer(serializers.Serializer[Any]):
 
 
 class TransferInputSerializer(serializers.Serializer[Any]):
-    note = serializers.CharField(max_length=500, help_text="why; shown in the thread")
-    to_expert_id = serializers.IntegerField(required=False, allow_null=True, default=None)
+    note = serializers.CharField(max_length=500, validators=[plain_text], help_text="why; shown in the thread")
+    to_expert_id = ExpertUserIdField(required=False, allow_null=True, default=None, help_text="a colleague (user id)")
     to_bureau_id = serializers.IntegerField(
-        required=False, allow_null=True, default=None, help_text="another bureau's queue; neither: back to the queue"
+        min_value=1,
+        max_value=MAX_ID,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="another bureau's queue; neither: back to the queue",
     )
 
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        if attrs.get("to_expert_id") is not None and attrs.get("to_bureau_id") is not None:
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        # Before the fields: "both" is the mistake to report, whatever the ids are.
+        if isinstance(data, Mapping) and all(
+            data.get(name) not in (None, "") for name in ("to_expert_id", "to_bureau_id")
+        ):
             raise serializers.ValidationError({"to_bureau_id": [_("give an expert or a bureau, not both")]})
-        return attrs
+        return dict(super().to_internal_value(data))
 
 
 class OutcomeInputSerializer(serializers.Serializer[Any]):
     outcome = serializers.ChoiceField(choices=Outcome.choices)
-    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000, validators=[plain_text])
 
 
 class RateInputSerializer(serializers.Serializer[Any]):
     rating = serializers.IntegerField(min_value=1, max_value=5)
-    comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
+    comment = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=500, validators=[plain_text]
+    )
 
 
 class PresenceInputSerializer(serializers.Serializer[Any]):
@@ -304,25 +336,32 @@ class PresenceInputSerializer(serializers.Serializer[Any]):
 
 
 class PeriodInputSerializer(serializers.Serializer[Any]):
-    name = serializers.CharField(max_length=100)
-    starts_at = serializers.DateTimeField()
-    ends_at = serializers.DateTimeField()
-    bureau_ids = serializers.ListField(child=serializers.IntegerField(), help_text="bureaus on duty")
+    name = serializers.CharField(max_length=100, validators=[plain_text])
+    starts_at = serializers.DateTimeField(validators=[plausible_date])
+    ends_at = serializers.DateTimeField(validators=[plausible_date])
+    bureau_ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID), max_length=500, help_text="bureaus on duty"
+    )
     expert_ids = serializers.ListField(
-        child=serializers.IntegerField(), required=False, default=list, help_text="experts on duty (of those bureaus)"
+        child=ExpertUserIdField(),
+        required=False,
+        default=list,
+        max_length=5000,
+        help_text="experts on duty, by user id (those of other bureaus are left out)",
     )
 
 
 class PeriodSerializer(serializers.ModelSerializer[ConsultationPeriod]):
     bureaus: serializers.PrimaryKeyRelatedField[Bureau] = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
-    experts: serializers.PrimaryKeyRelatedField[ExpertProfile] = serializers.PrimaryKeyRelatedField(
-        many=True, read_only=True
-    )
+    experts = serializers.SerializerMethodField(help_text="experts on duty, by user id")
 
     class Meta:
         model = ConsultationPeriod
         fields = ["id", "name", "starts_at", "ends_at", "bureaus", "experts"]
         read_only_fields = fields
+
+    def get_experts(self, period: ConsultationPeriod) -> list[int]:
+        return sorted(period.experts.values_list("user_id", flat=True))
 
 
 class StatisticsQuerySerializer(serializers.Serializer[Any]):

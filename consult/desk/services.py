@@ -88,10 +88,16 @@ def open_period(
         raise InvalidInput(_("the period must end after it starts"), field="ends_at")
     if not bureau_ids:
         raise InvalidInput(_("put at least one bureau on duty"), field="bureau_ids")
+    bureaus = list(Bureau.objects.filter(pk__in=bureau_ids, is_active=True))
+    if len(bureaus) != len(set(bureau_ids)):  # a typo must not leave a bureau silently off duty
+        raise InvalidInput(_("no such bureau"), field="bureau_ids")
+    if ExpertProfile.objects.filter(pk__in=expert_ids).count() != len(set(expert_ids)):
+        raise InvalidInput(_("no such expert"), field="expert_ids")
     period = ConsultationPeriod.objects.create(
         name=name.strip()[:100], starts_at=starts_at, ends_at=ends_at, created_by=actor
     )
-    period.bureaus.set(Bureau.objects.filter(pk__in=bureau_ids, is_active=True))
+    period.bureaus.set(bureaus)
+    # Experts of bureaus not on duty are left out: the office picks bureaus first, then some of their experts.
     period.experts.set(ExpertProfile.objects.filter(pk__in=expert_ids, bureau_id__in=bureau_ids))
     return period
 

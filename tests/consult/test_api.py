@@ -72,7 +72,8 @@ def contact_row(user: User) -> dict[str, Any]:
 def test_anonymous_visitor_is_refused_with_the_error_shape(client: Client, db: None, method: str, url: str) -> None:
     response = getattr(client, method)(url, content_type="application/json") if method == "put" else client.get(url)
 
-    assert response.status_code == 403
+    assert response.status_code == 401  # not 403: the client is told how to authenticate
+    assert response["WWW-Authenticate"] == "Token"
     body = response.json()
     assert set(body) == {"code", "message"}
     assert body["code"] == "not_authenticated"
@@ -87,7 +88,7 @@ def test_anonymous_put_of_contact_details_changes_nothing(client: Client, deputy
         "/api/me/contact/", data=json.dumps({"mobile": "13900000000"}), content_type="application/json"
     )
 
-    assert response.status_code == 403
+    assert response.status_code == 401
     assert contact_row(deputy) == before
 
 
@@ -237,7 +238,7 @@ def test_signed_in_user_lists_experts_of_active_bureaus_only(
 ) -> None:
     response = client_for(request.getfixturevalue(persona)).get("/api/experts/")
 
-    assert ids(response) == {expert.expert_profile.pk, expert_b.pk}
+    assert ids(response) == {expert.pk, expert_b.user_id}
 
 
 def test_office_lists_experts_of_inactive_bureaus_too(
@@ -245,7 +246,7 @@ def test_office_lists_experts_of_inactive_bureaus_too(
 ) -> None:
     response = client_for(staff).get("/api/experts/")
 
-    assert ids(response) == {expert.expert_profile.pk, expert_b.pk, closed_expert.pk}
+    assert ids(response) == {expert.pk, expert_b.user_id, closed_expert.user_id}
 
 
 def test_expert_item_has_name_bureau_and_department(
@@ -255,7 +256,7 @@ def test_expert_item_has_name_bureau_and_department(
 
     assert items == [
         {
-            "id": expert.expert_profile.pk,
+            "id": expert.pk,
             "name": "陈志远",
             "bureau": {"id": bureau_a.pk, "code": "jw", "name": "市教委"},
             "department": None,
@@ -271,7 +272,7 @@ def test_experts_filter_by_bureau(
 ) -> None:
     response = client_for(deputy).get("/api/experts/", {"bureau": bureau_b.pk})
 
-    assert ids(response) == {expert_b.pk}
+    assert ids(response) == {expert_b.user_id}
 
 
 def test_experts_filter_by_an_inactive_bureau_returns_nothing_to_a_deputy(
@@ -286,7 +287,7 @@ def test_experts_filter_by_an_inactive_bureau_returns_nothing_to_a_deputy(
 def test_experts_filter_by_name_or_expertise(
     client_for: ClientFor, deputy: User, expert: User, expert_b: ExpertProfile, query: str, who: str
 ) -> None:
-    expected = expert.expert_profile.pk if who == "expert" else expert_b.pk
+    expected = expert.pk if who == "expert" else expert_b.user_id
 
     response = client_for(deputy).get("/api/experts/", {"q": query})
 
@@ -330,7 +331,7 @@ def test_deputies_list_is_scoped_per_role(
 ) -> None:
     response = client_for(request.getfixturevalue(persona)).get("/api/deputies/")
 
-    assert ids(response) == {deputies[name].pk for name in expected}
+    assert ids(response) == {deputies[name].user_id for name in expected}
 
 
 @pytest.mark.parametrize("persona", ["deputy", "member", "expert", "handler", "staff"])
@@ -355,7 +356,7 @@ def test_deputy_detail_never_contains_contact_details(
 ) -> None:
     profile = deputies["deputy"]
 
-    response = client_for(staff).get(f"/api/deputies/{profile.pk}/")
+    response = client_for(staff).get(f"/api/deputies/{profile.user_id}/")
 
     assert response.status_code == 200
     assert not CONTACT_KEYS & set(response.json())
@@ -365,7 +366,7 @@ def test_deputy_detail_never_contains_contact_details(
 def test_deputy_cannot_open_a_member_of_the_other_chamber(
     client_for: ClientFor, deputies: dict[str, DeputyProfile]
 ) -> None:
-    response = client_for(deputies["deputy"].user).get(f"/api/deputies/{deputies['member'].pk}/")
+    response = client_for(deputies["deputy"].user).get(f"/api/deputies/{deputies['member'].user_id}/")
 
     assert response.status_code == 404
     assert deputies["member"].user.full_name not in response.content.decode()
@@ -391,7 +392,7 @@ def test_deputies_filter_by_chamber(
 ) -> None:
     response = client_for(request.getfixturevalue(persona)).get("/api/deputies/", {"chamber": chamber})
 
-    assert ids(response) == {deputies[name].pk for name in expected}
+    assert ids(response) == {deputies[name].user_id for name in expected}
 
 
 def test_deputies_filter_with_an_unknown_chamber_gives_400_naming_chamber(
@@ -409,7 +410,7 @@ def test_deputies_filter_with_an_unknown_chamber_gives_400_naming_chamber(
 def test_deputies_filter_by_text_in_sector(
     client_for: ClientFor, staff: User, deputies: dict[str, DeputyProfile]
 ) -> None:
-    assert ids(client_for(staff).get("/api/deputies/", {"q": "医药"})) == {deputies["member"].pk}
+    assert ids(client_for(staff).get("/api/deputies/", {"q": "医药"})) == {deputies["member"].user_id}
 
 
 # --- /api/me/contact/ -------------------------------------------------------

@@ -118,7 +118,7 @@ def test_bad_ids_give_400_naming_ids(client_for: ClientFor, deputy: User, inbox:
 def test_anonymous_visitor_is_refused(client: Client, inbox: list[Notification], method: str, path: str) -> None:
     response = getattr(client, method)(path)
 
-    assert response.status_code == 403
+    assert response.status_code == 401
     assert response.json()["code"] == "not_authenticated"
     assert Notification.objects.filter(read_at__isnull=False).count() == 1
 

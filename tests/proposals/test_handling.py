@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from consult.exceptions import InvalidInput, InvalidTransition, NotAllowed, NotFound
+from consult.exceptions import InvalidInput, InvalidTransition, NotAllowed
 from consult.models import Bureau, Notification, User
 from proposals import services, workdays
 from proposals.access import timeline_for
@@ -160,8 +160,8 @@ def test_communication_on_a_withdrawn_assignment_is_refused(handling: Proposal, 
     co = co_of(handling)
     services.withdraw_assignment(actor=staff, proposal_id=handling.pk, assignment_id=co.pk, reason="改由他局会办")
 
-    # when bureau A still tries to record on it, then there is no open assignment with that id
-    with pytest.raises(NotFound):
+    # when bureau A still tries to record on it, then it is refused: the assignment exists but is closed (409)
+    with pytest.raises(InvalidTransition):
         communicate(handler_a, handling, co.pk)
 
 
@@ -402,7 +402,7 @@ def test_an_extension_is_decided_once(handling: Proposal, handler: User, staff: 
     request = ask_for_time(handler, handling, lead_of(handling).pk)
     services.decide_extension(actor=staff, proposal_id=handling.pk, request_id=request.pk, approve=True)
 
-    with pytest.raises(NotFound):
+    with pytest.raises(InvalidTransition):  # decided already: a conflict with its state, not a missing request
         services.decide_extension(actor=staff, proposal_id=handling.pk, request_id=request.pk, approve=False)
     assert ExtensionRequest.objects.get(pk=request.pk).status == ExtensionStatus.APPROVED
 

@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 from pytest_django.fixtures import Settings
 
-from consult.exceptions import InvalidInput, InvalidTransition, NotAllowed, NotFound
+from consult.exceptions import InvalidInput, InvalidTransition, NotAllowed
 from consult.models import Bureau, Notification, User
 from proposals import services
 from proposals.models import (
@@ -170,7 +170,7 @@ def test_submitted_reply_without_co_handlers_goes_to_review(lead_only: Proposal,
 
 
 def test_reply_cannot_be_submitted_before_it_is_drafted(lead_only: Proposal, handler: User) -> None:
-    with pytest.raises(NotFound):
+    with pytest.raises(InvalidTransition):
         submit(handler, lead_only, lead_of(lead_only))
 
 
@@ -358,7 +358,7 @@ def test_only_the_office_reviews_a_reply(lead_only: Proposal, handler: User, dep
 
 def test_reply_awaiting_signoff_cannot_be_sent_yet(opinion_given: Proposal, handler: User, staff: User) -> None:
     reply = reply_of(handler, opinion_given, lead_of(opinion_given))
-    with pytest.raises(NotFound):
+    with pytest.raises(InvalidTransition):  # the reply exists; its state does not allow this yet
         approve(staff, opinion_given, reply)
 
 

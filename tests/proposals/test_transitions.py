@@ -21,7 +21,7 @@ import pytest
 from django.utils import timezone
 from pytest_django.fixtures import Settings
 
-from consult.exceptions import InvalidTransition, NotAllowed, NotFound
+from consult.exceptions import InvalidTransition, NotAllowed
 from consult.models import Bureau, User
 from proposals import services
 from proposals.models import (
@@ -546,7 +546,7 @@ def test_a_bureau_that_no_longer_holds_the_proposal_cannot_send_its_follow_up_re
     Proposal.objects.filter(pk=proposal.pk).update(status=Status.FOLLOW_UP, outcome_class="B")
     before = state_of(proposal)
 
-    with pytest.raises((NotAllowed, NotFound)):
+    with pytest.raises((NotAllowed, InvalidTransition)):
         services.send_follow_up_reply(
             actor=world.handler, proposal_id=proposal.pk, assignment_id=old.pk, body="我委已解决。"
         )

@@ -195,8 +195,8 @@ def test_search_answers_hits_with_highlights_counts_and_facets(
 ) -> None:
     body = search(client_for(staff), q="老旧小区")
 
-    assert set(body) == {"count", "page", "num_pages", "degraded", "results", "facets"}
-    assert (body["count"], body["page"], body["num_pages"], body["degraded"]) == (2, 1, 1, False)
+    assert set(body) == {"count", "next", "previous", "degraded", "results", "facets"}  # the one page shape
+    assert (body["count"], body["next"], body["previous"], body["degraded"]) == (2, None, None, False)
     assert found_ids(body) == {corpus.elevator.pk, corpus.parking.pk}
     hit = next(r for r in body["results"] if r["id"] == corpus.elevator.pk)
     assert set(hit) == HIT_KEYS
@@ -213,7 +213,7 @@ def test_search_answers_hits_with_highlights_counts_and_facets(
 def test_search_requires_signing_in(corpus: Corpus, client: Client) -> None:
     response = client.get("/api/search/proposals/", {"q": "老旧小区"})
 
-    assert response.status_code == 403
+    assert response.status_code == 401
     assert response.json()["code"] == "not_authenticated"
 
 
@@ -306,10 +306,12 @@ def test_a_bad_filter_is_refused_naming_it(
 def test_pages_split_the_results_without_repeating_them(corpus: Corpus, client_for: ClientFor, staff: User) -> None:
     client = client_for(staff)
 
-    first = search(client, sort="oldest", per_page=2)
-    second = search(client, sort="oldest", per_page=2, page=2)
+    first = search(client, sort="oldest", page_size=2)
+    second = client.get(first["next"]).json()
 
-    assert (first["count"], first["num_pages"], second["page"]) == (3, 2, 2)
+    assert (first["count"], first["previous"], second["next"]) == (3, None, None)
+    assert "page=2" in first["next"] and "page_size=2" in first["next"]
+    assert second["previous"] is not None
     assert len(first["results"]) == 2
     assert len(second["results"]) == 1
     assert found_ids(first) | found_ids(second) == {corpus.elevator.pk, corpus.parking.pk, corpus.bus.pk}
@@ -394,7 +396,7 @@ def test_similar_refuses_a_bad_exclude_naming_it(corpus: Corpus, client_for: Cli
 
 
 def test_similar_requires_signing_in(client: Client, db: None) -> None:
-    assert client.get("/api/search/proposals/similar/", {"title": "加装电梯"}).status_code == 403
+    assert client.get("/api/search/proposals/similar/", {"title": "加装电梯"}).status_code == 401
 
 
 # --- /api/search/messages/ ------------------------------------------------------------------------------
@@ -405,7 +407,7 @@ def test_deputy_finds_lines_of_own_consultations_only(
 ) -> None:
     body = ok(client_for(deputy).get("/api/search/messages/", {"q": "老旧小区"}))
 
-    assert set(body) == {"count", "page", "num_pages", "degraded", "results"}
+    assert set(body) == {"count", "next", "previous", "degraded", "results"}
     assert [r["consultation"] for r in body["results"]] == [corpus.deputy_chat.pk]
     line = body["results"][0]
     assert set(line) == MESSAGE_KEYS
@@ -441,4 +443,4 @@ def test_message_search_filters_by_consultation_and_refuses_a_bad_one(
 
 
 def test_message_search_requires_signing_in(client: Client, db: None) -> None:
-    assert client.get("/api/search/messages/", {"q": "电梯"}).status_code == 403
+    assert client.get("/api/search/messages/", {"q": "电梯"}).status_code == 401

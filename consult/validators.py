@@ -1,0 +1,32 @@
+"""Validators shared by the API's input serializers.
+
+Text typed by people may carry any character of any script but no control characters: a stray NUL or ESC
+breaks PostgreSQL (NUL), terminals, CSV exports and the search index. Tabs and line breaks are text.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import date, datetime
+
+from django.utils.translation import gettext as _
+from rest_framework.exceptions import ValidationError
+
+ALLOWED_CONTROLS = frozenset("\t\n\r")
+# Dates the platform deals in: the terms of today's congresses, with room either side. Older dates are
+# typing slips (0799 for 2027) and fall into local mean time offsets such as +08:05:43.
+MIN_YEAR = 2000
+MAX_YEAR = 2100
+
+
+def plain_text(value: str) -> None:
+    """Refuse control and other invisible format characters (category C), except tab and line breaks."""
+    for char in value:
+        if char not in ALLOWED_CONTROLS and unicodedata.category(char) in {"Cc", "Cs", "Co", "Cn"}:
+            raise ValidationError(_("control characters are not allowed (U+%(code)04X)") % {"code": ord(char)})
+
+
+def plausible_date(value: date | datetime) -> None:
+    """Refuse dates outside the years the platform can mean (``MIN_YEAR`` to ``MAX_YEAR``)."""
+    if not MIN_YEAR <= value.year <= MAX_YEAR:
+        raise ValidationError(_("the year must be between %(low)d and %(high)d") % {"low": MIN_YEAR, "high": MAX_YEAR})
