@@ -10,8 +10,9 @@
   two experts (or two routing passes) never take the same consultation.
 - ``transfer_consultation``, ``end_consultation``, ``record_outcome``, ``rate_consultation``.
 
-Every change writes a system message into the thread (via ``chat.services``) and publishes live events
-after commit: ``consultation.changed`` on topic ``consultation.<id>``, ``queue.changed`` on ``bureau.<id>``.
+Every change writes a system message into the thread (chat's writer, through ``consult.desk.providers``)
+and publishes live events after commit: ``consultation.changed`` on topic ``consultation.<id>``,
+``queue.changed`` on ``bureau.<id>``.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from consult import live
+from consult.desk import providers
 from consult.desk.selectors import PRESENCE_TIMEOUT
 from consult.exceptions import InvalidInput, InvalidTransition, NotAllowed, NotFound
 from consult.models import (
@@ -60,9 +62,7 @@ def _presence(expert: ExpertProfile) -> ExpertPresence:
 
 
 def _system(consultation: Consultation, text: str) -> None:
-    from chat.services import post_system_message
-
-    post_system_message(consultation=consultation, body=text)
+    providers.post_system_message(consultation, text)
 
 
 def _publish(consultation: Consultation, action: str) -> None:
@@ -202,11 +202,8 @@ def start_consultation(
         requested = ExpertProfile.objects.filter(pk=expert_id, bureau=bureau, user__is_active=True).first()
         if requested is None:
             raise InvalidInput(_("this expert does not work for this bureau"), field="expert_id")
-    if proposal_id is not None:
-        from proposals.models import Proposal
-
-        if not Proposal.objects.filter(pk=proposal_id, proposer=actor).exists():
-            raise InvalidInput(_("link one of your own proposals"), field="proposal_id")
+    if proposal_id is not None and not providers.is_own_proposal(actor, proposal_id):
+        raise InvalidInput(_("link one of your own proposals"), field="proposal_id")
     consultation = Consultation.objects.create(
         deputy=actor,
         bureau=bureau,
