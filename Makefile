@@ -30,9 +30,11 @@ test: lint typecheck pytest
 pytest: $(VENV)/.dev-deps
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+## lint: ruff, formatting, and the import contracts between apps (pyproject.toml [tool.importlinter])
 lint: $(VENV)/.dev-deps
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 format: $(VENV)/.dev-deps
 	$(VENV)/bin/ruff check --fix .
@@ -58,4 +60,4 @@ messages: $(VENV)/.dev-deps
 	$(PY) manage.py compilemessages --ignore '.venv/*'
 
 clean:
-	rm -rf $(VENV) var .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) var .mypy_cache .pytest_cache .ruff_cache .import_linter_cache
