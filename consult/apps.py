@@ -7,9 +7,14 @@ class ConsultConfig(AppConfig):
     verbose_name = _("People and bureaus")
 
     def ready(self) -> None:
-        from consult import live
+        from consult import live, live_events  # noqa: F401  (declares its live events)
+        from consult.desk import live_events as desk_live_events  # noqa: F401
 
         live.register_builtin_topics()
+
+        from consult import revocation
+
+        revocation.connect_signals()
 
         from search.dictionary import register_terms
 

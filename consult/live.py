@@ -5,29 +5,24 @@ subscribe to more topics (``bureau.<id>`` now; proposals and consultations regis
 theirs). Each topic has one check, registered here, deciding who may subscribe. Group
 names are never secrets: knowing one grants nothing without passing its check.
 
-Services call :func:`publish`, which sends only once the surrounding transaction has
-committed, so nobody hears of a change that was rolled back.
+Events themselves are declared in the apps' ``live_events`` modules and published through
+``consult.realtime.catalogue.publish`` (after commit), the one publishing path.
 """
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
-from django.db import transaction
-
+from consult.realtime.catalogue import PROTOCOL_VERSION, group_of
 from consult.selectors import bureau_id_of, is_office
+
+__all__ = ["PROTOCOL_VERSION", "can_subscribe", "group_name", "known_topics", "register_topic"]
 
 if TYPE_CHECKING:
     from consult.models import User
 
-logger = logging.getLogger(__name__)
-
-PROTOCOL_VERSION = 1
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 TopicCheck = Callable[["User", str], bool]
@@ -44,7 +39,7 @@ def known_topics() -> frozenset[str]:
 
 
 def group_name(topic: str, key: str) -> str:
-    return f"live.{topic}.{key}"
+    return group_of("live", topic, key)
 
 
 def can_subscribe(user: User, topic: str, key: str) -> bool:
@@ -52,27 +47,6 @@ def can_subscribe(user: User, topic: str, key: str) -> bool:
     if check is None or not KEY_PATTERN.match(key) or not user.is_authenticated:
         return False
     return check(user, key)
-
-
-def publish(topic: str, key: str | int, event_type: str, payload: dict[str, Any]) -> None:
-    """Send ``event_type`` to everyone subscribed to ``topic.key`` once the transaction commits."""
-    message = {
-        "type": "live.event",
-        "event": {"v": PROTOCOL_VERSION, "type": event_type, "topic": topic, "key": str(key), "data": payload},
-    }
-    transaction.on_commit(lambda: _send(group_name(topic, str(key)), message))
-
-
-def _send(group: str, message: dict[str, Any]) -> None:
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    try:
-        async_to_sync(layer.group_send)(group, message)
-    except Exception:
-        # The channel layer is a notification bus, never the record: a lost event is
-        # recovered by clients re-reading state, so a Redis hiccup must not fail a request.
-        logger.exception("live event to %s could not be sent", group)
 
 
 def _own_user(user: User, key: str) -> bool:

@@ -11,8 +11,9 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from consult import live
+from consult.live_events import NOTIFICATION_NEW, NOTIFICATION_READ
 from consult.models import Notification, User
+from consult.realtime.catalogue import publish
 
 
 def notify(user_ids: Iterable[int], *, kind: str, title: str, url: str = "") -> list[Notification]:
@@ -22,12 +23,7 @@ def notify(user_ids: Iterable[int], *, kind: str, title: str, url: str = "") -> 
         [Notification(user_id=user_id, kind=kind, title=title[:200], url=url) for user_id in unique_ids]
     )
     for user_id in unique_ids:
-        live.publish(
-            "user",
-            user_id,
-            "notification.new",
-            {"kind": kind, "title": title, "url": url, "unread": unread_count(user_id)},
-        )
+        publish(NOTIFICATION_NEW, user_id, {"kind": kind, "title": title, "url": url, "unread": unread_count(user_id)})
     if settings.EMAIL_NOTIFICATIONS and unique_ids:
         from consult.tasks import email_notifications
 
@@ -47,5 +43,5 @@ def mark_read(*, actor: User, notification_ids: Iterable[int] | None = None) -> 
     if notification_ids is not None:
         mine = mine.filter(pk__in=list(notification_ids))
     changed = mine.update(read_at=timezone.now())
-    live.publish("user", actor.pk, "notification.read", {"unread": unread_count(actor.pk)})
+    publish(NOTIFICATION_READ, actor.pk, {"unread": unread_count(actor.pk)})
     return changed

@@ -10,6 +10,7 @@ class ProposalsConfig(AppConfig):
 
     def ready(self) -> None:
         from consult import live
+        from proposals import live_events  # noqa: F401  (declares its live events)
         from proposals.selectors import can_see_id
 
         live.register_topic("proposal", lambda user, key: key.isdigit() and can_see_id(user, int(key)))

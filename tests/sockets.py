@@ -1,6 +1,6 @@
 """Helpers for tests that talk to the app's WebSockets under a real Daphne (``daphne_server``).
 
-Events are published from the test process with :func:`consult.live.publish` on the same Redis channel
+Events are published from the test process with :func:`consult.realtime.catalogue.publish` on the same Redis channel
 layer the server listens on (both share ``CHANNEL_LAYER_PREFIX``, set by ``tests/services_plugin.py``).
 """
 
@@ -18,8 +18,9 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 from websockets.typing import Origin
 
-from consult import live
 from consult.models import User
+from consult.realtime import catalogue
+from consult.realtime.catalogue import LiveEvent
 from tests.conftest import LiveServer
 
 # A guard against hangs only; nothing here asserts on time.
@@ -68,9 +69,14 @@ async def close_code_after(ws: ClientConnection) -> int | None:
         return closed.rcvd.code if closed.rcvd else None
 
 
+def _event(topic: str, event_type: str) -> LiveEvent:
+    """An event of the test's own making, published through the one path (not declared in the catalogue)."""
+    return LiveEvent(event_type, "live", topic, dict, "a test event")
+
+
 def _publish_now(topic: str, key: str | int, event_type: str, payload: dict[str, Any]) -> None:
     try:
-        live.publish(topic, key, event_type, payload)
+        catalogue.publish(_event(topic, event_type), key, payload)
     finally:
         connection.close()  # this worker thread's connection; the test database is dropped at the end
 
@@ -78,7 +84,7 @@ def _publish_now(topic: str, key: str | int, event_type: str, payload: dict[str,
 def _publish_then_roll_back(topic: str, key: str | int, event_type: str, payload: dict[str, Any]) -> None:
     try:
         with transaction.atomic():
-            live.publish(topic, key, event_type, payload)
+            catalogue.publish(_event(topic, event_type), key, payload)
             transaction.set_rollback(True)
     finally:
         connection.close()

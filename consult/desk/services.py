@@ -24,8 +24,14 @@ from django.db.models import Case, Count, F, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from consult import live
 from consult.desk import providers
+from consult.desk.live_events import (
+    CONSULTATION_ASSIGNED,
+    CONSULTATION_CHANGED,
+    MY_CONSULTATION_CHANGED,
+    PRESENCE_CHANGED,
+    QUEUE_CHANGED,
+)
 from consult.desk.selectors import PRESENCE_TIMEOUT
 from consult.exceptions import InvalidInput, InvalidTransition, NotAllowed, NotFound
 from consult.models import (
@@ -40,6 +46,7 @@ from consult.models import (
     PresenceStatus,
     User,
 )
+from consult.realtime.catalogue import publish
 from consult.roles import Role
 from consult.selectors import is_office
 from search.indexing import queue_change
@@ -67,9 +74,9 @@ def _system(consultation: Consultation, text: str) -> None:
 
 def _publish(consultation: Consultation, action: str) -> None:
     payload = {"action": action, "status": consultation.status, "expert": consultation.expert_id}
-    live.publish("consultation", consultation.pk, "consultation.changed", payload)
-    live.publish("user", consultation.deputy_id, "consultation.changed", {"id": consultation.pk, **payload})
-    live.publish("bureau", consultation.bureau_id, "queue.changed", {"id": consultation.pk, "action": action})
+    publish(CONSULTATION_CHANGED, consultation.pk, payload)
+    publish(MY_CONSULTATION_CHANGED, consultation.deputy_id, {"id": consultation.pk, **payload})
+    publish(QUEUE_CHANGED, consultation.bureau_id, {"id": consultation.pk, "action": action})
     queue_change("consultation", consultation.pk)  # who may find its messages changed
 
 
@@ -131,7 +138,7 @@ def expert_connected(*, actor: User) -> ExpertPresence | None:
     presence = ExpertPresence.objects.get(expert=expert)
     if not is_present(before):
         route_bureau(bureau_id=expert.bureau_id)
-    live.publish("bureau", expert.bureau_id, "presence.changed", {"expert": expert.pk, "status": presence.status})
+    publish(PRESENCE_CHANGED, expert.bureau_id, {"expert": expert.pk, "status": presence.status})
     return presence
 
 
@@ -143,7 +150,7 @@ def expert_disconnected(*, actor: User) -> ExpertPresence | None:
     ExpertPresence.objects.filter(expert=expert, connections__gt=0).update(connections=F("connections") - 1)
     presence = ExpertPresence.objects.filter(expert=expert).first()
     status = presence.status if presence is not None else PresenceStatus.OFFLINE
-    live.publish("bureau", expert.bureau_id, "presence.changed", {"expert": expert.pk, "status": status})
+    publish(PRESENCE_CHANGED, expert.bureau_id, {"expert": expert.pk, "status": status})
     return presence
 
 
@@ -169,7 +176,7 @@ def set_presence(*, actor: User, status: str) -> ExpertPresence:
     presence.save()
     if status == PresenceStatus.ONLINE:
         transaction.on_commit(lambda: route_bureau(bureau_id=expert.bureau_id))
-    live.publish("bureau", expert.bureau_id, "presence.changed", {"expert": expert.pk, "status": status})
+    publish(PRESENCE_CHANGED, expert.bureau_id, {"expert": expert.pk, "status": status})
     return presence
 
 
@@ -276,7 +283,7 @@ def route_bureau(*, bureau_id: int, attempt: int = 0) -> list[Consultation]:
         assigned.append(consultation)
         free = _free_experts(bureau_id, now)
     if assigned:
-        live.publish("bureau", bureau_id, "queue.changed", {"action": "routed"})
+        publish(QUEUE_CHANGED, bureau_id, {"action": "routed"})
     return assigned
 
 
@@ -292,9 +299,7 @@ def _assign(consultation: Consultation, presence: ExpertPresence, now: datetime)
         _("Expert %(name)s (%(bureau)s) joined")
         % {"name": presence.expert.user.full_name, "bureau": consultation.bureau.name},
     )
-    live.publish(
-        "user", presence.expert.user_id, "consultation.assigned", {"id": consultation.pk, "topic": consultation.topic}
-    )
+    publish(CONSULTATION_ASSIGNED, presence.expert.user_id, {"id": consultation.pk, "topic": consultation.topic})
     _publish(consultation, "assigned")
 
 

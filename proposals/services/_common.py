@@ -12,12 +12,13 @@ from collections.abc import Iterable
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from consult import live
 from consult.exceptions import DomainError, InvalidInput, InvalidTransition, NotFound
 from consult.models import User
 from consult.notifications import notify
+from consult.realtime.catalogue import publish
 from consult.roles import Role
 from proposals.access import who_may_see
+from proposals.live_events import PROPOSAL_CHANGED, ProposalChanged
 from proposals.models import (
     Assignment,
     AssignmentStatus,
@@ -104,8 +105,8 @@ def record(
         from_status=from_status,
         to_status=to_status,
     )
-    payload = {"action": action, "status": proposal.status, "event": event.pk}
-    live.publish("proposal", proposal.pk, "proposal.changed", payload)
+    payload: ProposalChanged = {"action": action, "status": proposal.status, "event": event.pk}
+    publish(PROPOSAL_CHANGED, proposal.pk, payload)
     # A merged proposal's people now find the one it was merged into: both documents change.
     queue_change("proposal", *filter(None, (proposal.pk, proposal.merged_into_id)))
     return event

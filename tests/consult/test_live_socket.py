@@ -1,6 +1,6 @@
 """The live-events socket (``/ws/live/``) end to end: a real client against the app under Daphne.
 
-Events are published from this process with :func:`consult.live.publish` on the same Redis channel
+Events are published from this process with :func:`consult.realtime.catalogue.publish` on the same Redis channel
 layer the server listens on (both share ``CHANNEL_LAYER_PREFIX``, set by ``tests/services_plugin.py``).
 To show that an event does *not* arrive, a marker event is published after it on the listener's own
 user topic: the layer keeps one publisher's order, so the next frame must be the marker.

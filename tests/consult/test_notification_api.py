@@ -110,7 +110,8 @@ def test_bad_ids_give_400_naming_ids(client_for: ClientFor, deputy: User, inbox:
     assert response.status_code == 400
     body = response.json()
     assert body["code"] == "invalid_input"
-    assert "ids" in body["fields"]
+    assert [name for name in body["fields"] if name == "ids" or name.startswith("ids.")]  # ids, or ids.<n> for one item
+    assert body["message"].startswith("ids")
     assert read_ids(deputy) == {inbox[0].pk}
 
 

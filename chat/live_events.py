@@ -1,0 +1,33 @@
+"""Live events of a consultation's chat socket (``/ws/consultations/<id>/``, see chat/PROTOCOL.md)."""
+
+from __future__ import annotations
+
+from typing import Any, TypedDict
+
+from consult.realtime.catalogue import declare
+
+
+class MessageFrame(TypedDict):
+    message: dict[str, Any]  # chat.selectors.message_payload
+
+
+class ChangeFrame(TypedDict):
+    message: dict[str, Any]  # chat.selectors.message_payload, after the change
+    change: int  # the consultation's change number of this edit or deletion (PROTOCOL.md rule 7)
+
+
+class ReadFrame(TypedDict):
+    user: int
+    seq: int
+
+
+class TypingFrame(TypedDict):
+    user: int
+    name: str
+
+
+MESSAGE = declare("message", socket="chat", topic="chat", payload=MessageFrame, doc="a new message (by number)")
+EDITED = declare("edited", socket="chat", topic="chat", payload=ChangeFrame, doc="a message was edited")
+DELETED = declare("deleted", socket="chat", topic="chat", payload=ChangeFrame, doc="a message was withdrawn")
+READ = declare("read", socket="chat", topic="chat", payload=ReadFrame, doc="someone read up to a number")
+TYPING = declare("typing", socket="chat", topic="chat", payload=TypingFrame, doc="someone is typing (never stored)")

@@ -1,0 +1,1 @@
+"""Real time: the catalogue of live events and the one path they are published by."""
