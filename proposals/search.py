@@ -15,7 +15,7 @@ from typing import Any
 
 from proposals.access import search_acl
 from proposals.masking import strip_contact_details
-from proposals.models import Assignment, CoSigner, Proposal, Reply
+from proposals.models import Assignment, CoSigner, CoSignerStatus, Proposal, Reply, ReplyStatus
 from search.analysis import number_keywords
 from search.documents import SearchDocument
 from search.registry import DocumentSource
@@ -114,14 +114,14 @@ def facts_of(ids: Sequence[int]) -> list[ProposalFacts]:
     found = [row[0] for row in rows]
     cosigners = CoSigner.objects.filter(proposal_id__in=found)
     invited = _grouped(cosigners.values_list("proposal_id", "deputy_id"))
-    signed_cosigners = _grouped(cosigners.filter(status="signed").values_list("proposal_id", "deputy_id"))
+    signed_cosigners = _grouped(cosigners.filter(status=CoSignerStatus.SIGNED).values_list("proposal_id", "deputy_id"))
     bureaus = _grouped(Assignment.objects.filter(proposal_id__in=found).values_list("proposal_id", "bureau_id"))
-    sent = Reply.objects.filter(proposal_id__in=found, status="sent").order_by("pk")
+    sent = Reply.objects.filter(proposal_id__in=found, status=ReplyStatus.SENT).order_by("pk")
     replies = _grouped((p, (b, pb)) for p, b, pb in sent.values_list("proposal_id", "body", "public_body"))
     merged_people = _grouped(
         Proposal.objects.filter(merged_into_id__in=found).values_list("merged_into_id", "proposer_id")
     )
-    signed = CoSigner.objects.filter(proposal__merged_into_id__in=found, status="signed")
+    signed = CoSigner.objects.filter(proposal__merged_into_id__in=found, status=CoSignerStatus.SIGNED)
     for target, deputy_id in signed.values_list("proposal__merged_into_id", "deputy_id"):
         if target is not None:
             merged_people[target].append(deputy_id)

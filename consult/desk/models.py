@@ -120,7 +120,8 @@ class Consultation(models.Model):
                 condition=Q(rating__isnull=True) | Q(rating__gte=1, rating__lte=5), name="rating_1_to_5"
             ),
             models.CheckConstraint(
-                condition=~Q(status="active") | Q(expert__isnull=False), name="active_consultation_has_expert"
+                condition=~Q(status=ConsultationStatus.ACTIVE) | Q(expert__isnull=False),
+                name="active_consultation_has_expert",
             ),
         ]
 

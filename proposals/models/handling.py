@@ -54,12 +54,12 @@ class Assignment(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["proposal", "bureau"],
-                condition=Q(status__in=["pending", "accepted"]),
+                condition=Q(status__in=[AssignmentStatus.PENDING, AssignmentStatus.ACCEPTED]),
                 name="one_open_assignment_per_bureau",
             ),
             models.UniqueConstraint(
                 fields=["proposal"],
-                condition=Q(status__in=["pending", "accepted"], role="lead"),
+                condition=Q(status__in=[AssignmentStatus.PENDING, AssignmentStatus.ACCEPTED], role=AssignmentRole.LEAD),
                 name="one_open_lead_assignment",
             ),
         ]
@@ -132,7 +132,9 @@ class ExtensionRequest(models.Model):
         verbose_name_plural = _("extension requests")
         constraints = [
             models.UniqueConstraint(
-                fields=["assignment"], condition=Q(status="pending"), name="one_pending_extension_per_assignment"
+                fields=["assignment"],
+                condition=Q(status=ExtensionStatus.PENDING),
+                name="one_pending_extension_per_assignment",
             )
         ]
 

@@ -15,6 +15,7 @@ from proposals import workdays
 from proposals.access import recipients_of, require_handler_of, require_office
 from proposals.models import (
     AssignmentRole,
+    AssignmentStatus,
     Audience,
     Channel,
     CoHandlerOpinion,
@@ -87,7 +88,9 @@ def submit_opinion(*, actor: User, proposal_id: int, assignment_id: int, body: s
     opinion = CoHandlerOpinion.objects.create(
         assignment=assignment, body=require_text(body, "body", 10000), submitted_by=actor
     )
-    lead = proposal.assignments.filter(role=AssignmentRole.LEAD, status__in=["pending", "accepted"]).first()
+    lead = proposal.assignments.filter(
+        role=AssignmentRole.LEAD, status__in=[AssignmentStatus.PENDING, AssignmentStatus.ACCEPTED]
+    ).first()
     if lead is not None:
         record(
             proposal,
