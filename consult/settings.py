@@ -139,7 +139,7 @@ REDIS_URL, REDIS_KIND = resolve_redis_url(os.environ.get("REDIS_URL"), VAR_DIR /
 CHANNEL_LAYER_PREFIX = os.environ.get("CHANNEL_LAYER_PREFIX", "consult")
 
 if REDIS_URL:
-    # The pub/sub layer: measured in DESIGN.md section 5 to deliver all fan-out where the core layer drops.
+    # The pub/sub layer: measured to deliver all fan-out where the core layer drops (docs/decisions/0002).
     # redis-py raises instead of waiting when its pool is exhausted, so the pool is sized explicitly.
     CHANNEL_LAYERS = {
         "default": {

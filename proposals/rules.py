@@ -1,4 +1,4 @@
-"""The rules a deployment may change (DESIGN.md section 4), with the statutory defaults.
+"""The rules a deployment may change (docs/domain.md section 4), with the statutory defaults.
 
 Set ``PROPOSAL_RULES`` in the environment as JSON to change any of them, e.g.
 ``PROPOSAL_RULES='{"reply_months": 2, "communication_required": true}'``.

@@ -1,6 +1,6 @@
 """Persona fixtures and live servers shared by the whole suite.
 
-Personas (STYLE.md): a deputy, a co-signing deputy, a CPPCC member, an expert of bureau A,
+Personas (docs/style.md): a deputy, a co-signing deputy, a CPPCC member, an expert of bureau A,
 a handler of bureau B, a staff member, an administrator and an outsider (signed in, no role
 in anything). ``daphne_server`` runs the real ASGI app under Daphne on a free port,
 against the test database.

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import fnmatch
+import re
 import shutil
 import subprocess
 import sys
@@ -97,3 +98,26 @@ def test_every_services_selectors_access_and_consumers_module_is_strictly_typed(
 
     assert in_scope, "no services, selectors, access or consumers module found"
     assert [m for m in in_scope if not _is_strict(m, patterns)] == []
+
+
+def _rooms_named_in_the_architecture() -> dict[str, str]:
+    """Each app's section of docs/architecture.md ("### `app/` — ..."), by app."""
+    text = (ROOT / "docs" / "architecture.md").read_text()
+    sections = re.split(r"^### `(\w+)/`", text, flags=re.MULTILINE)
+    return {sections[i]: sections[i + 1] for i in range(1, len(sections) - 1, 2)}
+
+
+def test_every_module_is_in_a_room_of_the_architecture_document() -> None:
+    rooms = _rooms_named_in_the_architecture()
+    unnamed = []
+    for app in APPS:
+        for path in (ROOT / app).rglob("*.py"):
+            inside = path.relative_to(ROOT / app)
+            if "migrations" in inside.parts or inside.name == "__init__.py":
+                continue
+            folders = [f"`{'/'.join(inside.parts[:n])}/`" for n in range(1, len(inside.parts))]
+            named = [f"`{inside.as_posix()}`", *folders]
+            if not any(name in rooms.get(app, "") for name in named):
+                unnamed.append(f"{app}/{inside.as_posix()}")
+
+    assert unnamed == [], "name these in docs/architecture.md, under their app's heading"

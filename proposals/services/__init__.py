@@ -1,4 +1,4 @@
-"""Every write of the proposal cycle, one function per domain verb (STYLE.md).
+"""Every write of the proposal cycle, one function per domain verb (docs/style.md).
 
 提出  create_draft, update_draft, invite_cosigner, respond_to_cosign, drop_cosigner, attach_file,
       remove_attachment, submit_proposal

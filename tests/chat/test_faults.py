@@ -1,4 +1,4 @@
-"""The delivery promises under faults: every message exactly once, in order, for everyone (DESIGN.md §5).
+"""The delivery promises under faults: every message exactly once, in order, for everyone (docs/domain.md §5).
 
 The clients here behave like the chat page: they keep what they sent until it is acknowledged and send it
 again with the same client id after a reconnect; when they reconnect, see a gap in the numbers, or hear

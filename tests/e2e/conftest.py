@@ -1,6 +1,6 @@
 """Browser journeys: Debian's Chromium driven by Playwright against the real app under Daphne.
 
-Never ``playwright install``: the browser is the system's ``/usr/bin/chromium`` (STYLE.md, "The browser").
+Never ``playwright install``: the browser is the system's ``/usr/bin/chromium`` (docs/style.md, "The browser").
 Each test gets its own Chromium process. Playwright's sync API needs a thread with no asyncio loop, so these
 tests are plain (sync) functions; and while it runs it looks like a running loop to Django, which then
 refuses ORM calls (SynchronousOnlyOperation). So put the data in place *before* the browser starts: ask for
