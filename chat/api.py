@@ -93,9 +93,10 @@ def _readable(user: Viewer, consultation_id: int) -> Consultation:
     return consultation
 
 
-def _spend_send_budget(user_id: int) -> None:
-    """The socket's budget too (one counter per user), so REST is no way around it."""
-    if not services.within_send_rate(user_id):
+def _spend_send_budget(actor: User, consultation_id: int, client_id: str) -> None:
+    """The socket's budget too (one counter per user), so REST is no way around it. A retry of a stored
+    ``client_id`` is never refused: the service answers it with the stored message (200)."""
+    if services.send_rate_wait(actor.pk) and services.stored_message(consultation_id, actor, client_id) is None:
         raise RateLimited(_("too many messages; slow down"))
 
 
@@ -134,7 +135,7 @@ class MessagesView(APIView):
         _readable(request.user, consultation_id)
         data = _validated(PostInputSerializer(data=request.data))
         actor = cast(User, request.user)
-        _spend_send_budget(actor.pk)
+        _spend_send_budget(actor, consultation_id, data["client_id"])
         message, created = services.post_message(actor=actor, consultation_id=consultation_id, **data)
         return _posted(message, created)
 
@@ -152,7 +153,7 @@ class FilesView(APIView):
         _readable(request.user, consultation_id)
         data = _validated(FileInputSerializer(data=request.data))
         actor = cast(User, request.user)
-        _spend_send_budget(actor.pk)
+        _spend_send_budget(actor, consultation_id, data["client_id"])
         upload = data["file"]
         message, created = services.post_file_message(
             actor=actor,

@@ -6,17 +6,23 @@ Frames, error codes and close codes are in ``chat/PROTOCOL.md``.
 from __future__ import annotations
 
 import json
-from typing import Any
+import math
+from collections.abc import Awaitable, Callable
+from typing import Any, ClassVar
 
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from chat import selectors, services
+from chat.live_events import TYPING
+from chat.models import Message
 from consult.desk import access
-from consult.exceptions import DomainError, InvalidInput
-from consult.frames import FrameProblem, decode_frame
+from consult.exceptions import DomainError
+from consult.frames import FieldProblem, FrameProblem, decode_frame, int_field, text_field
 from consult.models import Consultation
+from consult.realtime.catalogue import publish_now
+from consult.socket_guard import CLOSE_TOO_MANY, FrameBudget, SessionGuard
 
 PROTOCOL_VERSION = 1
 MAX_FRAME_BYTES = 16 * 1024
@@ -43,45 +49,80 @@ def _hello(consultation_id: int) -> dict[str, Any]:
             "status": consultation.status,
             "topic": consultation.topic,
             "last_seq": consultation.last_seq,
+            "changes": services.last_change(consultation_id),
         },
         "read": {str(user): seq for user, seq in selectors.read_state(consultation).items()},
     }
 
 
-def _sync(consultation_id: int, after: int) -> dict[str, Any]:
+def _sync(consultation_id: int, after: int, changes_after: int | None) -> dict[str, Any]:
+    changes = services.last_change(consultation_id)  # read first: what follows is at least this new
     consultation = Consultation.objects.get(pk=consultation_id)
     items = [selectors.message_payload(m) for m in selectors.messages_after(consultation, after, SYNC_PAGE + 1)]
-    return {"items": items[:SYNC_PAGE], "more": len(items) > SYNC_PAGE, "last_seq": consultation.last_seq}
+    page = {"items": items[:SYNC_PAGE], "more": len(items) > SYNC_PAGE, "last_seq": consultation.last_seq}
+    if changes_after is not None:
+        changed = list(
+            Message.objects.filter(consultation_id=consultation_id, seq__lte=after, change__gt=changes_after)
+            .select_related("sender")
+            .order_by("change")[: SYNC_PAGE + 1]
+        )
+        if len(changed) > SYNC_PAGE:
+            changed = changed[:SYNC_PAGE]
+            changes = changed[-1].change  # the rest follows on the next sync from here
+        page["changed"] = [selectors.message_payload(m) for m in changed]
+    return {**page, "changes": changes}
 
 
-def _within_rate(user_id: int) -> bool:
-    return services.within_send_rate(user_id)
+def _thread_state(consultation_id: int) -> dict[str, int]:
+    """What ``hello`` and every ``pong`` carry: a client compares them with what it holds (rules 5 and 7)."""
+    last_seq = Consultation.objects.filter(pk=consultation_id).values_list("last_seq", flat=True).first()
+    return {"last_seq": int(last_seq or 0), "changes": services.last_change(consultation_id)}
 
 
 class RateLimited(DomainError):
     code = "rate_limited"
 
+    def __init__(self, message: str, *, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
 
 def _send(user: Any, consultation_id: int, client_id: str, body: str) -> tuple[Any, bool]:
-    """Rate check and post in one trip to a worker thread (each trip off the event loop costs)."""
-    if not services.within_send_rate(user.pk):
-        raise RateLimited("too many messages; slow down")
+    """Rate check and post in one trip to a worker thread (each trip off the event loop costs).
+
+    A resend of a stored message is answered with it even when the user is over the send rate.
+    """
+    wait = services.send_rate_wait(user.pk)
+    if wait:
+        stored = services.stored_message(consultation_id, user, client_id)
+        if stored is not None:
+            return stored, False
+        raise RateLimited("too many messages; slow down", retry_after=_seconds(wait))
     return services.post_message(actor=user, consultation_id=consultation_id, client_id=client_id, body=body)
+
+
+def _seconds(wait: float) -> float:
+    return math.ceil(wait * 1000) / 1000
 
 
 # Sends run on the executor's threads, not Channels' one thread-sensitive thread that every
 # database call of the process would otherwise queue on (measured: ~120 msg/s per process).
 _send_off_thread = database_sync_to_async(_send, thread_sensitive=False)
 
+# Per socket and frame type: (frames per second, burst). PROTOCOL.md "Limits" lists them.
+FRAME_BUDGET = {
+    "send": (4.0, 20.0),
+    "sync": (2.0, 10.0),
+    "typing": (0.5, 2.0),
+    "read": (2.0, 10.0),
+    "edit": (1.0, 10.0),
+    "delete": (1.0, 10.0),
+    "ping": (1.0, 5.0),
+    "other": (1.0, 10.0),
+}
 
-def _frame_id(frame: dict[str, Any]) -> int:
-    value = frame.get("id")
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise InvalidInput("'id' must be an integer", code="bad_frame", field="id")
-    return value
 
-
-class ChatConsumer(AsyncWebsocketConsumer):
+class ChatConsumer(SessionGuard, AsyncWebsocketConsumer):
     async def dispatch(self, message: dict[str, Any]) -> None:
         # Channels closes old database connections before every handler, through the process's one sync
         # thread, so each fan-out event queued behind database writes. Our database calls go through
@@ -109,10 +150,14 @@ class ChatConsumer(AsyncWebsocketConsumer):
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
         self.may_post = may_post
+        self.budget = FrameBudget(FRAME_BUDGET)
+        if not await self.guard_open():
+            return
         hello = await database_sync_to_async(_hello)(self.consultation_id)
         await self._frame("hello", you={"id": user.pk, "can_post": may_post}, **hello)
 
     async def disconnect(self, code: int) -> None:
+        await self.guard_close()
         if hasattr(self, "group"):
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
@@ -123,56 +168,62 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         frame = decode_frame(text_data, bytes_data, max_bytes=MAX_FRAME_BYTES)
-        if isinstance(frame, FrameProblem):
-            if frame.too_large:
-                await self.close(code=CLOSE_FRAME_TOO_LARGE)
-            else:
-                await self._error(frame.code, frame.message)
+        if isinstance(frame, FrameProblem) and frame.too_large:
+            await self.close(code=CLOSE_FRAME_TOO_LARGE)
             return
-        handler = {
-            "send": self._on_send,
-            "sync": self._on_sync,
-            "typing": self._on_typing,
-            "read": self._on_read,
-            "edit": self._on_edit,
-            "delete": self._on_delete,
-            "ping": self._on_ping,
-        }.get(frame["type"])
+        frame_type = frame["type"] if not isinstance(frame, FrameProblem) else "other"
+        handler = self.handlers.get(frame_type) if not isinstance(frame, FrameProblem) else None
+        if not await self._within_budget(frame_type if handler else "other", frame):
+            return
+        if isinstance(frame, FrameProblem):
+            await self._error(frame.code, frame.message)
+            return
         if handler is None:
             await self._error("unknown_type", f"unknown frame type {frame['type']!r}")
             return
-        await handler(frame)
+        try:
+            await handler(self, frame)
+        except FieldProblem as problem:
+            await self._error(problem.code, problem.message, field=problem.field, **_echo(frame))
+
+    async def _within_budget(self, frame_type: str, frame: dict[str, Any] | FrameProblem) -> bool:
+        wait = self.budget.spend(frame_type)
+        if not wait:
+            return True
+        if self.budget.flooding:
+            await self.close(code=CLOSE_TOO_MANY)
+        elif frame_type != "typing" and self.budget.first_refusal(frame_type):
+            echo = _echo(frame) if isinstance(frame, dict) else {}
+            await self._error(
+                "rate_limited", f"too many {frame_type!r} frames", frame=frame_type, retry_after=_seconds(wait), **echo
+            )
+        return False
 
     async def _on_send(self, frame: dict[str, Any]) -> None:
-        client_id = str(frame.get("client_id", "")).strip()
+        client_id, body = text_field(frame, "client_id").strip(), text_field(frame, "body")
         try:
-            message, created = await _send_off_thread(
-                self.user, self.consultation_id, client_id, str(frame.get("body", ""))
-            )
+            message, created = await _send_off_thread(self.user, self.consultation_id, client_id, body)
+        except RateLimited as error:
+            await self._error(error.code, error.message, client_id=client_id, retry_after=error.retry_after)
+            return
         except DomainError as error:
             await self._domain_error(error, client_id=client_id)
             return
         await self._frame("ack", client_id=client_id, seq=message.seq, id=message.pk, duplicate=not created)
 
     async def _on_sync(self, frame: dict[str, Any]) -> None:
-        after = frame.get("after", 0)
-        if not isinstance(after, int) or after < 0:
-            await self._error("bad_frame", "'after' must be a non-negative integer")
-            return
-        page = await database_sync_to_async(_sync)(self.consultation_id, after)
+        after = int_field(frame, "after", default=0, minimum=0)
+        changes_after = int_field(frame, "changes_after", minimum=0) if "changes_after" in frame else None
+        page = await database_sync_to_async(_sync)(self.consultation_id, after, changes_after)
         await self._frame("messages", **page)
 
     async def _on_typing(self, frame: dict[str, Any]) -> None:
         if not self.may_post:  # readers (the office, former experts) do not type
             return
-        event = {"type": "typing", "user": self.user.pk, "name": self.user.full_name}
-        await self.channel_layer.group_send(self.group, {"type": "chat.event", "event": event})
+        await publish_now(TYPING, self.consultation_id, {"user": self.user.pk, "name": self.user.full_name})
 
     async def _on_read(self, frame: dict[str, Any]) -> None:
-        seq = frame.get("seq")
-        if not isinstance(seq, int):
-            await self._error("bad_frame", "'seq' must be an integer")
-            return
+        seq = int_field(frame, "seq")
         try:
             await database_sync_to_async(services.mark_read)(
                 actor=self.user, consultation_id=self.consultation_id, seq=seq
@@ -181,21 +232,36 @@ class ChatConsumer(AsyncWebsocketConsumer):
             await self._domain_error(error)
 
     async def _on_edit(self, frame: dict[str, Any]) -> None:
+        message_id, body = int_field(frame, "id"), text_field(frame, "body")
         try:
             await database_sync_to_async(services.edit_message)(
-                actor=self.user, message_id=_frame_id(frame), body=str(frame.get("body", ""))
+                actor=self.user, consultation_id=self.consultation_id, message_id=message_id, body=body
             )
         except DomainError as error:
-            await self._domain_error(error, id=frame.get("id"))
+            await self._domain_error(error, id=message_id)
 
     async def _on_delete(self, frame: dict[str, Any]) -> None:
+        message_id = int_field(frame, "id")
         try:
-            await database_sync_to_async(services.delete_message)(actor=self.user, message_id=_frame_id(frame))
+            await database_sync_to_async(services.delete_message)(
+                actor=self.user, consultation_id=self.consultation_id, message_id=message_id
+            )
         except DomainError as error:
-            await self._domain_error(error, id=frame.get("id"))
+            await self._domain_error(error, id=message_id)
 
     async def _on_ping(self, frame: dict[str, Any]) -> None:
-        await self._frame("pong", ref=frame.get("ref"))
+        state = await database_sync_to_async(_thread_state)(self.consultation_id)
+        await self._frame("pong", ref=frame.get("ref"), **state)
+
+    handlers: ClassVar[dict[str, Callable[[ChatConsumer, dict[str, Any]], Awaitable[None]]]] = {
+        "send": _on_send,
+        "sync": _on_sync,
+        "typing": _on_typing,
+        "read": _on_read,
+        "edit": _on_edit,
+        "delete": _on_delete,
+        "ping": _on_ping,
+    }
 
     async def chat_event(self, message: dict[str, Any]) -> None:
         event = message["event"]
@@ -212,3 +278,12 @@ class ChatConsumer(AsyncWebsocketConsumer):
     async def _domain_error(self, error: DomainError, **fields: Any) -> None:
         extra = {"field": error.field} if error.field else {}
         await self._error(error.code, error.message, **fields, **extra)
+
+
+def _echo(frame: dict[str, Any]) -> dict[str, Any]:
+    """The frame's own ``client_id`` (send) or ``id`` (edit, delete) for its error, when it is one."""
+    if frame.get("type") == "send" and isinstance(frame.get("client_id"), str) and len(frame["client_id"]) <= 64:
+        return {"client_id": frame["client_id"].strip()}
+    if frame.get("type") in ("edit", "delete") and type(frame.get("id")) is int:
+        return {"id": frame["id"]}
+    return {}

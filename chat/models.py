@@ -31,6 +31,9 @@ class Message(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     edited_at = models.DateTimeField(_("edited at"), null=True, blank=True)
     deleted_at = models.DateTimeField(_("deleted at"), null=True, blank=True)
+    # The consultation's change number of this message's last edit or deletion (0: never changed). Changes are
+    # numbered 1, 2, 3 … per consultation; the highest is the consultation's change counter (PROTOCOL.md rule 7).
+    change = models.PositiveIntegerField(_("change number"), default=0)
 
     class Meta:
         verbose_name = _("message")
@@ -43,6 +46,9 @@ class Message(models.Model):
                 condition=~Q(client_id=""),
                 name="message_client_id_once",
             ),
+        ]
+        indexes = [
+            models.Index(fields=["consultation", "change"], condition=Q(change__gt=0), name="message_change_idx")
         ]
 
     def __str__(self) -> str:

@@ -17,62 +17,100 @@ import logging
 import time
 from datetime import timedelta
 from pathlib import PurePath
-from typing import IO, Any
+from typing import IO
+from uuid import uuid4
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.conf import settings
 from django.core.cache import cache
 from django.core.files import File
 from django.db import IntegrityError, transaction
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from rest_framework.exceptions import ValidationError
 
+from chat.live_events import DELETED, EDITED, MESSAGE, READ
 from chat.models import Message, MessageKind, MessageRevision, ReadMarker
 from chat.selectors import message_payload
 from consult.desk.access import can_post, can_read
 from consult.exceptions import DomainError, InvalidInput, InvalidTransition, NotAllowed, NotFound
 from consult.models import Consultation, ConsultationStatus, User
+from consult.realtime.catalogue import group_of, publish
 from consult.uploads import check_upload
+from consult.validators import plain_text
 from search.indexing import queue_change
 
 MAX_BODY_CHARS = 2000
 CLIENT_ID_MAX = 64
 
 
-def within_send_rate(user_id: int) -> bool:
-    """Per user across all their sockets, REST calls and processes: at most CHAT_SEND_RATE_PER_MINUTE a minute."""
-    key = f"chat-rate:{user_id}:{int(time.time() // 60)}"
+# A sliding window in one sorted set per user: the times of the sends of the last minute. Atomic in Redis (one
+# script, Redis's own clock, so processes on several machines agree); answers 0 (counted) or the milliseconds
+# until the oldest send leaves the window.
+_WINDOW_SCRIPT = """
+local now = redis.call('TIME')
+local now_ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+local window = tonumber(ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now_ms - window)
+if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[2]) then
+  redis.call('ZADD', KEYS[1], now_ms, ARGV[3])
+  redis.call('PEXPIRE', KEYS[1], window)
+  return 0
+end
+local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+if oldest[2] == nil then
+  return window
+end
+return math.max(1, tonumber(oldest[2]) + window - now_ms)
+"""
+SEND_WINDOW_MS = 60_000
+_local_windows: dict[int, list[float]] = {}  # without Redis (one process): the same window in memory
+_rate_warned = False
+
+
+def send_rate_key(user_id: int) -> str:
+    return cache.make_key(f"chat-send-window:{user_id}")
+
+
+def send_rate_wait(user_id: int) -> float:
+    """Count one send of the user, or refuse it: 0.0 when counted, else the seconds until one is allowed.
+
+    At most ``CHAT_SEND_RATE_PER_MINUTE`` sends in any 60 seconds (a sliding window, not a clock minute), per
+    user across all their sockets, REST calls and processes. Refused sends are not counted.
+    """
+    global _rate_warned
+    limit = settings.CHAT_SEND_RATE_PER_MINUTE
+    client = getattr(getattr(cache, "_cache", None), "get_client", None)
+    if client is None:
+        now = time.monotonic()
+        sent = [t for t in _local_windows.get(user_id, []) if t > now - SEND_WINDOW_MS / 1000]
+        _local_windows[user_id] = sent
+        if len(sent) < limit:
+            sent.append(now)
+            return 0.0
+        return max(0.001, sent[0] + SEND_WINDOW_MS / 1000 - now) if sent else SEND_WINDOW_MS / 1000
     try:
-        cache.add(key, 0, timeout=120)
-        try:
-            count = cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.set(key, 1, timeout=120)
-            count = 1
+        wait_ms = client(write=True).eval(_WINDOW_SCRIPT, 1, send_rate_key(user_id), SEND_WINDOW_MS, limit, uuid4().hex)
     except Exception:  # the cache (Redis) is down: let messages through rather than drop every socket
-        logging.getLogger(__name__).warning("send-rate cache unavailable; not limiting", exc_info=True)
-        return True
-    return int(count) <= settings.CHAT_SEND_RATE_PER_MINUTE
+        if not _rate_warned:
+            logging.getLogger(__name__).warning("send-rate cache unavailable; not limiting", exc_info=True)
+            _rate_warned = True
+        return 0.0
+    _rate_warned = False
+    return int(wait_ms) / 1000
+
+
+def within_send_rate(user_id: int) -> bool:
+    return send_rate_wait(user_id) == 0.0
+
+
+def stored_message(consultation_id: int, sender: User, client_id: str) -> Message | None:
+    """The message already stored for this ``client_id`` (a resend), if any."""
+    return Message.objects.filter(consultation_id=consultation_id, sender=sender, client_id=client_id.strip()).first()
 
 
 def group_name(consultation_id: int) -> str:
-    return f"chat.{consultation_id}"
-
-
-def broadcast(consultation_id: int, event: dict[str, Any]) -> None:
-    """After commit, tell every socket in the consultation. Failures are logged, never raised."""
-
-    def send() -> None:
-        layer = get_channel_layer()
-        if layer is None:
-            return
-        try:
-            async_to_sync(layer.group_send)(group_name(consultation_id), {"type": "chat.event", "event": event})
-        except Exception:  # the record is in the database; clients catch up by number
-            logging.getLogger(__name__).exception("chat broadcast to %s failed", consultation_id)
-
-    transaction.on_commit(send)
+    return group_of("chat", "chat", consultation_id)
 
 
 def _next_seq(consultation_id: int) -> tuple[Consultation, int]:
@@ -87,20 +125,29 @@ def _next_seq(consultation_id: int) -> tuple[Consultation, int]:
     return consultation, consultation.last_seq
 
 
+def _plain(text: str, field: str) -> str:
+    try:
+        plain_text(text)
+    except ValidationError as refused:
+        detail = refused.detail
+        raise InvalidInput(str(detail[0] if isinstance(detail, list) else detail), field=field) from None
+    return text
+
+
 def _clean_body(body: str) -> str:
     text = body.strip()
     if not text:
         raise InvalidInput(_("the message is empty"), field="body")
     if len(text) > MAX_BODY_CHARS:
         raise InvalidInput(_("a message has at most %(n)d characters") % {"n": MAX_BODY_CHARS}, field="body")
-    return text
+    return _plain(text, "body")
 
 
 def _clean_client_id(client_id: str) -> str:
     value = client_id.strip()
     if not value or len(value) > CLIENT_ID_MAX:
         raise InvalidInput(_("a client id of 1 to 64 characters is required"), field="client_id")
-    return value
+    return _plain(value, "client_id")
 
 
 def post_message(*, actor: User, consultation_id: int, client_id: str, body: str) -> tuple[Message, bool]:
@@ -116,7 +163,7 @@ def post_message(*, actor: User, consultation_id: int, client_id: str, body: str
             message = Message.objects.create(
                 consultation=consultation, seq=seq, sender=actor, client_id=client_id, kind=MessageKind.TEXT, body=text
             )
-            broadcast(consultation_id, {"type": "message", "message": message_payload(message)})
+            publish(MESSAGE, consultation_id, {"message": message_payload(message)})
             queue_change("message", message.pk)
     except (IntegrityError, NotAllowed, InvalidTransition):
         # A retry of a message already stored (the same client id won on another connection, or it was
@@ -141,25 +188,47 @@ def post_system_message(*, consultation: Consultation, body: str) -> Message:
     _locked, seq = _next_seq(consultation.pk)
     consultation.last_seq = seq
     message = Message.objects.create(consultation=consultation, seq=seq, kind=MessageKind.SYSTEM, body=body)
-    broadcast(consultation.pk, {"type": "message", "message": message_payload(message)})
+    publish(MESSAGE, consultation.pk, {"message": message_payload(message)})
     queue_change("message", message.pk)
     return message
 
 
-def _own_message(actor: User, message_id: int) -> Message:
-    message = Message.objects.select_for_update().filter(pk=message_id).select_related("consultation").first()
-    if message is None or not can_read(actor, message.consultation):
+def _own_message(actor: User, consultation_id: int, message_id: int) -> Message:
+    """The actor's message in this consultation, locked, with the consultation's change lock taken first.
+
+    Only within the given consultation (a socket's own): another consultation's message is ``not_found``.
+    Only while the actor writes there (``can_post``): a former expert's lines stay as they were after a transfer.
+    """
+    consultation = Consultation.objects.select_for_update(of=("self",)).select_related("expert")
+    locked = consultation.filter(pk=consultation_id).first()  # numbers changes; the order of post_message
+    message = Message.objects.select_for_update().filter(pk=message_id, consultation_id=consultation_id).first()
+    if locked is None or message is None or not can_read(actor, locked):
         raise NotFound(_("no such message"))
+    message.consultation = locked
     if message.sender_id != actor.pk:
         raise NotAllowed(_("you can only change your own messages"))
+    if not can_post(actor, locked):
+        raise NotAllowed(_("you no longer write in this consultation"))
     if message.deleted_at is not None:
         raise InvalidTransition(_("the message was deleted"), code="message_deleted")
     return message
 
 
+def last_change(consultation_id: int) -> int:
+    """The consultation's change counter: the number of its latest edit or deletion (0 when none)."""
+    found = Message.objects.filter(consultation_id=consultation_id, change__gt=0).aggregate(n=Max("change"))["n"]
+    return int(found or 0)
+
+
+def _changed(message: Message) -> dict[str, int]:
+    """Give the message the consultation's next change number (the consultation row is locked)."""
+    message.change = last_change(message.consultation_id) + 1
+    return {"change": message.change}
+
+
 @transaction.atomic
-def edit_message(*, actor: User, message_id: int, body: str) -> Message:
-    message = _own_message(actor, message_id)
+def edit_message(*, actor: User, consultation_id: int, message_id: int, body: str) -> Message:
+    message = _own_message(actor, consultation_id, message_id)
     window = timedelta(seconds=settings.CHAT_EDIT_WINDOW_SECONDS)
     if timezone.now() - message.created_at > window:
         raise InvalidTransition(_("messages can only be edited for a few minutes"), code="edit_window_closed")
@@ -170,20 +239,22 @@ def edit_message(*, actor: User, message_id: int, body: str) -> Message:
     text = _clean_body(body)
     MessageRevision.objects.create(message=message, body=message.body)
     message.body, message.edited_at = text, timezone.now()
-    message.save(update_fields=["body", "edited_at"])
-    broadcast(message.consultation_id, {"type": "edited", "message": message_payload(message)})
+    change = _changed(message)
+    message.save(update_fields=["body", "edited_at", "change"])
+    publish(EDITED, message.consultation_id, {"message": message_payload(message), **change})
     queue_change("message", message.pk)
     return message
 
 
 @transaction.atomic
-def delete_message(*, actor: User, message_id: int) -> Message:
+def delete_message(*, actor: User, consultation_id: int, message_id: int) -> Message:
     """The text goes (kept as a revision for the record); a tombstone keeps its place and number."""
-    message = _own_message(actor, message_id)
+    message = _own_message(actor, consultation_id, message_id)
     MessageRevision.objects.create(message=message, body=message.body)
     message.body, message.deleted_at = "", timezone.now()
-    message.save(update_fields=["body", "deleted_at"])
-    broadcast(message.consultation_id, {"type": "deleted", "message": message_payload(message)})
+    change = _changed(message)
+    message.save(update_fields=["body", "deleted_at", "change"])
+    publish(DELETED, message.consultation_id, {"message": message_payload(message), **change})
     queue_change("message", message.pk)
     return message
 
@@ -198,7 +269,7 @@ def mark_read(*, actor: User, consultation_id: int, seq: int) -> ReadMarker:
     if seq > marker.last_read_seq:
         marker.last_read_seq = seq
         marker.save(update_fields=["last_read_seq"])
-        broadcast(consultation_id, {"type": "read", "user": actor.pk, "seq": seq})
+        publish(READ, consultation_id, {"user": actor.pk, "seq": seq})
     return marker
 
 
@@ -245,7 +316,7 @@ def post_file_message(
             require_open(consultation)
             message.consultation, message.seq = consultation, seq
             message.save()
-            broadcast(consultation_id, {"type": "message", "message": message_payload(message)})
+            publish(MESSAGE, consultation_id, {"message": message_payload(message)})
             queue_change("message", message.pk)
     except IntegrityError:
         message.file.delete(save=False)

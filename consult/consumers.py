@@ -7,6 +7,7 @@ Frames and close codes are documented in README ("Live events").
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -14,18 +15,21 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 
 from consult import live
 from consult.desk import services as desk
-from consult.frames import FrameProblem, decode_frame
+from consult.frames import FieldProblem, FrameProblem, decode_frame, text_field
 from consult.roles import Role
+from consult.socket_guard import CLOSE_TOO_MANY, FrameBudget, SessionGuard
 
 MAX_FRAME_BYTES = 4096
 MAX_SUBSCRIPTIONS = 50
 
 CLOSE_UNAUTHENTICATED = 4401
+# Per socket and frame type: (frames per second, burst); README "Live events" lists them.
+FRAME_BUDGET = {"ping": (1.0, 5.0), "subscribe": (5.0, 60.0), "unsubscribe": (5.0, 60.0), "other": (1.0, 10.0)}
 CLOSE_BAD_FRAME = 4400
 CLOSE_FRAME_TOO_LARGE = 4413
 
 
-class LiveConsumer(AsyncWebsocketConsumer):
+class LiveConsumer(SessionGuard, AsyncWebsocketConsumer):
     async def connect(self) -> None:
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
@@ -36,7 +40,10 @@ class LiveConsumer(AsyncWebsocketConsumer):
             return
         self.user = user
         self.groups_joined: set[str] = set()
+        self.budget = FrameBudget(FRAME_BUDGET)
         await self.accept()
+        if not await self.guard_open():
+            return
         await self._join(live.group_name("user", str(user.pk)))
         self.is_expert = user.role == Role.EXPERT
         if self.is_expert:
@@ -44,6 +51,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
         await self._send_frame("hello", user=user.pk, topics=sorted(live.known_topics()))
 
     async def disconnect(self, code: int) -> None:
+        await self.guard_close()
         for group in getattr(self, "groups_joined", set()):
             await self.channel_layer.group_discard(group, self.channel_name)
         if getattr(self, "is_expert", False):
@@ -51,18 +59,30 @@ class LiveConsumer(AsyncWebsocketConsumer):
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         frame = decode_frame(text_data, bytes_data, max_bytes=MAX_FRAME_BYTES)
-        if isinstance(frame, FrameProblem):
-            if frame.too_large:
-                await self.close(code=CLOSE_FRAME_TOO_LARGE)
-            else:
-                await self._send_error(frame.code, frame.message)
+        if isinstance(frame, FrameProblem) and frame.too_large:
+            await self.close(code=CLOSE_FRAME_TOO_LARGE)
             return
         handler = {"ping": self._on_ping, "subscribe": self._on_subscribe, "unsubscribe": self._on_unsubscribe}
-        action = handler.get(frame["type"])
+        action = None if isinstance(frame, FrameProblem) else handler.get(frame["type"])
+        frame_type = frame["type"] if action is not None and isinstance(frame, dict) else "other"
+        wait = self.budget.spend(frame_type)
+        if wait:
+            if self.budget.flooding:
+                await self.close(code=CLOSE_TOO_MANY)
+            elif self.budget.first_refusal(frame_type):
+                retry = math.ceil(wait * 1000) / 1000
+                await self._send_error("rate_limited", f"too many {frame_type!r} frames", retry_after=retry)
+            return
+        if isinstance(frame, FrameProblem):
+            await self._send_error(frame.code, frame.message)
+            return
         if action is None:
             await self._send_error("unknown_type", f"unknown frame type {frame['type']!r}")
             return
-        await action(frame)
+        try:
+            await action(frame)
+        except FieldProblem as problem:
+            await self._send_error("bad_frame", problem.message, field=problem.field)
 
     async def live_event(self, message: dict[str, Any]) -> None:
         await self.send(text_data=json.dumps(message["event"], ensure_ascii=False))
@@ -73,7 +93,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
         await self._send_frame("pong", ref=frame.get("ref"))
 
     async def _on_subscribe(self, frame: dict[str, Any]) -> None:
-        topic, key = str(frame.get("topic", "")), str(frame.get("key", ""))
+        topic, key = text_field(frame, "topic", code="bad_frame"), text_field(frame, "key", code="bad_frame")
         if len(self.groups_joined) >= MAX_SUBSCRIPTIONS:
             await self._send_error("too_many_subscriptions", f"at most {MAX_SUBSCRIPTIONS}", topic=topic, key=key)
             return
@@ -85,7 +105,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
         await self._send_frame("subscribed", topic=topic, key=key)
 
     async def _on_unsubscribe(self, frame: dict[str, Any]) -> None:
-        topic, key = str(frame.get("topic", "")), str(frame.get("key", ""))
+        topic, key = text_field(frame, "topic", code="bad_frame"), text_field(frame, "key", code="bad_frame")
         group = live.group_name(topic, key)
         if group == live.group_name("user", str(self.user.pk)):
             await self._send_error("forbidden", "your own user topic cannot be left", topic=topic, key=key)

@@ -313,6 +313,11 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 # --- Chat -----------------------------------------------------------------
 CHAT_EDIT_WINDOW_SECONDS = int(os.environ.get("CHAT_EDIT_WINDOW_SECONDS", "300"))
 CHAT_SEND_RATE_PER_MINUTE = int(os.environ.get("CHAT_SEND_RATE_PER_MINUTE", "120"))
+# Sockets (consult.socket_guard, consult.server; chat/PROTOCOL.md "Limits"): sessions are re-checked at expiry
+# and at least this often; sockets per user per server process; refused frames in a row before closing 4429.
+SOCKET_SESSION_RECHECK_SECONDS = float(os.environ.get("SOCKET_SESSION_RECHECK_SECONDS", "60"))
+SOCKETS_PER_USER = int(os.environ.get("SOCKETS_PER_USER", "30"))
+SOCKET_FLOOD_CLOSE_AFTER = int(os.environ.get("SOCKET_FLOOD_CLOSE_AFTER", "200"))
 
 # Health: the worker check waits this long for a Celery worker to answer a ping.
 HEALTH_WORKER_TIMEOUT = float(os.environ.get("HEALTH_WORKER_TIMEOUT", "1.0"))

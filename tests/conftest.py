@@ -165,7 +165,7 @@ def daphne_server(django_db_setup: None, django_db_blocker: pytest.FixtureReques
     port = free_port()
     log = open(Path(settings.VAR_DIR) / f"daphne-{port}.log", "wb")  # noqa: SIM115 (closed below)
     process = subprocess.Popen(
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "consult.asgi:application"],
+        [sys.executable, "-m", "consult.server", "-b", "127.0.0.1", "-p", str(port), "consult.asgi:application"],
         cwd=REPO_ROOT,
         env=child_env(),
         stdout=log,

@@ -331,7 +331,7 @@ def test_a_text_message_or_a_deleted_file_has_nothing_to_download(
     client = client_for(deputy)
     text = send(client, active, "c-1", "你好").json()
     image = upload(client, active, "a.png", PNG).json()
-    chat.delete_message(actor=deputy, message_id=image["id"])
+    chat.delete_message(actor=deputy, consultation_id=active.pk, message_id=image["id"])
 
     error(client.get(f"{files_url(active)}{text['id']}/"), 404, "not_found")
     error(client.get(f"{files_url(active)}{image['id']}/"), 404, "not_found")

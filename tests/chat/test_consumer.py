@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 from typing import Any
 
 import pytest
@@ -22,7 +21,6 @@ from django.conf import settings
 from django.core.cache import cache
 from websockets.exceptions import InvalidStatus
 
-from chat import consumers
 from chat import services as chat
 from chat.models import Message
 from consult.desk import services as desk
@@ -101,6 +99,7 @@ async def test_hello_shows_the_last_number_and_that_the_deputy_may_write(
             "status": ConsultationStatus.ACTIVE,
             "topic": "课后服务收费标准",
             "last_seq": 2,
+            "changes": 0,
         },
         "read": {},
     }
@@ -220,7 +219,7 @@ async def test_a_malformed_frame_gets_an_error_and_the_socket_stays_open(
         pong = await receive(ws)
 
     assert (error["type"], error["code"]) == ("error", code)
-    assert pong == {"v": 1, "type": "pong", "ref": "still-there"}
+    assert pong == {"v": 1, "type": "pong", "ref": "still-there", "last_seq": 2, "changes": 0}
 
 
 # --- catching up ---------------------------------------------------------------------------------------------
@@ -398,10 +397,8 @@ async def test_a_frame_over_16_kib_closes_the_socket_with_4413(
 @pytest.fixture
 def clean_rate_keys(deputy: User, expert: User) -> Any:
     def delete() -> None:
-        minute = int(time.time() // 60)
-        cache.delete_many(
-            [f"chat-rate:{user.pk}:{m}" for user in (deputy, expert) for m in (minute - 1, minute, minute + 1)]
-        )
+        for user in (deputy, expert):
+            cache._cache.get_client(write=True).delete(chat.send_rate_key(user.pk))
 
     delete()
     yield
@@ -410,13 +407,12 @@ def clean_rate_keys(deputy: User, expert: User) -> Any:
 
 @pytest.fixture
 def deputy_out_of_sends(deputy: User, clean_rate_keys: None) -> None:
-    """The deputy used up this minute's sends (and the next minute's, should the minute turn meanwhile)."""
-    minute = int(time.time() // 60)
-    for m in (minute, minute + 1):
-        cache.set(f"chat-rate:{deputy.pk}:{m}", settings.CHAT_SEND_RATE_PER_MINUTE, timeout=180)
+    """The deputy used up the sends of the last 60 seconds."""
+    for _ in range(settings.CHAT_SEND_RATE_PER_MINUTE):
+        assert chat.send_rate_wait(deputy.pk) == 0.0
 
 
-async def test_a_deputy_over_the_send_rate_gets_rate_limited_and_nothing_is_stored(
+async def test_a_deputy_over_the_send_rate_gets_rate_limited_with_a_retry_time_and_nothing_is_stored(
     daphne_server: LiveServer, consultation: Consultation, deputy_cookie: str, deputy_out_of_sends: None
 ) -> None:
     async with chat_socket(daphne_server, consultation.pk, deputy_cookie) as ws:
@@ -425,21 +421,43 @@ async def test_a_deputy_over_the_send_rate_gets_rate_limited_and_nothing_is_stor
         error = await receive(ws)
 
     assert (error["type"], error["code"], error["client_id"]) == ("error", "rate_limited", "flood")
+    assert 0 < error["retry_after"] <= 60
     assert await stored_now(consultation) == [(1, ""), (2, "")]
 
 
-def test_the_send_rate_allows_the_configured_number_a_minute_per_user(
+async def test_a_resend_of_a_stored_message_over_the_send_rate_gets_its_duplicate_ack(
+    daphne_server: LiveServer, consultation: Consultation, deputy: User, deputy_cookie: str, clean_rate_keys: None
+) -> None:
+    stored = await database_sync_to_async(post)(deputy, consultation, "kept", "已存")
+    for _ in range(settings.CHAT_SEND_RATE_PER_MINUTE):
+        await database_sync_to_async(chat.send_rate_wait)(deputy.pk)
+    async with chat_socket(daphne_server, consultation.pk, deputy_cookie) as ws:
+        await receive(ws)
+        await send(ws, {"type": "send", "client_id": "kept", "body": "已存"})
+        ack = await receive(ws)
+
+    assert (ack["type"], ack["seq"], ack["id"], ack["duplicate"]) == ("ack", 3, stored.pk, True)
+
+
+def test_the_send_rate_is_a_sliding_window_of_the_configured_number_per_user(
     settings: Any, deputy: User, expert: User, clean_rate_keys: None
 ) -> None:
-    if 60 - time.time() % 60 < 3:  # keep the counted sends inside one minute
-        time.sleep(3.5)
     settings.CHAT_SEND_RATE_PER_MINUTE = 3
 
-    deputy_sends = [consumers._within_rate(deputy.pk) for _ in range(5)]
-    expert_sends = [consumers._within_rate(expert.pk)]
+    deputy_sends = [chat.send_rate_wait(deputy.pk) for _ in range(5)]
+    expert_sends = [chat.send_rate_wait(expert.pk)]
+    # The window slides: the oldest send leaves it 60 s after it was made, whatever the clock minute.
+    client = cache._cache.get_client(write=True)
+    key = chat.send_rate_key(deputy.pk)
+    oldest = client.zrange(key, 0, 0, withscores=True)[0]
+    client.zadd(key, {oldest[0]: oldest[1] - 61_000})
+    after_the_oldest_left = [chat.send_rate_wait(deputy.pk) for _ in range(2)]
 
-    assert deputy_sends == [True, True, True, False, False]
-    assert expert_sends == [True]
+    assert deputy_sends[:3] == [0.0, 0.0, 0.0]
+    assert all(0 < wait <= 60 for wait in deputy_sends[3:])
+    assert expert_sends == [0.0]
+    assert after_the_oldest_left[0] == 0.0
+    assert after_the_oldest_left[1] > 0
 
 
 # --- presence from the live socket ---------------------------------------------------------------------------

@@ -309,7 +309,7 @@ def own_daphne(own_redis: OwnRedis, transactional_db: None) -> Iterator[LiveServ
     env["CHAT_SEND_RATE_PER_MINUTE"] = "100000"  # resends must not run into the rate limit here
     log = open(Path(settings.VAR_DIR) / f"daphne-faults-{port}.log", "wb")  # noqa: SIM115 (closed below)
     process = subprocess.Popen(
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "consult.asgi:application"],
+        [sys.executable, "-m", "consult.server", "-b", "127.0.0.1", "-p", str(port), "consult.asgi:application"],
         cwd=REPO_ROOT,
         env=env,
         stdout=log,

@@ -194,7 +194,9 @@ def test_messages_after_a_number_are_the_later_ones_in_order(consultation: Consu
 def test_the_author_edits_within_the_window_and_the_old_text_is_kept(consultation: Consultation, deputy: User) -> None:
     message, _ = post(deputy, consultation, "e", "收费标准是多少")
 
-    edited = chat.edit_message(actor=deputy, message_id=message.pk, body=" 课后服务收费标准是多少? ")
+    edited = chat.edit_message(
+        actor=deputy, consultation_id=message.consultation_id, message_id=message.pk, body=" 课后服务收费标准是多少? "
+    )
 
     stored = Message.objects.get(pk=message.pk)
     assert (stored.body, stored.seq, stored.edited_at is not None) == ("课后服务收费标准是多少?", 3, True)
@@ -207,7 +209,7 @@ def test_an_edit_after_the_window_is_refused(consultation: Consultation, deputy:
     settings.CHAT_EDIT_WINDOW_SECONDS = 0
 
     with pytest.raises(InvalidTransition) as refused:
-        chat.edit_message(actor=deputy, message_id=message.pk, body="改后")
+        chat.edit_message(actor=deputy, consultation_id=message.consultation_id, message_id=message.pk, body="改后")
 
     assert refused.value.code == "edit_window_closed"
     assert Message.objects.get(pk=message.pk).body == "原文"
@@ -219,7 +221,7 @@ def test_an_edit_after_the_consultation_ended_is_refused(consultation: Consultat
     desk.end_consultation(actor=deputy, consultation_id=consultation.pk)
 
     with pytest.raises(InvalidTransition) as refused:
-        chat.edit_message(actor=deputy, message_id=message.pk, body="改后")
+        chat.edit_message(actor=deputy, consultation_id=message.consultation_id, message_id=message.pk, body="改后")
 
     assert refused.value.code == "consultation_ended"
     assert Message.objects.get(pk=message.pk).body == "原文"
@@ -229,7 +231,7 @@ def test_an_edit_to_an_empty_text_is_refused_naming_body(consultation: Consultat
     message, _ = post(deputy, consultation, "e")
 
     with pytest.raises(InvalidInput) as refused:
-        chat.edit_message(actor=deputy, message_id=message.pk, body="  ")
+        chat.edit_message(actor=deputy, consultation_id=message.consultation_id, message_id=message.pk, body="  ")
 
     assert refused.value.field == "body"
 
@@ -237,7 +239,7 @@ def test_an_edit_to_an_empty_text_is_refused_naming_body(consultation: Consultat
 def test_a_deleted_message_leaves_a_tombstone_that_keeps_its_number(consultation: Consultation, deputy: User) -> None:
     message, _ = post(deputy, consultation, "d", "发错了")
 
-    chat.delete_message(actor=deputy, message_id=message.pk)
+    chat.delete_message(actor=deputy, consultation_id=message.consultation_id, message_id=message.pk)
     after, _ = post(deputy, consultation, "d2", "下一条")
 
     tombstone = message_payload(Message.objects.get(pk=message.pk))
@@ -248,12 +250,12 @@ def test_a_deleted_message_leaves_a_tombstone_that_keeps_its_number(consultation
 
 def test_a_deleted_message_can_be_neither_edited_nor_deleted_again(consultation: Consultation, deputy: User) -> None:
     message, _ = post(deputy, consultation, "d")
-    chat.delete_message(actor=deputy, message_id=message.pk)
+    chat.delete_message(actor=deputy, consultation_id=message.consultation_id, message_id=message.pk)
 
     with pytest.raises(InvalidTransition) as edit:
-        chat.edit_message(actor=deputy, message_id=message.pk, body="复活")
+        chat.edit_message(actor=deputy, consultation_id=message.consultation_id, message_id=message.pk, body="复活")
     with pytest.raises(InvalidTransition) as delete:
-        chat.delete_message(actor=deputy, message_id=message.pk)
+        chat.delete_message(actor=deputy, consultation_id=message.consultation_id, message_id=message.pk)
 
     assert (edit.value.code, delete.value.code) == ("message_deleted", "message_deleted")
 
@@ -266,9 +268,9 @@ def test_only_the_author_edits_or_deletes(
     actor: User = request.getfixturevalue(who)
 
     with pytest.raises(error):
-        chat.edit_message(actor=actor, message_id=message.pk, body="篡改")
+        chat.edit_message(actor=actor, consultation_id=message.consultation_id, message_id=message.pk, body="篡改")
     with pytest.raises(error):
-        chat.delete_message(actor=actor, message_id=message.pk)
+        chat.delete_message(actor=actor, consultation_id=message.consultation_id, message_id=message.pk)
 
     stored = Message.objects.get(pk=message.pk)
     assert (stored.body, stored.deleted_at, stored.edited_at) == ("原文", None, None)
@@ -278,7 +280,7 @@ def test_a_system_line_cannot_be_edited(consultation: Consultation, deputy: User
     joined = Message.objects.get(consultation=consultation, seq=2)
 
     with pytest.raises(NotAllowed):
-        chat.edit_message(actor=deputy, message_id=joined.pk, body="改")
+        chat.edit_message(actor=deputy, consultation_id=joined.consultation_id, message_id=joined.pk, body="改")
 
 
 # --- read markers -------------------------------------------------------------------------------------------

@@ -194,7 +194,7 @@ def test_a_deleted_message_leaves_the_index(search_dir: Path, deputy: User, expe
     drain()
     assert engine_finds("message", "学区划分") == {message.pk}
 
-    chat.delete_message(actor=deputy, message_id=message.pk)
+    chat.delete_message(actor=deputy, consultation_id=message.consultation_id, message_id=message.pk)
     drain()
 
     assert engine_finds("message", "学区划分") == set()

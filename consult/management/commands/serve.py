@@ -1,5 +1,8 @@
 """``manage.py serve``: run the whole platform in one terminal (what ``make run`` calls).
 
+Daphne runs as ``python -m consult.server`` (Daphne with the WebSocket limits, header timeout and the 1001 close
+on SIGTERM that ``consult.server`` describes).
+
 Starts Daphne (HTTP + WebSockets) and one Celery worker with its beat scheduler, on the
 configured Redis (the embedded one when ``REDIS_URL`` is unset, which this process keeps
 alive). Ctrl-C stops both; if either dies, the other is stopped too.
@@ -36,7 +39,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, host: str, port: int, no_worker: bool, **options: Any) -> None:
         if host in WILDCARD_BINDS and "ALLOWED_HOSTS" not in os.environ:
             os.environ["ALLOWED_HOSTS"] = ",".join(allowed_hosts_for_bind(host, settings.ALLOWED_HOSTS))
-        processes = [self._start(["-m", "daphne", "-b", host, "-p", str(port), "consult.asgi:application"])]
+        processes = [self._start(["-m", "consult.server", "-b", host, "-p", str(port), "consult.asgi:application"])]
         if not no_worker and not settings.CELERY_TASK_ALWAYS_EAGER:
             schedule = settings.VAR_DIR / "celerybeat-schedule"
             processes.append(
