@@ -2,8 +2,8 @@
 
 - ``engine`` is parametrised over the engines: ``embedded`` (tantivy in a temporary directory) always;
   ``elasticsearch`` when ``ELASTICSEARCH_URL`` names a cluster (fresh indexes under a unique prefix,
-  dropped afterwards), skipped otherwise: Elasticsearch cannot run on our machines (docs/architecture.md, "Parts, defaults and scale-out"),
-  and that is the only skip of this suite that CI accepts.
+  dropped afterwards), skipped otherwise: Elasticsearch cannot run on our machines (docs/architecture.md,
+  "Parts, defaults and scale-out"), and that is the only skip of this suite that CI accepts.
 - ``search_dir`` points ``get_backend()`` at a temporary directory (the embedded engine), for the tests
   that drive indexing through the database, the services and the management commands.
 - The proposal-cycle fixtures of ``tests/proposals/conftest.py`` are available here too.
