@@ -181,7 +181,18 @@ CELERY_BEAT_SCHEDULE = {
     "proposal-deadline-reminders": {"task": "proposals.tasks.sweep_deadlines_task", "schedule": 30 * 60},
     "route-waiting-consultations": {"task": "consult.tasks.route_waiting_consultations", "schedule": 60},
     "search-index-sweep": {"task": "search.tasks.sweep_index", "schedule": 60},
+    "transcription-sweep": {"task": "transcription.tasks.sweep_transcripts", "schedule": 60},
 }
+# Transcription jobs have their own queue, so workers can run on GPU machines (`celery -A consult worker -Q
+# transcription`); `manage.py serve`'s worker consumes both queues.
+CELERY_TASK_ROUTES = {"transcription.tasks.transcribe": {"queue": "transcription"}}
+# Jobs (transcription.services): attempts before a job is failed, the first retry's backoff (doubling, at most
+# 10 min), the running worker's heartbeat (a job whose heartbeat is 4 beats old has a dead worker: the
+# sweeper queues it again), and how long a queued job waits before the sweeper sends its message again.
+TRANSCRIPTION_MAX_ATTEMPTS = int(os.environ.get("TRANSCRIPTION_MAX_ATTEMPTS", "3"))
+TRANSCRIPTION_RETRY_BACKOFF = int(os.environ.get("TRANSCRIPTION_RETRY_BACKOFF", "30"))
+TRANSCRIPTION_HEARTBEAT_SECONDS = float(os.environ.get("TRANSCRIPTION_HEARTBEAT_SECONDS", "15"))
+TRANSCRIPTION_REQUEUE_AFTER = int(os.environ.get("TRANSCRIPTION_REQUEUE_AFTER", "600"))
 
 # --- Search and transcription ---------------------------------------------
 ELASTICSEARCH_URL = os.environ.get("ELASTICSEARCH_URL", "")

@@ -42,9 +42,9 @@ class Command(BaseCommand):
         processes = [self._start(["-m", "consult.server", "-b", host, "-p", str(port), "consult.asgi:application"])]
         if not no_worker and not settings.CELERY_TASK_ALWAYS_EAGER:
             schedule = settings.VAR_DIR / "celerybeat-schedule"
-            processes.append(
-                self._start(["-m", "celery", "-A", "consult", "worker", "-B", "-s", str(schedule), "-l", "INFO"])
-            )
+            worker = ["-m", "celery", "-A", "consult", "worker", "-B", "-s", str(schedule), "-l", "INFO"]
+            # both queues: the default one and the transcription jobs' (CELERY_TASK_ROUTES)
+            processes.append(self._start([*worker, "-Q", "celery,transcription"]))
         self._announce(host, port)
         stopping = False
 
