@@ -16,7 +16,7 @@ from django.db.models import QuerySet
 from django.http import QueryDict
 
 from chat.models import Message
-from consult.desk.selectors import consultations_visible_to
+from consult.desk.access import consultations_visible_to
 from consult.exceptions import InvalidInput
 from consult.roles import Role
 from consult.selectors import Viewer, bureau_id_of, is_office, role_of
