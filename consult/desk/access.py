@@ -12,10 +12,18 @@ the expert answering now       yes             yes
 experts who answered before    yes (history)   no
   a transfer
 the bureau's experts           while it waits  no
-                               in their queue
+                               in their queue,
+                               unless named
+                               for a colleague
+an expert named by the deputy  while it waits  no
+  (点将, ``requested_expert``)  for them
 the office (staff, admins)     every one       no
 anyone else                    no              no
 =============================  ==============  ==========
+
+A consultation addressed by name (点将) waits for that expert alone: while it is queued with a
+``requested_expert``, the named expert reads it and the rest of the bureau does not (nor its search hits, nor its
+live topic); one addressed to the bureau (no name) is the bureau's queue. Once taken, the rows above apply.
 """
 
 from __future__ import annotations
@@ -39,8 +47,10 @@ def consultations_visible_to(user: Viewer) -> QuerySet[Consultation]:
     if role == Role.EXPERT:
         uid = int(user.pk or 0)
         handled = ConsultationTransfer.objects.filter(from_expert__user_id=uid).values("consultation_id")
-        queue = Q(bureau_id=bureau_id_of(user), status=ConsultationStatus.QUEUED)
-        return consultations.filter(Q(expert__user_id=uid) | Q(pk__in=handled) | queue)
+        waiting = Q(status=ConsultationStatus.QUEUED)
+        queue = waiting & Q(bureau_id=bureau_id_of(user), requested_expert__isnull=True)
+        named = waiting & Q(requested_expert__user_id=uid)
+        return consultations.filter(Q(expert__user_id=uid) | Q(pk__in=handled) | queue | named)
     return consultations.none()
 
 
@@ -54,26 +64,43 @@ def can_post(user: Viewer, consultation: Consultation) -> bool:
     return expert is not None and expert.user_id == user.pk
 
 
+def _expert_profile_id(user: Viewer) -> int | None:
+    profile = getattr(user, "expert_profile", None)  # RelatedObjectDoesNotExist is an AttributeError
+    return int(profile.pk) if profile is not None else None
+
+
 def can_read(user: Viewer, consultation: Consultation) -> bool:
     """``consultations_visible_to`` for one consultation already in hand."""
     if can_post(user, consultation) or is_office(user):
         return True
     if not user.is_authenticated or role_of(user) != Role.EXPERT:
         return False
-    if consultation.status == ConsultationStatus.QUEUED and bureau_id_of(user) == consultation.bureau_id:
-        return True  # the bureau's experts read what waits in their queue before one takes it
+    if consultation.status == ConsultationStatus.QUEUED:
+        if consultation.requested_expert_id is not None:  # named (点将): only that expert, while it waits
+            if consultation.requested_expert_id == _expert_profile_id(user):
+                return True
+        elif bureau_id_of(user) == consultation.bureau_id:
+            return True  # the bureau's experts read what waits in their queue before one takes it
     return ConsultationTransfer.objects.filter(consultation=consultation, from_expert__user_id=user.pk).exists()
 
 
 def search_acl(
-    *, deputy_id: int, bureau_id: int, status: str, expert_user_id: int | None, earlier_expert_user_ids: Iterable[int]
+    *,
+    deputy_id: int,
+    bureau_id: int,
+    status: str,
+    expert_user_id: int | None,
+    earlier_expert_user_ids: Iterable[int],
+    requested_expert_user_id: int | None = None,
 ) -> list[str]:
     """Who may find a consultation's messages: the readers of the table above, as acl keys."""
     keys = {"office", f"user:{deputy_id}"}
     if expert_user_id is not None:
         keys.add(f"user:{expert_user_id}")
     keys.update(f"user:{user_id}" for user_id in earlier_expert_user_ids)
-    if status == ConsultationStatus.QUEUED:
+    if status == ConsultationStatus.QUEUED and requested_expert_user_id is not None:
+        keys.add(f"user:{requested_expert_user_id}")  # named (点将): that expert, not the bureau's queue
+    elif status == ConsultationStatus.QUEUED:
         keys.add(f"bureau-queue:{bureau_id}")
     return sorted(keys)
 

@@ -53,7 +53,10 @@ def expert_workbench(user: Viewer) -> dict[str, Any]:
     active = consultations_visible_to(user).filter(status=ConsultationStatus.ACTIVE, expert__user_id=uid)
     return {
         "active": list(active.order_by("assigned_at")),
-        "queue": list(bureau_queue(bureau_id)) if bureau_id is not None else [],
+        # the bureau's queue as this expert may read it (one named for a colleague is theirs alone: access.py)
+        "queue": list(bureau_queue(bureau_id).filter(pk__in=consultations_visible_to(user).values("pk")))
+        if bureau_id is not None
+        else [],
         "presence": ExpertPresence.objects.filter(expert__user_id=uid).first(),
     }
 
