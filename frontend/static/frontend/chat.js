@@ -4,6 +4,9 @@
 // retry with the same client_id with the stored message. So this client's job is to never lose or double:
 //  - messages are kept by seq (a second copy of a seq replaces the first); everything after the last
 //    seq held without a hole is asked for with {type:"sync", after} on every hello and whenever a hole shows;
+//  - every pong (one a heartbeat) carries the thread's last_seq and change counter: a higher one than held
+//    means a broadcast was lost, and a sync (with changes_after) fetches the new messages and the edits and
+//    deletions made meanwhile (PROTOCOL.md rules 5 and 7);
 //  - a message is sent with a client_id and shown as pending ("发送中") until its ack; pending messages are
 //    kept in localStorage, so a reload or a dead network keeps them, and are sent again, with the SAME
 //    client_id, on every (re)connection; reconnecting backs off exponentially, with jitter.
@@ -67,6 +70,8 @@ function startRoom(root) {
   const nodes = new Map(); // seq -> <li>
   const readBy = new Map(); // user id -> last seq they read
   let lastSeq = 0; // every seq up to this one is held
+  let changes = 0; // every edit and deletion up to this change number is held
+  let serverChanges = 0; // the change counter the server last told (hello, pong, edited, deleted)
   let canPost = root.dataset.canPost === "1";
   let status = root.dataset.status;
   let socket = null;
@@ -281,7 +286,7 @@ function startRoom(root) {
       syncAgain = true;
       return;
     }
-    if (send({ type: "sync", after: lastSeq })) syncing = true;
+    if (send({ type: "sync", after: lastSeq, changes_after: changes })) syncing = true;
   }
 
   function hasHole() {
@@ -369,6 +374,7 @@ function startRoom(root) {
         canPost = Boolean(frame.you?.can_post);
         for (const [user, seq] of Object.entries(frame.read || {})) noteRead(Number(user), seq);
         if (frame.consultation?.status) setStatus(frame.consultation.status);
+        serverChanges = Math.max(serverChanges, frame.consultation?.changes || 0);
         requestSync();
         flushPending();
         scheduleRead();
@@ -376,11 +382,18 @@ function startRoom(root) {
       case "messages":
         syncing = false;
         merge(frame.items || []);
-        if (frame.more) requestSync();
+        merge(frame.changed || []);
+        if (typeof frame.changes === "number") changes = Math.max(changes, frame.changes);
+        if (frame.more || changes < serverChanges) requestSync();
         else if (syncAgain) {
           syncAgain = false;
           if (hasHole() || frame.last_seq > lastSeq) requestSync();
         }
+        break;
+      case "pong":
+        // The heartbeat's check: a lost broadcast (message, edit or deletion) shows as a higher number.
+        serverChanges = Math.max(serverChanges, frame.changes || 0);
+        if (frame.last_seq > lastSeq || serverChanges > changes || hasHole()) requestSync();
         break;
       case "message":
         if (frame.message?.sender !== me) typingNote.hidden = true;
@@ -390,6 +403,11 @@ function startRoom(root) {
       case "edited":
       case "deleted":
         merge([frame.message]);
+        if (typeof frame.change === "number") {
+          serverChanges = Math.max(serverChanges, frame.change);
+          if (frame.change === changes + 1) changes = frame.change;
+          else if (frame.change > changes) requestSync(); // one was missed
+        }
         break;
       case "ack":
         onAck(frame);
@@ -422,7 +440,8 @@ function startRoom(root) {
     const p = frame.client_id ? pending.find((q) => q.client_id === frame.client_id) : null;
     if (p && frame.code === "rate_limited") {
       p.sentOn = null;
-      setTimeout(flushPending, RATE_LIMIT_RETRY_MS);
+      const wait = typeof frame.retry_after === "number" ? frame.retry_after * 1000 : RATE_LIMIT_RETRY_MS;
+      setTimeout(flushPending, Math.max(250, wait));
       return;
     }
     if (p) {
