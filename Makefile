@@ -17,17 +17,25 @@ $(VENV)/.dev-deps: $(VENV)/.run-deps requirements-dev.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
+# The reference Whisper engine (PyTorch + openai-whisper) for the tests and the benchmark, not for make run;
+# openai-whisper goes in with --no-deps so pip leaves out triton (requirements-whisper.txt says why).
+$(VENV)/.whisper-deps: $(VENV)/.dev-deps requirements-whisper.txt requirements-whisper-nodeps.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-whisper.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -r requirements-whisper-nodeps.txt
+	touch $@
+
 ## run: set up everything and serve the platform with demo data (HOST, PORT honoured)
 run: $(VENV)/.run-deps
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	$(PY) manage.py seed_demo
+	$(PY) manage.py whisper_model
 	$(PY) manage.py serve --host $(HOST) --port $(PORT)
 
 ## test: set up everything and run lint, type checks and the whole suite
 test: lint typecheck pytest
 
-pytest: $(VENV)/.dev-deps
+pytest: $(VENV)/.whisper-deps
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 ## lint: ruff, formatting, and the import contracts between apps (pyproject.toml [tool.importlinter])
@@ -40,11 +48,11 @@ format: $(VENV)/.dev-deps
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-typecheck: $(VENV)/.dev-deps
+typecheck: $(VENV)/.whisper-deps
 	$(VENV)/bin/mypy consult proposals chat transcription search frontend
 
 ## bench: the benchmarks in tests/bench (they print their figures and baselines)
-bench: $(VENV)/.dev-deps
+bench: $(VENV)/.whisper-deps
 	$(PY) -m pytest tests/bench -s -p no:cacheprovider -o python_files='bench_*.py' -m bench
 
 ## test-es: the search tests against a real Elasticsearch 9 (ELASTICSEARCH_URL required; indexes consult-test-*)
