@@ -113,8 +113,8 @@ def request_transcript(*, source_kind: str, source_id: int, audio: str, language
             defaults={"audio": audio, "language": language, "queued_at": now, "dispatched_at": now},
         )
         if created:
+            _changed_on_commit(transcript)  # listeners first: in eager mode the message runs the whole job
             _dispatch_on_commit(transcript.pk)
-            _changed_on_commit(transcript)
     return transcript
 
 
@@ -134,8 +134,8 @@ def retry_transcript(*, transcript_id: int) -> Transcript:
         transcript.started_at = transcript.finished_at = transcript.heartbeat_at = None
         transcript.worker = ""
         transcript.save()
-        _dispatch_on_commit(transcript.pk)
         _changed_on_commit(transcript)
+        _dispatch_on_commit(transcript.pk)
     return transcript
 
 
@@ -247,11 +247,12 @@ def fail(claim: Claim, *, error: str, retry: bool = True) -> Transcript | None:
             transcript.dispatched_at = now + timedelta(seconds=countdown)
             transcript.heartbeat_at = None
             transcript.save()
+            _changed_on_commit(transcript)
             _dispatch_on_commit(transcript.pk, countdown=countdown)
         else:
             transcript.status = TranscriptStatus.FAILED
             transcript.save()
-        _changed_on_commit(transcript)
+            _changed_on_commit(transcript)
     return transcript
 
 
@@ -300,9 +301,9 @@ def requeue_orphans() -> SweepResult:
                 resent.append(transcript.pk)
             transcript.dispatched_at = now
             transcript.save()
-            _dispatch_on_commit(transcript.pk)
             if transcript.pk in requeued:
                 _changed_on_commit(transcript)
+            _dispatch_on_commit(transcript.pk)
     if requeued or resent or failed:
         logger.warning(
             "transcription sweep: re-queued %s (dead worker), re-sent %s (message lost), failed %s",

@@ -2,7 +2,8 @@
 
 This app imports no domain app. ``chat`` registers ``"chat.voice"`` in its ``AppConfig.ready``; its
 ``on_change`` publishes the live event and re-indexes. Hooks run after the commit of every change of
-status, segments or text (``transcription.services``), with the transcript as committed.
+status, segments or text (``transcription.services``), with the transcript as it is in the database then
+(re-read after the commit, so a hook never sees a rolled-back or stale state).
 """
 
 from __future__ import annotations
