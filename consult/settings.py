@@ -199,6 +199,13 @@ ELASTICSEARCH_URL = os.environ.get("ELASTICSEARCH_URL", "")
 SEARCH_INDEX_DIR = Path(os.environ.get("SEARCH_INDEX_DIR", VAR_DIR / "search"))
 SEARCH_INDEX_PREFIX = os.environ.get("SEARCH_INDEX_PREFIX", "consult")  # Elasticsearch index/alias names
 WHISPER_MODEL_DIR = Path(os.environ.get("WHISPER_MODEL_DIR", VAR_DIR / "whisper"))
+# Speech to text (transcription/engines): "faster-whisper" (CTranslate2, default) or "openai-whisper" (the
+# PyTorch reference, requirements-whisper.txt). An empty WHISPER_MODEL_DIR gets the embedded, hash-checked base weights.
+TRANSCRIPTION_ENGINE = os.environ.get("TRANSCRIPTION_ENGINE", "faster-whisper")
+WHISPER_DEVICE = os.environ.get("WHISPER_DEVICE", "cpu")  # "cpu" or "cuda"
+WHISPER_COMPUTE_TYPE = os.environ.get("WHISPER_COMPUTE_TYPE", "float16" if WHISPER_DEVICE == "cuda" else "int8")
+WHISPER_THREADS = int(os.environ.get("WHISPER_THREADS", "0"))  # CPU threads per worker; 0 = the engine's default
+TRANSCRIPTION_TIME_LIMIT = int(os.environ.get("TRANSCRIPTION_TIME_LIMIT", "600"))  # seconds per job
 
 # --- Auth -----------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
