@@ -20,3 +20,10 @@ class ChatConfig(AppConfig):
 
         registry.register(SOURCE)
         registry.register_expansion("consultation", SOURCE.doc_type, messages_of_consultations)
+
+        from chat.search import TRANSCRIPT_SOURCE
+        from chat.voice import SOURCE_KIND, transcript_changed
+        from transcription.sources import SourceHooks, register_source
+
+        registry.register(TRANSCRIPT_SOURCE)
+        register_source(SOURCE_KIND, SourceHooks(on_change=transcript_changed))

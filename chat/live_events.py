@@ -26,8 +26,32 @@ class TypingFrame(TypedDict):
     name: str
 
 
+class TranscriptSegmentFrame(TypedDict):
+    start: float  # seconds into the clip
+    end: float
+    text: str
+
+
+class TranscriptFrame(TypedDict):
+    message_id: int  # the voice message
+    id: int  # the transcript
+    status: str  # "queued" | "running" | "done" | "failed"
+    text: str  # the current text (the latest correction, else the machine's); "" until done
+    corrected: bool
+    segments: list[TranscriptSegmentFrame]  # the machine's, with times; [] until done
+
+
+class PlayedFrame(TypedDict):
+    message_id: int  # the voice message
+    user: int  # who played it (first time only)
+
+
 MESSAGE = declare("message", socket="chat", topic="chat", payload=MessageFrame, doc="a new message (by number)")
 EDITED = declare("edited", socket="chat", topic="chat", payload=ChangeFrame, doc="a message was edited")
 DELETED = declare("deleted", socket="chat", topic="chat", payload=ChangeFrame, doc="a message was withdrawn")
 READ = declare("read", socket="chat", topic="chat", payload=ReadFrame, doc="someone read up to a number")
 TYPING = declare("typing", socket="chat", topic="chat", payload=TypingFrame, doc="someone is typing (never stored)")
+TRANSCRIPT = declare(
+    "transcript", socket="chat", topic="chat", payload=TranscriptFrame, doc="a voice message's transcript changed"
+)
+PLAYED = declare("played", socket="chat", topic="chat", payload=PlayedFrame, doc="a voice message was played")

@@ -15,6 +15,7 @@ class MessageKind(models.TextChoices):
     FILE = "file", _("File")
     IMAGE = "image", _("Image")
     SYSTEM = "system", _("System")
+    VOICE = "voice", _("Voice message")
 
 
 class Message(models.Model):
@@ -34,6 +35,10 @@ class Message(models.Model):
     # The consultation's change number of this message's last edit or deletion (0: never changed). Changes are
     # numbered 1, 2, 3 … per consultation; the highest is the consultation's change counter (PROTOCOL.md rule 7).
     change = models.PositiveIntegerField(_("change number"), default=0)
+    # Voice messages (kind "voice"): the clip's length as decoded, and a few dozen loudness levels (0-1) for the
+    # level bar; both measured on the server from the audio itself (chat.voice).
+    duration = models.FloatField(_("duration (seconds)"), null=True, blank=True)
+    levels = models.JSONField(_("levels"), default=list, blank=True)
 
     class Meta:
         verbose_name = _("message")
@@ -85,3 +90,19 @@ class ReadMarker(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} read {self.consultation_id} to {self.last_read_seq}"
+
+
+class VoicePlay(models.Model):
+    """Who has played a voice message (the other side's 未听 dot goes once they have)."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="plays")
+    user = models.ForeignKey(USER, on_delete=models.CASCADE, related_name="+")
+    played_at = models.DateTimeField(_("played at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("voice message played")
+        verbose_name_plural = _("voice messages played")
+        constraints = [models.UniqueConstraint(fields=["message", "user"], name="voice_play_once")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} played {self.message_id}"

@@ -31,7 +31,6 @@ class ConsultationFacts:
     status: str
     expert_user_id: int | None
     earlier_expert_user_ids: tuple[int, ...]  # experts who handled it before a transfer
-    requested_expert_user_id: int | None = None  # the expert named (点将) while it waits
 
 
 def consultation_acl(consultation: ConsultationFacts) -> list[str]:
@@ -42,7 +41,6 @@ def consultation_acl(consultation: ConsultationFacts) -> list[str]:
         status=consultation.status,
         expert_user_id=consultation.expert_user_id,
         earlier_expert_user_ids=consultation.earlier_expert_user_ids,
-        requested_expert_user_id=consultation.requested_expert_user_id,
     )
 
 
@@ -97,11 +95,11 @@ def _consultations(ids: set[int]) -> dict[int, ConsultationFacts]:
     for consultation_id, user_id in transfers.values_list("consultation_id", "from_expert__user_id"):
         earlier[consultation_id].append(user_id)
     rows = Consultation.objects.filter(pk__in=ids).values_list(
-        "pk", "deputy_id", "bureau_id", "status", "expert__user_id", "requested_expert__user_id"
+        "pk", "deputy_id", "bureau_id", "status", "expert__user_id"
     )
     return {
-        pk: ConsultationFacts(pk, deputy, bureau, status, expert_user, tuple(earlier[pk]), requested_user)
-        for pk, deputy, bureau, status, expert_user, requested_user in rows
+        pk: ConsultationFacts(pk, deputy, bureau, status, expert_user, tuple(earlier[pk]))
+        for pk, deputy, bureau, status, expert_user in rows
     }
 
 
@@ -137,3 +135,74 @@ def messages_of_consultations(consultation_ids: Sequence[int]) -> list[int]:
 
 
 SOURCE = DocumentSource(doc_type=DOC_TYPE, documents=documents, all_ids=all_ids)
+
+
+# --- transcripts of voice messages ("transcript"): the consultation's acl, the current text ----------------
+
+TRANSCRIPT_DOC_TYPE = "transcript"
+
+
+def transcript_document(
+    transcript_id: int, text: str, message: MessageFacts, consultation: ConsultationFacts, acl: Sequence[str]
+) -> SearchDocument | None:
+    if message.deleted or not text.strip():
+        return None
+    return SearchDocument.of(
+        TRANSCRIPT_DOC_TYPE,
+        transcript_id,
+        texts={"body": text},
+        keywords={
+            "message": [str(message.pk)],
+            "consultation": [str(consultation.pk)],
+            "bureau": [str(consultation.bureau_id)],
+            "sender": [str(message.sender_id)] if message.sender_id else [],
+            "year": [str(message.created_at.year)],
+        },
+        acl=acl,
+        date=message.created_at,
+    )
+
+
+def transcript_documents(ids: Sequence[int]) -> list[SearchDocument]:
+    """Done transcripts of chat voice messages; one query each for transcripts, messages, consultations."""
+    from transcription.models import Transcript, TranscriptStatus
+
+    rows = Transcript.objects.filter(pk__in=ids, source_kind="chat.voice", status=TranscriptStatus.DONE)
+    texts = dict(rows.values_list("source_id", "text"))
+    transcript_of = dict(rows.values_list("source_id", "pk"))
+    found = Message.objects.filter(pk__in=list(texts)).values_list(*_MESSAGE_COLUMNS)
+    messages = [
+        MessageFacts(pk, consultation, sender, kind, body, file_name, created_at, deleted_at is not None)
+        for pk, consultation, sender, kind, body, file_name, created_at, deleted_at in found
+    ]
+    consultations = _consultations({message.consultation_id for message in messages})
+    built = (
+        transcript_document(
+            transcript_of[m.pk],
+            texts[m.pk],
+            m,
+            consultations[m.consultation_id],
+            consultation_acl(consultations[m.consultation_id]),
+        )
+        for m in messages
+        if m.consultation_id in consultations
+    )
+    return [document for document in built if document is not None]
+
+
+def all_transcript_ids(batch: int = 5000) -> Iterator[list[int]]:
+    from transcription.models import Transcript
+
+    last = 0
+    while True:
+        rows = Transcript.objects.filter(source_kind="chat.voice", pk__gt=last).order_by("pk")
+        ids = list(rows.values_list("pk", flat=True)[:batch])
+        if not ids:
+            return
+        yield ids
+        last = ids[-1]
+
+
+TRANSCRIPT_SOURCE = DocumentSource(
+    doc_type=TRANSCRIPT_DOC_TYPE, documents=transcript_documents, all_ids=all_transcript_ids
+)
