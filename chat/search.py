@@ -31,6 +31,7 @@ class ConsultationFacts:
     status: str
     expert_user_id: int | None
     earlier_expert_user_ids: tuple[int, ...]  # experts who handled it before a transfer
+    requested_expert_user_id: int | None = None  # the expert named (点将) while it waits
 
 
 def consultation_acl(consultation: ConsultationFacts) -> list[str]:
@@ -41,6 +42,7 @@ def consultation_acl(consultation: ConsultationFacts) -> list[str]:
         status=consultation.status,
         expert_user_id=consultation.expert_user_id,
         earlier_expert_user_ids=consultation.earlier_expert_user_ids,
+        requested_expert_user_id=consultation.requested_expert_user_id,
     )
 
 
@@ -95,11 +97,11 @@ def _consultations(ids: set[int]) -> dict[int, ConsultationFacts]:
     for consultation_id, user_id in transfers.values_list("consultation_id", "from_expert__user_id"):
         earlier[consultation_id].append(user_id)
     rows = Consultation.objects.filter(pk__in=ids).values_list(
-        "pk", "deputy_id", "bureau_id", "status", "expert__user_id"
+        "pk", "deputy_id", "bureau_id", "status", "expert__user_id", "requested_expert__user_id"
     )
     return {
-        pk: ConsultationFacts(pk, deputy, bureau, status, expert_user, tuple(earlier[pk]))
-        for pk, deputy, bureau, status, expert_user in rows
+        pk: ConsultationFacts(pk, deputy, bureau, status, expert_user, tuple(earlier[pk]), requested_user)
+        for pk, deputy, bureau, status, expert_user, requested_user in rows
     }
 
 
