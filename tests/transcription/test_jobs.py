@@ -106,13 +106,15 @@ def test_a_job_runs_queued_running_done_and_records_how(source: Source, audio: s
     assert transcript.worker == f"{socket.gethostname()}:{os.getpid()}"
     assert transcript.duration_s == pytest.approx(1.0, abs=0.01)  # probed from the recording
     assert transcript.queued_at <= transcript.started_at <= transcript.finished_at
-    assert transcript.processing_s is not None and transcript.processing_s >= 0
+    assert transcript.processing_s is not None
+    assert transcript.processing_s >= 0
     assert transcript.machine_text == transcript.text == "请问学区划分什么时候公布？"
     assert [(s.index, s.start, s.end, s.text) for s in transcript.segments.all()] == [
         (0, 0.0, 1.2, "请问学区划分"),
         (1, 1.2, 2.5, "什么时候公布？"),
     ]
-    assert fake.calls[0][0].endswith("voice/clip.wav") and fake.calls[0][1] == "zh"
+    assert fake.calls[0][0].endswith("voice/clip.wav")
+    assert fake.calls[0][1] == "zh"
 
 
 @pytest.mark.django_db
@@ -163,9 +165,7 @@ def test_a_missing_recording_fails_at_once_saying_so(source: Source, media: obje
 
 
 @pytest.mark.django_db
-def test_the_soft_time_limit_is_a_readable_failure_and_retried(
-    source: Source, audio: str, settings: Settings
-) -> None:
+def test_the_soft_time_limit_is_a_readable_failure_and_retried(source: Source, audio: str, settings: Settings) -> None:
     settings.TRANSCRIPTION_TIME_LIMIT = 120
     transcript = request(audio)
 
@@ -207,7 +207,8 @@ def test_a_job_running_on_a_live_worker_is_not_claimed_again(source: Source, aud
     transcript = request(audio)
     claim = services.start(transcript.pk, worker=WORKER_A)
 
-    assert claim is not None and claim.attempt == 1
+    assert claim is not None
+    assert claim.attempt == 1
     assert services.start(transcript.pk, worker=WORKER_B) is None  # a redelivered or duplicate message
     assert Transcript.objects.get().worker == WORKER_A
 
@@ -252,7 +253,8 @@ def test_the_worker_beats_while_the_engine_runs(source: Source, audio: str, sett
             return super().transcribe(audio, language, prompt)
 
     assert jobs.run(transcript.pk, engine=Watching(), worker=WORKER_A) == "done"
-    assert seen[0] is not None and seen[1] > seen[0]  # type: ignore[operator]
+    assert seen[0] is not None
+    assert seen[1] > seen[0]  # type: ignore[operator]
 
 
 # --- the sweeper ---------------------------------------------------------------------------------------------
@@ -278,8 +280,7 @@ def test_the_sweeper_requeues_a_job_whose_worker_stopped_beating(
     assert transcript.status == "queued"
     assert transcript.attempts == 1
     assert transcript.error == (
-        f"The worker {WORKER_A} stopped during attempt 1 (killed, out of memory or past the time limit); "
-        "queued again."
+        f"The worker {WORKER_A} stopped during attempt 1 (killed, out of memory or past the time limit); queued again."
     )
 
     # another worker takes it; the dead worker's late answer is dropped
@@ -397,12 +398,16 @@ def test_corrections_keep_the_machine_text_and_list_every_version_with_who_and_w
     transcript = request(audio)
     jobs.run(transcript.pk, engine=FakeEngine(), worker=WORKER_A)
 
-    first = services.correct_transcript(transcript_id=transcript.pk, author_id=expert.pk, text=" 请问学区划分何时公布？ ")
+    first = services.correct_transcript(
+        transcript_id=transcript.pk, author_id=expert.pk, text=" 请问学区划分何时公布？ "
+    )
     with django_capture_on_commit_callbacks(execute=True):
         second = services.correct_transcript(
             transcript_id=transcript.pk, author_id=deputy.pk, text="请问学区划分方案何时公布？"
         )
-    same = services.correct_transcript(transcript_id=transcript.pk, author_id=deputy.pk, text="请问学区划分方案何时公布？")
+    same = services.correct_transcript(
+        transcript_id=transcript.pk, author_id=deputy.pk, text="请问学区划分方案何时公布？"
+    )
 
     transcript.refresh_from_db()
     assert same.pk == second.pk
@@ -452,18 +457,21 @@ def test_the_hook_runs_after_commit_only_and_sees_the_committed_row(source: Sour
     assert [(seen.status, seen.attempts) for seen in source.seen] == [("running", 1), ("running", 1)]
     assert not any(seen.in_atomic_block for seen in source.seen)
 
-    with pytest.raises(RuntimeError), transaction.atomic():
-        assert claim is not None
-        services.finish(claim, segments=[Seg(0, 1, "一", 1.0)], engine="e", model="m")
-        raise RuntimeError("rolled back")
+    assert claim is not None
+
+    def finish_then_roll_back() -> None:
+        with transaction.atomic():
+            services.finish(claim, segments=[Seg(0, 1, "一", 1.0)], engine="e", model="m")
+            raise RuntimeError("rolled back")
+
+    with pytest.raises(RuntimeError):
+        finish_then_roll_back()
     assert len(source.seen) == 2  # a rolled-back change is never announced
     assert Transcript.objects.get().status == "running"
 
 
 @pytest.mark.django_db
-def test_a_failing_hook_never_breaks_the_change(
-    source: Source, audio: str, django_capture_on_commit_callbacks
-) -> None:
+def test_a_failing_hook_never_breaks_the_change(source: Source, audio: str, django_capture_on_commit_callbacks) -> None:
     source.fail_with = ConnectionError("channel layer down")
 
     with django_capture_on_commit_callbacks(execute=True):
