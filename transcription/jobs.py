@@ -8,37 +8,25 @@ machine) leaves the job ``running`` with a heartbeat that stops, which the sweep
 
 from __future__ import annotations
 
-import importlib
 import logging
 import os
 import shutil
 import socket
 import tempfile
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Protocol
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.core.files.storage import default_storage
 from django.db import connection
 
 from transcription import services
-from transcription.services import Claim, SegmentLike
+from transcription.engines import Engine, get_engine
+from transcription.services import Claim
 
 logger = logging.getLogger(__name__)
-
-
-class EngineLike(Protocol):
-    """``transcription.engines.Engine`` as this module uses it."""
-
-    name: str
-    model_name: str
-
-    def transcribe(
-        self, audio: str | os.PathLike[str], language: str = "zh", prompt: str | None = None
-    ) -> Sequence[SegmentLike]: ...
 
 
 class MissingAudio(Exception):
@@ -49,21 +37,19 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def load_engine() -> EngineLike:
-    """The configured engine, loaded once per process by ``transcription.engines.get_engine``."""
-    engines = importlib.import_module("transcription.engines")
-    engine: EngineLike = engines.get_engine()
-    return engine
+def load_engine() -> Engine:
+    """The configured engine (TRANSCRIPTION_ENGINE), loaded once per process; the tests' one seam."""
+    return get_engine()
 
 
-def run(transcript_id: int, *, engine: EngineLike | None = None, worker: str | None = None) -> str:
+def run(transcript_id: int, *, engine: Engine | None = None, worker: str | None = None) -> str:
     """Run the job if it is this worker's to run. Returns what happened: done, retrying, failed, skipped."""
     claim = services.start(transcript_id, worker=worker or worker_name())
     if claim is None:
         return "skipped"
     beat = Heartbeat(claim, services.heartbeat_s())
     beat.start()
-    engine_name = engine.name if engine is not None else "the engine"
+    engine_name = engine.name if engine is not None else "The engine"
     try:
         with local_audio(claim.audio) as path:
             used = engine or load_engine()
