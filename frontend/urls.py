@@ -50,6 +50,7 @@ urlpatterns = [
     # 搜索
     path("search/", views_search.proposal_search, name="search"),
     path("search/messages/", views_search.message_search, name="search-messages"),
+    path("search/transcripts/", views_search.transcript_search, name="search-transcripts"),
     path("search/similar/<int:pk>/", views_search.similar_to_proposal, name="search-similar"),
     path("notifications/", notifications.notification_list, name="notifications"),
     path("notifications/read/", notifications.notifications_read, name="notifications-read"),

@@ -3,6 +3,7 @@
 - ``/search/``            proposals the viewer may see; every choice (words, sort, facets, page) lives in
                           the query string, so a search can be bookmarked and shared.
 - ``/search/messages/``   lines of the consultations the viewer may read.
+- ``/search/transcripts/`` what was said in their voice messages (a hit opens the clip at the matching moment).
 - ``/search/similar/<pk>/`` earlier proposals on the subject of one proposal: what the office checks for
                           duplicates (并案) when registering. A fragment when fetched by the page, a page otherwise.
 
@@ -25,6 +26,8 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from chat.searching import MessageSearch, search_messages
+from chat.transcript_search import TranscriptSearch, search_transcripts
+from chat.voice_api import clip_url
 from consult.exceptions import InvalidInput
 from consult.roles import Role
 from frontend.views_proposals.common import current_user, visible_proposal
@@ -244,6 +247,31 @@ def message_search(request: HttpRequest) -> HttpResponse:
         "pager": pages(params, found.page, found.num_pages),
     }
     return render(request, "search/messages.html", context, status=status)
+
+
+@login_required
+@require_GET
+def transcript_search(request: HttpRequest) -> HttpResponse:
+    user = current_user(request)
+    params = request.GET
+    status, error = 200, ""
+    try:
+        found = search_transcripts(user, params)
+    except InvalidInput as exc:
+        status, error = 400, exc.message
+        found = TranscriptSearch(text=params.get("q", ""), page=1)
+    context = {
+        "tab": "transcripts",
+        "q": found.text,
+        "result": found,
+        "error": error,
+        "rows": [(hit, snippet(hit.highlights, "body", hit.transcript.text), clip_url(hit)) for hit in found.hits],
+        "kept": kept_filters(params, "q", "page"),
+        "clear_url": link(_only(params, "q")),
+        "filtered": any(params.get(name) for name in ("consultation", "bureau")),
+        "pager": pages(params, found.page, found.num_pages),
+    }
+    return render(request, "search/transcripts.html", context, status=status)
 
 
 @login_required

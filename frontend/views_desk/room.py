@@ -159,9 +159,11 @@ def render_room(
         "queue_position": services.queue_position(consultation),
         "history": deputy_history(consultation) if viewer["sees_history"] else None,
         "thread": thread,
-        "payloads": [chat.message_payload(m) for m in thread],
+        "payloads": chat.message_payloads(thread),
         "read": {str(u): seq for u, seq in chat.read_state(consultation).items()} if viewer["can_read"] else {},
         "edit_window": settings.CHAT_EDIT_WINDOW_SECONDS,
+        "voice_max_seconds": int(settings.CHAT_VOICE_MAX_SECONDS),
+        "is_office": is_office(user),
     }
     return render(request, "frontend/desk/room.html", context, status=status)
 

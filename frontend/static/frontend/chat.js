@@ -11,6 +11,7 @@
 //    kept in localStorage, so a reload or a dead network keeps them, and are sent again, with the SAME
 //    client_id, on every (re)connection; reconnecting backs off exponentially, with jitter.
 import "./desk_live.js";
+import { createRecorder, createUploads, createVoice, fileContent } from "./voice.js";
 
 const PING_EVERY_MS = 25000;
 const SILENCE_LIMIT_MS = 60000; // no frame for this long: the socket is dead even if it says it is open
@@ -153,7 +154,9 @@ function startRoom(root) {
     Object.assign(li.dataset, { seq: m.seq, id: m.id, kind: m.kind, sender: m.sender ?? "" });
     const bubble = el("div", "bubble");
     if (!mine) bubble.append(el("span", "sender", m.sender_name));
-    bubble.append(el("p", "body", m.deleted ? t.withdrawn : m.body));
+    if (m.kind === "voice" && m.voice && !m.deleted) bubble.append(voice.content(m, li));
+    else if (m.file && !m.deleted) bubble.append(fileContent(m));
+    else bubble.append(el("p", "body", m.deleted ? t.withdrawn : m.body));
     const meta = el("span", "meta");
     const time = el("time", "", timeOf(m.created_at));
     time.dateTime = m.created_at;
@@ -409,6 +412,17 @@ function startRoom(root) {
           else if (frame.change > changes) requestSync(); // one was missed
         }
         break;
+      case "transcript":
+        onVoiceChange(frame.message_id, (v) => {
+          const { message_id: _id, v: _v, type: _type, ...transcript } = frame;
+          v.transcript = transcript;
+        });
+        break;
+      case "played":
+        onVoiceChange(frame.message_id, (v) => {
+          if (!v.played_by.includes(frame.user)) v.played_by = [...v.played_by, frame.user];
+        });
+        break;
       case "ack":
         onAck(frame);
         break;
@@ -423,6 +437,16 @@ function startRoom(root) {
         break;
       default:
         break;
+    }
+  }
+
+  // A voice message's transcript or played state changed: redraw it (its player keeps playing).
+  function onVoiceChange(messageId, change) {
+    for (const m of messages.values()) {
+      if (m.id !== messageId || !m.voice) continue;
+      change(m.voice);
+      put(m);
+      return;
     }
   }
 
@@ -572,6 +596,42 @@ function startRoom(root) {
     });
   }
 
+  // --- voice messages, files and images (voice.js) ---------------------------------------------------------
+  const voice = createVoice({
+    consultation: id,
+    me,
+    t,
+    isOffice: root.dataset.office === "1",
+    canPost: () => canPost,
+    canCorrect: () => canPost || root.dataset.office === "1",
+    toast,
+  });
+  const uploadList = root.querySelector("[data-upload-pending]");
+  const uploads = uploadList
+    ? createUploads({ consultation: id, list: uploadList, t, merge: (items) => merge(items), toBottom })
+    : null;
+  const recordButton = form?.querySelector("[data-voice-record]");
+  const recordingBar = form?.querySelector("[data-recording]");
+  if (uploads && recordButton && recordingBar) {
+    createRecorder({
+      button: recordButton,
+      bar: recordingBar,
+      t,
+      maxSeconds: Number(root.dataset.voiceMax || 60),
+      onClip: (blob, name, seconds) => uploads.add("voice", blob, name, seconds),
+      toast,
+    });
+  }
+  const attachButton = form?.querySelector("[data-attach]");
+  const attachInput = form?.querySelector("[data-attach-input]");
+  if (uploads && attachButton && attachInput) {
+    attachButton.addEventListener("click", () => attachInput.click());
+    attachInput.addEventListener("change", () => {
+      for (const file of attachInput.files) uploads.add("file", file, file.name, 0);
+      attachInput.value = "";
+    });
+  }
+
   // --- start ---------------------------------------------------------------------------------------------
   log.replaceChildren();
   for (const [user, seq] of Object.entries(readJson("chat-read", {}))) noteRead(Number(user), seq);
@@ -621,6 +681,7 @@ function startRoom(root) {
   root.chat = {
     seqs: () => [...messages.keys()].sort((a, b) => a - b),
     pending: () => pending.map((p) => p.client_id),
+    uploads: () => (uploads ? uploads.pending() : []),
     lastSeq: () => lastSeq,
   };
 }
