@@ -1,5 +1,9 @@
 """openai-whisper on PyTorch: the reference engine (the only module that imports ``whisper`` and ``torch``).
 
+Silence is cut out before decoding with the same Silero VAD faster-whisper uses (its ``faster_whisper.vad``, a
+runtime dependency anyway) and segment times mapped back, so both engines decode the same speech: without it the
+reference mis-heard padded Mandarin clips badly (CER 0.39 against 0.13 on the test clip).
+
 It runs a checkpoint converted from the CTranslate2 ``model.bin`` beside it (:mod:`.ct2file`), cached as
 ``openai-whisper.pt`` next to it and rebuilt when ``model.bin`` changes, so both engines run the same tensors.
 """
@@ -96,11 +100,21 @@ class OpenAIWhisperEngine:
     def transcribe(
         self, audio: str | os.PathLike[str], language: str = "zh", prompt: str | None = None
     ) -> list[Segment]:
+        import numpy as np
         import whisper
+        from faster_whisper.audio import decode_audio
+        from faster_whisper.vad import SpeechTimestampsMap, VadOptions, collect_chunks, get_speech_timestamps
 
+        sampling_rate = 16000
+        samples = decode_audio(os.fspath(audio), sampling_rate=sampling_rate)
+        chunks = get_speech_timestamps(samples, VadOptions(min_silence_duration_ms=DECODING.vad_min_silence_ms))
+        if not chunks:
+            return []
+        speech = np.concatenate(collect_chunks(samples, chunks)[0], axis=0)
+        times = SpeechTimestampsMap(chunks, sampling_rate)
         result = whisper.transcribe(
             self._model,
-            os.fspath(audio),
+            speech,
             language=language,
             task="transcribe",
             temperature=DECODING.temperatures,
@@ -115,7 +129,13 @@ class OpenAIWhisperEngine:
             best_of=None,
         )
         raw = [
-            RawSegment(s["start"], s["end"], s["text"], s["avg_logprob"], s["no_speech_prob"])
+            RawSegment(
+                times.get_original_time(s["start"]),
+                times.get_original_time(s["end"], is_end=True),
+                s["text"],
+                s["avg_logprob"],
+                s["no_speech_prob"],
+            )
             for s in result["segments"]
         ]
         return [Segment(*fields) for fields in postprocess(raw, language=language, prompt=prompt)]
