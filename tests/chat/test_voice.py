@@ -89,7 +89,8 @@ def voice_url(consultation: Consultation, message_id: int | None = None, tail: s
 def upload(
     client: Client, consultation: Consultation, content: bytes, client_id: str = "v-1", name: str = "a.webm"
 ) -> Any:
-    return client.post(voice_url(consultation), {"client_id": client_id, "file": SimpleUploadedFile(name, content)})
+    data = {"client_id": client_id, "file": SimpleUploadedFile(name, content)}
+    return client.post(voice_url(consultation), data)
 
 
 def stored_files(root: Path) -> list[Path]:
@@ -154,6 +155,7 @@ def test_a_resend_with_the_same_client_id_stores_nothing_more(
 
 
 def refused(response: Any, code: str, words: str) -> None:
+    """400 with the code, the field ``file``, and a message naming the problem (in Chinese, the site's language)."""
     assert response.status_code == 400, response.content
     body = response.json()
     assert body["code"] == code
@@ -165,7 +167,7 @@ def refused(response: Any, code: str, words: str) -> None:
 def test_a_text_file_renamed_webm_is_not_audio(
     client_for: ClientFor, deputy: User, active: Consultation, media: Path
 ) -> None:
-    refused(upload(client_for(deputy), active, b"just some words\n" * 40), "not_audio", "not a voice recording")
+    refused(upload(client_for(deputy), active, b"just some words\n" * 40), "not_audio", "不是语音录音")
     refused(upload(client_for(deputy), active, b"\x89PNG\r\n\x1a\n" + b"\x00" * 512), "not_audio", "WebM/Ogg")
     nothing_stored(active, media)
 
@@ -182,7 +184,7 @@ def test_a_video_or_a_wav_is_not_a_voice_recording(
         out.setsampwidth(2)
         out.setframerate(16000)
         out.writeframes(b"\x00\x01" * 16000)
-    refused(upload(client_for(deputy), active, wav.getvalue(), name="a.wav"), "not_audio", "not a voice recording")
+    refused(upload(client_for(deputy), active, wav.getvalue(), name="a.wav"), "not_audio", "不是语音录音")
     nothing_stored(active, media)
 
 
@@ -190,7 +192,7 @@ def test_a_video_or_a_wav_is_not_a_voice_recording(
 def test_a_clip_over_the_limit_is_too_long(
     client_for: ClientFor, deputy: User, active: Consultation, media: Path
 ) -> None:
-    refused(upload(client_for(deputy), active, clip(61.0)), "too_long", "61 s, at most 60 s")
+    refused(upload(client_for(deputy), active, clip(61.0)), "too_long", "61 秒，最长 60 秒")
     nothing_stored(active, media)
 
 
@@ -199,9 +201,9 @@ def test_the_limit_is_a_setting(
     client_for: ClientFor, deputy: User, active: Consultation, media: Path, settings: Any
 ) -> None:
     settings.CHAT_VOICE_MAX_SECONDS = 1
-    refused(upload(client_for(deputy), active, clip(1.6)), "too_long", "at most 1 s")
+    refused(upload(client_for(deputy), active, clip(1.6)), "too_long", "最长 1 秒")
     settings.CHAT_VOICE_MAX_BYTES = 1000
-    refused(upload(client_for(deputy), active, clip(0.8)), "too_large", "larger than")
+    refused(upload(client_for(deputy), active, clip(0.8)), "too_large", "超过")
     nothing_stored(active, media)
 
 
@@ -212,7 +214,7 @@ def test_a_truncated_upload_is_refused_as_cut_off(
     client_for: ClientFor, deputy: User, active: Consultation, media: Path, container: str, kept: float
 ) -> None:
     content = clip(3.0, container)
-    refused(upload(client_for(deputy), active, content[: int(len(content) * kept)]), "truncated", "cut off")
+    refused(upload(client_for(deputy), active, content[: int(len(content) * kept)]), "truncated", "录音不完整")
     nothing_stored(active, media)
 
 
