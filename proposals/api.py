@@ -27,6 +27,7 @@ from consult.models import User
 from consult.selectors import Viewer, is_office
 from proposals import metrics, services
 from proposals.access import access_of, readable_attachment
+from proposals.actions import Action
 from proposals.filters import ProposalFilter
 from proposals.models import Assignment, Communication, CoSigner, Feedback, Proposal, Reply
 from proposals.selectors import can_see_id
@@ -93,13 +94,13 @@ def detail_queryset(user: Viewer) -> QuerySet[Proposal]:
 
 
 def proposal_action(
-    url_path: str, summary: str, request: Input = None, *, responses: Any = ProposalDetailSerializer, status: int = 200
+    name: Action, summary: str, request: Input = None, *, responses: Any = ProposalDetailSerializer, status: int = 200
 ) -> Callable[[Handler], Handler]:
     """A POST on one proposal: documented with its input and its answer."""
 
     def wrap(handler: Handler) -> Handler:
         # extend_schema goes outside: @action replaces the handler's kwargs, where the schema is kept.
-        routed = action(detail=True, methods=["post"], url_path=url_path)(handler)
+        routed = action(detail=True, methods=["post"], url_path=name.api_path)(handler)
         documented = extend_schema(
             parameters=[PROPOSAL_ID], request=request, responses={status: responses}, summary=summary
         )(routed)
@@ -203,19 +204,19 @@ class ProposalViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Proposal]):
 
     # --- 提出: co-signers, attachments, submission --------------------------------------
 
-    @proposal_action("submit", "提出: hand the draft to the office")
+    @proposal_action(Action.SUBMIT, "提出: hand the draft to the office")
     def submit(self, request: Request, pk: str) -> Response:
-        return self.act(services.submit_proposal)
+        return self.act(services.submit)
 
-    @proposal_action("invite-cosigner", "Invite a deputy to co-sign", DeputyInputSerializer)
+    @proposal_action(Action.INVITE_COSIGNER, "Invite a deputy to co-sign", DeputyInputSerializer)
     def invite_cosigner(self, request: Request, pk: str) -> Response:
         return self.act(services.invite_cosigner, DeputyInputSerializer)
 
-    @proposal_action("cosign", "联名: the invited deputy signs (or declines)", CosignInputSerializer)
+    @proposal_action(Action.COSIGN, "联名: the invited deputy signs (or declines)", CosignInputSerializer)
     def cosign(self, request: Request, pk: str) -> Response:
-        return self.act(services.respond_to_cosign, CosignInputSerializer)
+        return self.act(services.cosign, CosignInputSerializer)
 
-    @proposal_action("drop-cosigner", "Drop an invited co-signer", DeputyInputSerializer)
+    @proposal_action(Action.DROP_COSIGNER, "Drop an invited co-signer", DeputyInputSerializer)
     def drop_cosigner(self, request: Request, pk: str) -> Response:
         return self.act(services.drop_cosigner, DeputyInputSerializer)
 
@@ -229,7 +230,7 @@ class ProposalViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Proposal]):
     def attachments(self, request: Request, pk: str) -> Response:
         proposal_id = self.visible_pk()
         upload = self.validated(AttachmentUploadSerializer)["file"]
-        attachment = services.attach_file(
+        attachment = services.attach(
             actor=self.actor,
             proposal_id=proposal_id,
             name=upload.name,
@@ -262,44 +263,44 @@ class ProposalViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Proposal]):
 
     # --- 立案 -------------------------------------------------------------------------
 
-    @proposal_action("register", "立案: register and number a submitted proposal")
+    @proposal_action(Action.REGISTER, "立案: register and number a submitted proposal")
     def register(self, request: Request, pk: str) -> Response:
-        return self.act(services.register_proposal)
+        return self.act(services.register)
 
-    @proposal_action("decline-registration", "不予立案, with a reason", ReasonInputSerializer)
+    @proposal_action(Action.DECLINE_REGISTRATION, "不予立案, with a reason", ReasonInputSerializer)
     def decline_registration(self, request: Request, pk: str) -> Response:
         return self.act(services.decline_registration, ReasonInputSerializer)
 
-    @proposal_action("merge", "并案: handle together with a registered proposal", MergeInputSerializer)
+    @proposal_action(Action.MERGE, "并案: handle together with a registered proposal", MergeInputSerializer)
     def merge(self, request: Request, pk: str) -> Response:
-        return self.act(services.merge_proposal, MergeInputSerializer)
+        return self.act(services.merge, MergeInputSerializer)
 
-    @proposal_action("convert-to-letter", "转为来信, with a reason", ReasonInputSerializer)
+    @proposal_action(Action.CONVERT_TO_LETTER, "转为来信, with a reason", ReasonInputSerializer)
     def convert_to_letter(self, request: Request, pk: str) -> Response:
         return self.act(services.convert_to_letter, ReasonInputSerializer)
 
     # --- 交办 -------------------------------------------------------------------------
 
-    @proposal_action("assign", "交办: a lead with co-handlers, or separate bureaus", AssignInputSerializer)
+    @proposal_action(Action.ASSIGN, "交办: a lead with co-handlers, or separate bureaus", AssignInputSerializer)
     def assign(self, request: Request, pk: str) -> Response:
-        return self.act(services.assign_proposal, AssignInputSerializer)
+        return self.act(services.assign, AssignInputSerializer)
 
-    @proposal_action("withdraw-assignment", "Take an assignment back", AssignmentReasonInputSerializer)
+    @proposal_action(Action.WITHDRAW_ASSIGNMENT, "Take an assignment back", AssignmentReasonInputSerializer)
     def withdraw_assignment(self, request: Request, pk: str) -> Response:
         return self.act(services.withdraw_assignment, AssignmentReasonInputSerializer)
 
-    @proposal_action("accept-assignment", "签收: the bureau takes the proposal on", AssignmentInputSerializer)
+    @proposal_action(Action.ACCEPT_ASSIGNMENT, "签收: the bureau takes the proposal on", AssignmentInputSerializer)
     def accept_assignment(self, request: Request, pk: str) -> Response:
         return self.act(services.accept_assignment, AssignmentInputSerializer)
 
-    @proposal_action("return-assignment", "退办: within the return window", AssignmentReasonInputSerializer)
+    @proposal_action(Action.RETURN_ASSIGNMENT, "退办: within the return window", AssignmentReasonInputSerializer)
     def return_assignment(self, request: Request, pk: str) -> Response:
         return self.act(services.return_assignment, AssignmentReasonInputSerializer)
 
     # --- 办理 -------------------------------------------------------------------------
 
     @proposal_action(
-        "communications",
+        Action.RECORD_COMMUNICATION,
         "沟通: record a contact with the deputy",
         CommunicationInputSerializer,
         responses=CommunicationSerializer,
@@ -309,13 +310,17 @@ class ProposalViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Proposal]):
         return self.create_with(services.record_communication, CommunicationInputSerializer, CommunicationSerializer)
 
     @proposal_action(
-        "opinions", "会办意见 to the lead bureau", OpinionInputSerializer, responses=OpinionSerializer, status=201
+        Action.SUBMIT_OPINION,
+        "会办意见 to the lead bureau",
+        OpinionInputSerializer,
+        responses=OpinionSerializer,
+        status=201,
     )
     def opinions(self, request: Request, pk: str) -> Response:
         return self.create_with(services.submit_opinion, OpinionInputSerializer, OpinionSerializer)
 
     @proposal_action(
-        "extension-requests",
+        Action.REQUEST_EXTENSION,
         "延期: ask for more time",
         ExtensionInputSerializer,
         responses=ExtensionRequestSerializer,
@@ -324,57 +329,59 @@ class ProposalViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Proposal]):
     def extension_requests(self, request: Request, pk: str) -> Response:
         return self.create_with(services.request_extension, ExtensionInputSerializer, ExtensionRequestSerializer)
 
-    @proposal_action("decide-extension", "Approve or refuse an extension", ExtensionDecisionInputSerializer)
+    @proposal_action(Action.DECIDE_EXTENSION, "Approve or refuse an extension", ExtensionDecisionInputSerializer)
     def decide_extension(self, request: Request, pk: str) -> Response:
         return self.act(services.decide_extension, ExtensionDecisionInputSerializer)
 
     # --- 答复 -------------------------------------------------------------------------
 
     @proposal_action(
-        "reply-draft", "Write (or rewrite) the reply", ReplyDraftInputSerializer, responses=ReplySerializer
+        Action.DRAFT_REPLY, "Write (or rewrite) the reply", ReplyDraftInputSerializer, responses=ReplySerializer
     )
     def reply_draft(self, request: Request, pk: str) -> Response:
         return self.create_with(services.draft_reply, ReplyDraftInputSerializer, ReplySerializer, status=200)
 
-    @proposal_action("reply-submit", "Submit the reply for sign-off and review", AssignmentInputSerializer)
+    @proposal_action(Action.SUBMIT_REPLY, "Submit the reply for sign-off and review", AssignmentInputSerializer)
     def reply_submit(self, request: Request, pk: str) -> Response:
         return self.act(services.submit_reply, AssignmentInputSerializer)
 
-    @proposal_action("reply-sign-off", "会签: a co-handler signs the lead's reply", SignOffInputSerializer)
+    @proposal_action(Action.SIGN_OFF_REPLY, "会签: a co-handler signs the lead's reply", SignOffInputSerializer)
     def reply_sign_off(self, request: Request, pk: str) -> Response:
         return self.act(services.sign_off_reply, SignOffInputSerializer)
 
-    @proposal_action("reply-review", "督办审核: send the reply or return it", ReplyReviewInputSerializer)
+    @proposal_action(Action.REVIEW_REPLY, "督办审核: send the reply or return it", ReplyReviewInputSerializer)
     def reply_review(self, request: Request, pk: str) -> Response:
         return self.act(services.review_reply, ReplyReviewInputSerializer)
 
-    @proposal_action("publish", "公开: publish a sent reply without contact details", PublishInputSerializer)
+    @proposal_action(Action.PUBLISH, "公开: publish a sent reply without contact details", PublishInputSerializer)
     def publish(self, request: Request, pk: str) -> Response:
-        return self.act(services.publish_reply, PublishInputSerializer)
+        return self.act(services.publish, PublishInputSerializer)
 
     # --- 反馈 and after ---------------------------------------------------------------
 
-    @proposal_action("feedback", "反馈: rate the reply (proposer or co-signer)", RatingInputSerializer)
+    @proposal_action(Action.RATE_REPLY, "反馈: rate the reply (proposer or co-signer)", RatingInputSerializer)
     def feedback(self, request: Request, pk: str) -> Response:
         return self.act(services.rate_reply, RatingInputSerializer)
 
-    @proposal_action("paper-feedback", "Enter a rating from a paper form", PaperRatingInputSerializer)
+    @proposal_action(Action.RECORD_PAPER_FEEDBACK, "Enter a rating from a paper form", PaperRatingInputSerializer)
     def paper_feedback(self, request: Request, pk: str) -> Response:
         return self.act(services.record_paper_feedback, PaperRatingInputSerializer)
 
     @proposal_action(
-        "review-dissatisfaction", "Confirm an unsatisfied rating or set it aside", DissatisfactionReviewInputSerializer
+        Action.REVIEW_DISSATISFACTION,
+        "Confirm an unsatisfied rating or set it aside",
+        DissatisfactionReviewInputSerializer,
     )
     def review_dissatisfaction(self, request: Request, pk: str) -> Response:
         return self.act(services.review_dissatisfaction, DissatisfactionReviewInputSerializer)
 
-    @proposal_action("follow-up-reply", "跟踪办理: the second reply of a B/C matter", FollowUpInputSerializer)
+    @proposal_action(Action.SEND_FOLLOW_UP_REPLY, "跟踪办理: the second reply of a B/C matter", FollowUpInputSerializer)
     def follow_up_reply(self, request: Request, pk: str) -> Response:
         return self.act(services.send_follow_up_reply, FollowUpInputSerializer)
 
-    @proposal_action("close", "办结, with a reason", ReasonInputSerializer)
+    @proposal_action(Action.CLOSE, "办结, with a reason", ReasonInputSerializer)
     def close(self, request: Request, pk: str) -> Response:
-        return self.act(services.close_proposal, ReasonInputSerializer)
+        return self.act(services.close, ReasonInputSerializer)
 
     # --- 统计 -------------------------------------------------------------------------
 

@@ -1,7 +1,7 @@
 """Contact details out of published material (公开时隐去联系方式, docs/domain.md sections 4 and 8).
 
 ``strip_contact_details`` is the one masking function: the published wording of a reply is stored through
-it (``services.reply.publish_reply``), and whatever else shows a proposal to people who are no party to it
+it (``services.reply.publish``), and whatever else shows a proposal to people who are no party to it
 (its body, a timeline entry quoting a communication) passes its text through it too.
 
 It removes, in half- or full-width digits:

@@ -3,7 +3,7 @@
 A reply of a proposal whose proposer agreed to publication is due for publication within
 ``publication_working_days`` working days of the day it was sent (``Reply.publication_due``, set by
 ``services.reply.schedule_publication``). It awaits publication while the proposal is in a state that
-allows publishing (``ALLOWED_FROM["publish"]``: replied, follow-up, closed) and it has not been published.
+allows publishing (``ALLOWED_FROM[Action.PUBLISH]``: replied, follow-up, closed) and it has not been published.
 The deadline sweep, the office's supervision page and the list API's ``publication`` filter read these.
 """
 
@@ -13,6 +13,7 @@ from datetime import date
 
 from django.db.models import Exists, OuterRef, QuerySet
 
+from proposals.actions import Action
 from proposals.models import Proposal, Reply, ReplyStatus
 from proposals.transitions import ALLOWED_FROM
 
@@ -23,7 +24,7 @@ def awaiting_publication() -> QuerySet[Reply]:
         status=ReplyStatus.SENT,
         published_at__isnull=True,
         proposal__publication_consent=True,
-        proposal__status__in=ALLOWED_FROM["publish"],
+        proposal__status__in=ALLOWED_FROM[Action.PUBLISH],
     ).order_by("publication_due", "sent_at", "pk")
 
 

@@ -10,6 +10,7 @@ from django.db import models
 from consult.selectors import Viewer
 
 if TYPE_CHECKING:
+    from proposals.actions import Action
     from proposals.models import Proposal
 
 
@@ -26,7 +27,7 @@ def can_see_id(user: Viewer, proposal_id: int) -> bool:
     return Proposal.objects.visible_to(user).filter(pk=proposal_id).exists()
 
 
-def action_allowed(proposal: Proposal, action: str) -> bool:
+def action_allowed(proposal: Proposal, action: Action) -> bool:
     """Whether the proposal's state lets ``action`` start (the services' own table)."""
     from proposals.transitions import ALLOWED_FROM
 

@@ -26,6 +26,7 @@ from frontend.views_proposals.common import (
     visible_proposal,
 )
 from frontend.views_proposals.registry import ACTIONS
+from proposals.actions import Action
 
 Page = Callable[[HttpRequest, int, BoundForms, int], HttpResponse]
 
@@ -42,7 +43,7 @@ PAGES: dict[str, tuple[Page, str]] = {
 @login_required
 @require_POST
 def act(request: HttpRequest, pk: int, name: str) -> HttpResponse:
-    action = ACTIONS.get(name)
+    action = ACTIONS.get(Action(name)) if name in set(Action) else None
     if action is None:
         raise Http404
     user = current_user(request)

@@ -30,6 +30,7 @@ from frontend.views_proposals.common import (
 from frontend.views_proposals.offers import Item
 from frontend.views_proposals.registry import form_for
 from proposals import services
+from proposals.actions import Action
 from proposals.filters import ProposalFilter
 from proposals.models import CoSigner, CoSignerStatus, Proposal, ProposalSession, Status
 
@@ -61,7 +62,7 @@ def render_mine(request: HttpRequest, bound: BoundForms, status: int = 200) -> H
         "filter": listed,
         "statuses": Status.choices,
         "chosen_statuses": request.GET.getlist("status"),
-        "invitations": [Item(c, {"respond": form_for("respond", user, c.proposal, bound)}) for c in invitations],
+        "invitations": [Item(c, {"cosign": form_for(Action.COSIGN, user, c.proposal, bound)}) for c in invitations],
         "return_to": "mine",
         "query": _query_without_page(request),
     }

@@ -12,6 +12,7 @@ from frontend.views_proposals import offers
 from frontend.views_proposals.common import BoundForms, current_user, deadline, unshown_errors, visible_proposal
 from frontend.views_proposals.offers import Item, Viewer
 from proposals.access import Wording, access_of, readable_attachment
+from proposals.actions import Action
 from proposals.models import Assignment, AssignmentStatus, ExtensionRequest, Feedback, Proposal
 
 
@@ -47,7 +48,7 @@ def _drafting(viewer: Viewer, proposal: Proposal, cosigners: list[Any], bound: B
     return {
         "cosigners": offers.cosigner_items(viewer, proposal, cosigners, bound),
         "attachments": offers.attachment_items(viewer, proposal, attachments, bound),
-        "can_edit": viewer.proposer and offers.allowed("edit_draft", proposal),
+        "can_edit": viewer.proposer and offers.allowed(Action.UPDATE_DRAFT, proposal),
         "forms": {
             **offers.proposer_forms(viewer, proposal, attachments, bound),
             **offers.cosign_forms(viewer, proposal, bound),

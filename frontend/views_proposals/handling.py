@@ -12,6 +12,7 @@ from consult.models import Bureau
 from frontend.views_proposals.common import BoundForms, current_user, deadline, handler_bureau, unshown_errors
 from frontend.views_proposals.offers import Item, allowed
 from frontend.views_proposals.registry import form_for
+from proposals.actions import Action
 from proposals.filters import ProposalFilter
 from proposals.models import Assignment, AssignmentStatus, Proposal, Status
 from proposals.models.choices import OPEN_ASSIGNMENT, REPLYING_ROLES
@@ -36,8 +37,10 @@ def render_queue(request: HttpRequest, bound: BoundForms, status: int = 200) -> 
     rows = []
     for assignment in open_assignments:
         offered = {}
-        if assignment.status == AssignmentStatus.PENDING and allowed("accept_assignment", assignment.proposal):
-            offered["accept"] = form_for("accept", user, assignment.proposal, bound, target=assignment.pk)
+        if assignment.status == AssignmentStatus.PENDING and allowed(Action.ACCEPT_ASSIGNMENT, assignment.proposal):
+            offered["accept_assignment"] = form_for(
+                Action.ACCEPT_ASSIGNMENT, user, assignment.proposal, bound, target=assignment.pk
+            )
         rows.append((Item(assignment, offered), deadline(assignment.due)))
     follow_ups = (
         Assignment.objects.filter(

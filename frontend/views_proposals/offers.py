@@ -15,6 +15,7 @@ from django.utils import timezone
 from frontend.views_proposals.common import BoundForms
 from frontend.views_proposals.registry import form_for
 from proposals.access import ProposalAccess, recipients_of
+from proposals.actions import Action
 from proposals.models import (
     Assignment,
     AssignmentRole,
@@ -36,7 +37,7 @@ from proposals.selectors import action_allowed
 Forms = dict[str, forms.Form]
 
 
-def allowed(action: str, proposal: Proposal) -> bool:
+def allowed(action: Action, proposal: Proposal) -> bool:
     return action_allowed(proposal, action)
 
 
@@ -63,20 +64,20 @@ def proposer_forms(viewer: Viewer, proposal: Proposal, attachments: list[Attachm
     offered: Forms = {}
     if not viewer.proposer:
         return offered
-    if allowed("invite_cosigner", proposal):
-        offered["invite"] = form_for("invite", viewer.actor, proposal, bound)
-    if allowed("attach", proposal) and len(attachments) < current_rules().attachment_max_count:
-        offered["attach"] = form_for("attach", viewer.actor, proposal, bound)
-    if allowed("submit", proposal):
-        offered["submit"] = form_for("submit", viewer.actor, proposal, bound)
+    if allowed(Action.INVITE_COSIGNER, proposal):
+        offered["invite_cosigner"] = form_for(Action.INVITE_COSIGNER, viewer.actor, proposal, bound)
+    if allowed(Action.ATTACH, proposal) and len(attachments) < current_rules().attachment_max_count:
+        offered["attach"] = form_for(Action.ATTACH, viewer.actor, proposal, bound)
+    if allowed(Action.SUBMIT, proposal):
+        offered["submit"] = form_for(Action.SUBMIT, viewer.actor, proposal, bound)
     return offered
 
 
 def cosigner_items(viewer: Viewer, proposal: Proposal, cosigners: list[CoSigner], bound: BoundForms) -> list[Item]:
-    can_drop = viewer.proposer and allowed("drop_cosigner", proposal)
+    can_drop = viewer.proposer and allowed(Action.DROP_COSIGNER, proposal)
     droppable = (CoSignerStatus.INVITED, CoSignerStatus.SIGNED)
     return [
-        Item(c, {"drop": form_for("drop", viewer.actor, proposal, bound, target=c.deputy_id)})
+        Item(c, {"drop_cosigner": form_for(Action.DROP_COSIGNER, viewer.actor, proposal, bound, target=c.deputy_id)})
         if can_drop and c.status in droppable
         else Item(c)
         for c in cosigners
@@ -86,9 +87,9 @@ def cosigner_items(viewer: Viewer, proposal: Proposal, cosigners: list[CoSigner]
 def attachment_items(
     viewer: Viewer, proposal: Proposal, attachments: list[Attachment], bound: BoundForms
 ) -> list[Item]:
-    can_remove = viewer.proposer and allowed("attach", proposal)
+    can_remove = viewer.proposer and allowed(Action.ATTACH, proposal)
     return [
-        Item(a, {"remove": form_for("remove_attachment", viewer.actor, proposal, bound, target=a.pk)})
+        Item(a, {"remove_attachment": form_for(Action.REMOVE_ATTACHMENT, viewer.actor, proposal, bound, target=a.pk)})
         if can_remove
         else Item(a)
         for a in attachments
@@ -97,11 +98,11 @@ def attachment_items(
 
 def cosign_forms(viewer: Viewer, proposal: Proposal, bound: BoundForms) -> Forms:
     invitation = viewer.cosign
-    if invitation is None or invitation.status != CoSignerStatus.INVITED or not allowed("respond_cosign", proposal):
+    if invitation is None or invitation.status != CoSignerStatus.INVITED or not allowed(Action.COSIGN, proposal):
         return {}
     if timezone.now() > invitation.sign_by:
         return {}
-    return {"respond": form_for("respond", viewer.actor, proposal, bound)}
+    return {"cosign": form_for(Action.COSIGN, viewer.actor, proposal, bound)}
 
 
 # --- replies: rating (deputies), review, publication and paper feedback (the office) --------------------
@@ -111,16 +112,18 @@ def reply_forms(viewer: Viewer, proposal: Proposal, reply: Reply, rated_by: set[
     offered: Forms = {}
     user, sent = viewer.actor, reply.status == ReplyStatus.SENT
     is_current = sent and reply.round == proposal.rehandling_round
-    if viewer.rater and is_current and allowed("rate_reply", proposal) and user.pk not in rated_by:
-        offered["rate"] = form_for("rate", user, proposal, bound, target=reply.pk)
+    if viewer.rater and is_current and allowed(Action.RATE_REPLY, proposal) and user.pk not in rated_by:
+        offered["rate_reply"] = form_for(Action.RATE_REPLY, user, proposal, bound, target=reply.pk)
     if not viewer.office:
         return offered
-    if reply.status == ReplyStatus.REVIEW and allowed("review_reply", proposal):
-        offered["review"] = form_for("review_reply", user, proposal, bound, target=reply.pk)
-    if sent and not reply.public_body and proposal.publication_consent and allowed("publish", proposal):
-        offered["publish"] = form_for("publish", user, proposal, bound, target=reply.pk)
-    if is_current and allowed("rate_reply", proposal) and recipients_of(proposal) - rated_by:
-        offered["paper"] = form_for("paper_feedback", user, proposal, bound, target=reply.pk)
+    if reply.status == ReplyStatus.REVIEW and allowed(Action.REVIEW_REPLY, proposal):
+        offered["review_reply"] = form_for(Action.REVIEW_REPLY, user, proposal, bound, target=reply.pk)
+    if sent and not reply.public_body and proposal.publication_consent and allowed(Action.PUBLISH, proposal):
+        offered["publish"] = form_for(Action.PUBLISH, user, proposal, bound, target=reply.pk)
+    if is_current and allowed(Action.RATE_REPLY, proposal) and recipients_of(proposal) - rated_by:
+        offered["record_paper_feedback"] = form_for(
+            Action.RECORD_PAPER_FEEDBACK, user, proposal, bound, target=reply.pk
+        )
     return offered
 
 
@@ -130,32 +133,28 @@ def reply_forms(viewer: Viewer, proposal: Proposal, reply: Reply, rated_by: set[
 def office_forms(viewer: Viewer, proposal: Proposal, bound: BoundForms) -> Forms:
     if not viewer.office:
         return {}
-    offers = {
-        "register": "register",
-        "decline": "decline_registration",
-        "merge": "merge",
-        "letter": "convert_to_letter",
-        "assign": "assign",
-        "close": "close",
-    }
-    offered: Forms = {
-        name: form_for(name, viewer.actor, proposal, bound)
-        for name, state in offers.items()
-        if allowed(state, proposal)
-    }
+    offers = (
+        Action.REGISTER,
+        Action.DECLINE_REGISTRATION,
+        Action.MERGE,
+        Action.CONVERT_TO_LETTER,
+        Action.ASSIGN,
+        Action.CLOSE,
+    )
+    offered: Forms = {name: form_for(name, viewer.actor, proposal, bound) for name in offers if allowed(name, proposal)}
     if proposal.dissatisfaction_pending:
         offered.pop("close", None)
-        if allowed("review_dissatisfaction", proposal):
-            offered["review_dissatisfaction"] = form_for("review_dissatisfaction", viewer.actor, proposal, bound)
+        if allowed(Action.REVIEW_DISSATISFACTION, proposal):
+            offered["review_dissatisfaction"] = form_for(Action.REVIEW_DISSATISFACTION, viewer.actor, proposal, bound)
     return offered
 
 
 def extension_items(
     viewer: Viewer, proposal: Proposal, requests: list[ExtensionRequest], bound: BoundForms
 ) -> list[Item]:
-    decide = viewer.office and allowed("decide_extension", proposal)
+    decide = viewer.office and allowed(Action.DECIDE_EXTENSION, proposal)
     return [
-        Item(r, {"decide": form_for("decide_extension", viewer.actor, proposal, bound, target=r.pk)})
+        Item(r, {"decide_extension": form_for(Action.DECIDE_EXTENSION, viewer.actor, proposal, bound, target=r.pk)})
         if decide and r.status == ExtensionStatus.PENDING
         else Item(r)
         for r in requests
@@ -181,12 +180,12 @@ def handler_panels(
         for a in mine
         if a.status in OPEN_ASSIGNMENT
     ]
-    if allowed("send_follow_up_reply", proposal):
+    if allowed(Action.SEND_FOLLOW_UP_REPLY, proposal):
         replied = [a for a in mine if a.role in REPLYING_ROLES and a.status == AssignmentStatus.DONE]
         if replied:
             latest = max(replied, key=lambda a: (a.round, a.pk))
-            follow_up = form_for("follow_up", viewer.actor, proposal, bound, target=latest.pk)
-            panels.append(Item(latest, {"follow_up": follow_up}))
+            follow_up = form_for(Action.SEND_FOLLOW_UP_REPLY, viewer.actor, proposal, bound, target=latest.pk)
+            panels.append(Item(latest, {"send_follow_up_reply": follow_up}))
     return panels
 
 
@@ -198,25 +197,25 @@ def _assignment_forms(
     requests: list[ExtensionRequest],
     bound: BoundForms,
 ) -> Forms:
-    def offer(name: str, **initial: Any) -> None:
+    def offer(name: Action, **initial: Any) -> None:
         offered[name] = form_for(name, viewer.actor, proposal, bound, target=assignment.pk, initial=initial)
 
     offered: Forms = {}
     pending = assignment.status == AssignmentStatus.PENDING
-    if pending and allowed("accept_assignment", proposal):
-        offer("accept")
-    if allowed("return_assignment", proposal) and timezone.localdate() <= assignment.return_by:
-        offer("return")
+    if pending and allowed(Action.ACCEPT_ASSIGNMENT, proposal):
+        offer(Action.ACCEPT_ASSIGNMENT)
+    if allowed(Action.RETURN_ASSIGNMENT, proposal) and timezone.localdate() <= assignment.return_by:
+        offer(Action.RETURN_ASSIGNMENT)
     if pending:
         return offered  # 签收 first: the rest of the work starts once the bureau has taken it on
-    if allowed("record_communication", proposal):
-        offer("communicate")
+    if allowed(Action.RECORD_COMMUNICATION, proposal):
+        offer(Action.RECORD_COMMUNICATION)
     if assignment.role == AssignmentRole.CO:
         _co_handler_forms(viewer, proposal, assignment, replies, bound, offered)
         return offered
     waiting = any(r.assignment_id == assignment.pk and r.status == ExtensionStatus.PENDING for r in requests)
-    if allowed("request_extension", proposal) and assignment.reply_due and not waiting:
-        offer("extension")
+    if allowed(Action.REQUEST_EXTENSION, proposal) and assignment.reply_due and not waiting:
+        offer(Action.REQUEST_EXTENSION)
     round_ = proposal.rehandling_round
     reply = next(
         (
@@ -226,11 +225,11 @@ def _assignment_forms(
         ),
         None,
     )
-    if allowed("draft_reply", proposal) and (reply is None or reply.status == ReplyStatus.DRAFT):
+    if allowed(Action.DRAFT_REPLY, proposal) and (reply is None or reply.status == ReplyStatus.DRAFT):
         draft = {} if reply is None else _draft_initial(reply)
-        offer("draft_reply", **draft)
-    if allowed("submit_reply", proposal) and reply is not None and reply.status == ReplyStatus.DRAFT:
-        offer("submit_reply")
+        offer(Action.DRAFT_REPLY, **draft)
+    if allowed(Action.SUBMIT_REPLY, proposal) and reply is not None and reply.status == ReplyStatus.DRAFT:
+        offer(Action.SUBMIT_REPLY)
     return offered
 
 
@@ -247,12 +246,14 @@ def _co_handler_forms(
     bound: BoundForms,
     offered: Forms,
 ) -> None:
-    if allowed("submit_opinion", proposal) and not hasattr(assignment, "opinion"):
-        offered["opinion"] = form_for("opinion", viewer.actor, proposal, bound, target=assignment.pk)
-    if not allowed("sign_off_reply", proposal):
+    if allowed(Action.SUBMIT_OPINION, proposal) and not hasattr(assignment, "opinion"):
+        offered["submit_opinion"] = form_for(Action.SUBMIT_OPINION, viewer.actor, proposal, bound, target=assignment.pk)
+    if not allowed(Action.SIGN_OFF_REPLY, proposal):
         return
     for reply in replies:
         signed = {s.assignment_id for s in reply.signoffs.all()}
         if reply.status == ReplyStatus.SIGNOFF and assignment.pk not in signed:
             initial = {"assignment_id": assignment.pk}
-            offered["sign_off"] = form_for("sign_off", viewer.actor, proposal, bound, target=reply.pk, initial=initial)
+            offered["sign_off_reply"] = form_for(
+                Action.SIGN_OFF_REPLY, viewer.actor, proposal, bound, target=reply.pk, initial=initial
+            )

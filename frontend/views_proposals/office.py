@@ -26,17 +26,12 @@ from frontend.views_proposals.common import BoundForms, BulkOutcome, current_use
 from frontend.views_proposals.offers import Item, allowed
 from frontend.views_proposals.registry import form_for
 from proposals import services
+from proposals.actions import Action
 from proposals.filters import ProposalFilter
 from proposals.models import AssignmentStatus, Proposal, Status
 
 PER_PAGE = 50
-# the form on each row -> the service's name for the transition
-REGISTRATION_ACTIONS = {
-    "register": "register",
-    "decline": "decline_registration",
-    "merge": "merge",
-    "letter": "convert_to_letter",
-}
+REGISTRATION_ACTIONS = (Action.REGISTER, Action.DECLINE_REGISTRATION, Action.MERGE, Action.CONVERT_TO_LETTER)
 
 
 def _listed(request: HttpRequest, user: User, status: Status, order: str) -> tuple[ProposalFilter, Any]:
@@ -68,7 +63,7 @@ def render_registration(
     rows = [
         Item(
             p,
-            {name: form_for(name, user, p, bound) for name, state in REGISTRATION_ACTIONS.items() if allowed(state, p)},
+            {name: form_for(name, user, p, bound) for name in REGISTRATION_ACTIONS if allowed(name, p)},
         )
         for p in page
     ]
@@ -94,7 +89,7 @@ def bulk_register(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return render_registration(request, bulk=form, status=400)
     ids = form.cleaned_data["selected"]
-    outcome = _each(user, ids, lambda p: services.register_proposal(actor=user, proposal_id=p.pk))
+    outcome = _each(user, ids, lambda p: services.register(actor=user, proposal_id=p.pk))
     if not outcome.failed:
         count = len(outcome.done)
         done = ngettext("%(n)d proposal was registered.", "%(n)d proposals were registered.", count)
@@ -180,7 +175,7 @@ def bulk_assign(request: HttpRequest) -> HttpResponse:
         return render_assignment(request, plan=form, status=400)
     plan = {key: form.cleaned_data[key] for key in ("lead", "co", "separate")}
     outcome = _each(
-        user, form.cleaned_data["selected"], lambda p: services.assign_proposal(actor=user, proposal_id=p.pk, **plan)
+        user, form.cleaned_data["selected"], lambda p: services.assign(actor=user, proposal_id=p.pk, **plan)
     )
     if not outcome.failed:
         count = len(outcome.done)

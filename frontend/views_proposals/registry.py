@@ -1,4 +1,5 @@
-"""Every action a proposal page offers: its form, the ONE service it calls, and what to say when done.
+"""Every action a proposal page offers, keyed by ``proposals.actions.Action``: its form, the ONE service it calls
+(``proposals.services.<action>``), and what to say when done.
 
 Pages build the forms from here (``form_for``); ``act`` binds the posted form, calls the service and
 either redirects (done) or shows the page again with the service's message beside the field.
@@ -20,13 +21,14 @@ from consult.models import User
 from frontend import forms as f
 from frontend.views_proposals.common import BoundForms, auto_id, slot_name
 from proposals import services
+from proposals.actions import Action
 from proposals.models import Proposal
 
 Data = Mapping[str, Any]
 
 
 @dataclass(frozen=True)
-class Action:
+class PageAction:
     form: type[f.ProposalActionForm]
     perform: Callable[[User, Proposal, Data], object]
     done: Callable[[Data], StrOrPromise]
@@ -45,7 +47,7 @@ def either(key: str, yes: StrOrPromise, no: StrOrPromise) -> Callable[[Data], St
 def _attach(user: User, proposal: Proposal, data: Data) -> object:
     upload: UploadedFile[Any] = data["file"]
     stream = cast("IO[bytes]", upload)  # an UploadedFile reads and seeks like the file it wraps
-    return services.attach_file(
+    return services.attach(
         actor=user, proposal_id=proposal.pk, name=upload.name or "", size=upload.size or 0, stream=stream
     )
 
@@ -55,79 +57,77 @@ def _rating(data: Data) -> dict[str, Any]:
     return {key: data[key] for key in keys}
 
 
-ACTIONS: dict[str, Action] = {
+ACTIONS: dict[Action, PageAction] = {
     # 提出 (the proposer, and invited co-signers)
-    "invite": Action(
+    Action.INVITE_COSIGNER: PageAction(
         f.InviteCosignerForm,
         lambda u, p, d: services.invite_cosigner(actor=u, proposal_id=p.pk, deputy_id=d["deputy_id"]),
         said(_("The invitation to co-sign was sent.")),
     ),
-    "drop": Action(
+    Action.DROP_COSIGNER: PageAction(
         f.DropCosignerForm,
         lambda u, p, d: services.drop_cosigner(actor=u, proposal_id=p.pk, deputy_id=d["deputy_id"]),
         said(_("The co-signer was removed.")),
         target="deputy_id",
     ),
-    "respond": Action(
+    Action.COSIGN: PageAction(
         f.RespondCosignForm,
-        lambda u, p, d: services.respond_to_cosign(actor=u, proposal_id=p.pk, sign=d["sign"]),
+        lambda u, p, d: services.cosign(actor=u, proposal_id=p.pk, sign=d["sign"]),
         either("sign", _("You co-signed the proposal."), _("You declined to co-sign.")),
     ),
-    "attach": Action(f.AttachmentForm, _attach, said(_("The file was attached."))),
-    "remove_attachment": Action(
+    Action.ATTACH: PageAction(f.AttachmentForm, _attach, said(_("The file was attached."))),
+    Action.REMOVE_ATTACHMENT: PageAction(
         f.RemoveAttachmentForm,
         lambda u, p, d: services.remove_attachment(actor=u, proposal_id=p.pk, attachment_id=d["attachment_id"]),
         said(_("The file was removed.")),
         target="attachment_id",
     ),
-    "submit": Action(
+    Action.SUBMIT: PageAction(
         f.EmptyForm,
-        lambda u, p, d: services.submit_proposal(actor=u, proposal_id=p.pk),
+        lambda u, p, d: services.submit(actor=u, proposal_id=p.pk),
         said(_("The proposal was submitted to the office.")),
     ),
-    "rate": Action(
+    Action.RATE_REPLY: PageAction(
         f.RatingForm,
         lambda u, p, d: services.rate_reply(actor=u, proposal_id=p.pk, **_rating(d)),
         said(_("Thank you: your rating was recorded.")),
         target="reply_id",
     ),
     # 立案 and 交办 (the office)
-    "register": Action(
+    Action.REGISTER: PageAction(
         f.EmptyForm,
-        lambda u, p, d: services.register_proposal(actor=u, proposal_id=p.pk),
+        lambda u, p, d: services.register(actor=u, proposal_id=p.pk),
         said(_("The proposal was registered.")),
     ),
-    "decline": Action(
+    Action.DECLINE_REGISTRATION: PageAction(
         f.ReasonForm,
         lambda u, p, d: services.decline_registration(actor=u, proposal_id=p.pk, reason=d["reason"]),
         said(_("The proposal was not registered.")),
     ),
-    "merge": Action(
+    Action.MERGE: PageAction(
         f.MergeForm,
-        lambda u, p, d: services.merge_proposal(actor=u, proposal_id=p.pk, into_id=d["into_id"], reason=d["reason"]),
+        lambda u, p, d: services.merge(actor=u, proposal_id=p.pk, into_id=d["into_id"], reason=d["reason"]),
         said(_("The proposal was merged.")),
         field_map={"into_id": "into"},
     ),
-    "letter": Action(
+    Action.CONVERT_TO_LETTER: PageAction(
         f.ReasonForm,
         lambda u, p, d: services.convert_to_letter(actor=u, proposal_id=p.pk, reason=d["reason"]),
         said(_("The proposal is now handled as a letter.")),
     ),
-    "assign": Action(
+    Action.ASSIGN: PageAction(
         f.AssignForm,
-        lambda u, p, d: services.assign_proposal(
-            actor=u, proposal_id=p.pk, lead=d["lead"], co=d["co"], separate=d["separate"]
-        ),
+        lambda u, p, d: services.assign(actor=u, proposal_id=p.pk, lead=d["lead"], co=d["co"], separate=d["separate"]),
         said(_("The proposal was assigned.")),
     ),
     # 办理 and 答复 (handlers, for their bureau's assignment)
-    "accept": Action(
+    Action.ACCEPT_ASSIGNMENT: PageAction(
         f.AssignmentForm,
         lambda u, p, d: services.accept_assignment(actor=u, proposal_id=p.pk, assignment_id=d["assignment_id"]),
         said(_("Your bureau accepted the proposal.")),
         target="assignment_id",
     ),
-    "return": Action(
+    Action.RETURN_ASSIGNMENT: PageAction(
         f.ReturnForm,
         lambda u, p, d: services.return_assignment(
             actor=u, proposal_id=p.pk, assignment_id=d["assignment_id"], reason=d["reason"]
@@ -135,7 +135,7 @@ ACTIONS: dict[str, Action] = {
         said(_("The proposal was returned to the office.")),
         target="assignment_id",
     ),
-    "communicate": Action(
+    Action.RECORD_COMMUNICATION: PageAction(
         f.CommunicationForm,
         lambda u, p, d: services.record_communication(
             actor=u,
@@ -148,7 +148,7 @@ ACTIONS: dict[str, Action] = {
         said(_("The communication was recorded.")),
         target="assignment_id",
     ),
-    "opinion": Action(
+    Action.SUBMIT_OPINION: PageAction(
         f.OpinionForm,
         lambda u, p, d: services.submit_opinion(
             actor=u, proposal_id=p.pk, assignment_id=d["assignment_id"], body=d["body"]
@@ -156,7 +156,7 @@ ACTIONS: dict[str, Action] = {
         said(_("The opinion was sent to the lead bureau.")),
         target="assignment_id",
     ),
-    "extension": Action(
+    Action.REQUEST_EXTENSION: PageAction(
         f.ExtensionForm,
         lambda u, p, d: services.request_extension(
             actor=u,
@@ -168,7 +168,7 @@ ACTIONS: dict[str, Action] = {
         said(_("The extension request was sent to the office.")),
         target="assignment_id",
     ),
-    "draft_reply": Action(
+    Action.DRAFT_REPLY: PageAction(
         f.ReplyDraftForm,
         lambda u, p, d: services.draft_reply(
             actor=u,
@@ -182,13 +182,13 @@ ACTIONS: dict[str, Action] = {
         said(_("The draft reply was saved.")),
         target="assignment_id",
     ),
-    "submit_reply": Action(
+    Action.SUBMIT_REPLY: PageAction(
         f.AssignmentForm,
         lambda u, p, d: services.submit_reply(actor=u, proposal_id=p.pk, assignment_id=d["assignment_id"]),
         said(_("The reply was submitted.")),
         target="assignment_id",
     ),
-    "sign_off": Action(
+    Action.SIGN_OFF_REPLY: PageAction(
         f.SignOffForm,
         lambda u, p, d: services.sign_off_reply(
             actor=u, proposal_id=p.pk, reply_id=d["reply_id"], assignment_id=d["assignment_id"], comment=d["comment"]
@@ -196,7 +196,7 @@ ACTIONS: dict[str, Action] = {
         said(_("Your bureau signed the reply.")),
         target="reply_id",
     ),
-    "follow_up": Action(
+    Action.SEND_FOLLOW_UP_REPLY: PageAction(
         f.FollowUpForm,
         lambda u, p, d: services.send_follow_up_reply(
             actor=u,
@@ -209,7 +209,7 @@ ACTIONS: dict[str, Action] = {
         target="assignment_id",
     ),
     # 督办 (the office)
-    "decide_extension": Action(
+    Action.DECIDE_EXTENSION: PageAction(
         f.DecideExtensionForm,
         lambda u, p, d: services.decide_extension(
             actor=u, proposal_id=p.pk, request_id=d["request_id"], approve=d["approve"], note=d["note"]
@@ -217,7 +217,7 @@ ACTIONS: dict[str, Action] = {
         either("approve", _("The extension was approved."), _("The extension was refused.")),
         target="request_id",
     ),
-    "review_reply": Action(
+    Action.REVIEW_REPLY: PageAction(
         f.ReviewReplyForm,
         lambda u, p, d: services.review_reply(
             actor=u,
@@ -230,27 +230,27 @@ ACTIONS: dict[str, Action] = {
         either("approve", _("The reply was sent to the proposers."), _("The reply was returned for revision.")),
         target="reply_id",
     ),
-    "review_dissatisfaction": Action(
+    Action.REVIEW_DISSATISFACTION: PageAction(
         f.DissatisfactionForm,
         lambda u, p, d: services.review_dissatisfaction(
             actor=u, proposal_id=p.pk, confirm=d["confirm"], reason=d["reason"]
         ),
         either("confirm", _("Re-handling has started."), _("The unsatisfied rating was set aside.")),
     ),
-    "publish": Action(
+    Action.PUBLISH: PageAction(
         f.PublishForm,
-        lambda u, p, d: services.publish_reply(
+        lambda u, p, d: services.publish(
             actor=u, proposal_id=p.pk, reply_id=d["reply_id"], public_body=d["public_body"]
         ),
         said(_("The reply was published.")),
         target="reply_id",
     ),
-    "close": Action(
+    Action.CLOSE: PageAction(
         f.ReasonForm,
-        lambda u, p, d: services.close_proposal(actor=u, proposal_id=p.pk, reason=d["reason"]),
+        lambda u, p, d: services.close(actor=u, proposal_id=p.pk, reason=d["reason"]),
         said(_("The proposal was closed.")),
     ),
-    "paper_feedback": Action(
+    Action.RECORD_PAPER_FEEDBACK: PageAction(
         f.PaperFeedbackForm,
         lambda u, p, d: services.record_paper_feedback(actor=u, proposal_id=p.pk, rater_id=d["rater_id"], **_rating(d)),
         said(_("The paper feedback was recorded.")),
@@ -260,7 +260,7 @@ ACTIONS: dict[str, Action] = {
 
 
 def form_for(
-    name: str,
+    name: Action,
     user: User,
     proposal: Proposal,
     bound: BoundForms,

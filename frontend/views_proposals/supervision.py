@@ -19,6 +19,7 @@ from frontend.views_proposals.offers import Item, allowed
 from frontend.views_proposals.registry import form_for
 from proposals import metrics, workdays
 from proposals.access import recipients_of
+from proposals.actions import Action
 from proposals.models import (
     Assignment,
     ExtensionRequest,
@@ -73,21 +74,21 @@ def render_supervision(request: HttpRequest, bound: BoundForms | None = None, *,
 
     def decide(request_: ExtensionRequest) -> Item:
         proposal = request_.assignment.proposal
-        offered = {"decide": form_for("decide_extension", user, proposal, bound, target=request_.pk)}
-        return Item(request_, offered if allowed("decide_extension", proposal) else {})
+        offered = {"decide_extension": form_for(Action.DECIDE_EXTENSION, user, proposal, bound, target=request_.pk)}
+        return Item(request_, offered if allowed(Action.DECIDE_EXTENSION, proposal) else {})
 
     def review(reply: Reply) -> Item:
-        offered = {"review": form_for("review_reply", user, reply.proposal, bound, target=reply.pk)}
-        return Item(reply, offered if allowed("review_reply", reply.proposal) else {})
+        offered = {"review_reply": form_for(Action.REVIEW_REPLY, user, reply.proposal, bound, target=reply.pk)}
+        return Item(reply, offered if allowed(Action.REVIEW_REPLY, reply.proposal) else {})
 
     unsatisfied_ratings = _unsatisfied_ratings(visible)
 
     def dissatisfaction(proposal: Proposal) -> Item:
-        offered = {"review": form_for("review_dissatisfaction", user, proposal, bound)}
+        offered = {"review_dissatisfaction": form_for(Action.REVIEW_DISSATISFACTION, user, proposal, bound)}
         return Item(proposal, offered, {"ratings": unsatisfied_ratings.get(proposal.pk, [])})
 
     def publish(reply: Reply) -> Item:
-        forms = {"publish": form_for("publish", user, reply.proposal, bound, target=reply.pk)}
+        forms = {"publish": form_for(Action.PUBLISH, user, reply.proposal, bound, target=reply.pk)}
         return Item(reply, forms, {"due": deadline(reply.publication_due, today)})
 
     def late_publication(reply: Reply) -> tuple[Reply, Any]:
@@ -144,8 +145,8 @@ def _unsatisfied_ratings(visible: QuerySet[Proposal]) -> dict[int, list[Feedback
 def _feedback_item(user: User, proposal: Proposal, bound: BoundForms) -> Item:
     """Close it, or type in a paper rating for each reply of this round some rater has not rated yet."""
     offered: dict[str, Any] = {}
-    if allowed("close", proposal):
-        offered["close"] = form_for("close", user, proposal, bound)
+    if allowed(Action.CLOSE, proposal):
+        offered["close"] = form_for(Action.CLOSE, user, proposal, bound)
     raters = recipients_of(proposal)
     replies = proposal.replies.filter(status=ReplyStatus.SENT, round=proposal.rehandling_round).select_related(
         "assignment__bureau"
@@ -153,8 +154,8 @@ def _feedback_item(user: User, proposal: Proposal, bound: BoundForms) -> Item:
     papers: list[tuple[Reply, Any]] = []
     for reply in replies:
         rated = set(reply.feedback.values_list("rater_id", flat=True))
-        if raters - rated and allowed("rate_reply", proposal):
-            papers.append((reply, form_for("paper_feedback", user, proposal, bound, target=reply.pk)))
+        if raters - rated and allowed(Action.RATE_REPLY, proposal):
+            papers.append((reply, form_for(Action.RECORD_PAPER_FEEDBACK, user, proposal, bound, target=reply.pk)))
     return Item(proposal, offered, {"papers": papers})
 
 

@@ -190,7 +190,7 @@ class Story:
         )
 
     def _draft(self) -> None:
-        """``create_draft``, ``invite_cosigner``, ``respond_to_cosign``."""
+        """``create_draft``, ``invite_cosigner``, ``cosign``."""
         spec, tl = self.spec, self.tl
         self._event(tl.draft, spec.proposer, "create_draft", to=S.DRAFT)
         if self.p.wished_lead_bureau_id is not None and self.rng.random() < 0.4:
@@ -216,7 +216,7 @@ class Story:
         self.rows.cosigners.append(row)
 
     def _submit(self) -> None:
-        """``submit_proposal``."""
+        """``submit``."""
         self.p.submitted_at = need(self.tl.submit)
         self._event(self.p.submitted_at, self.spec.proposer, "submit", to=S.SUBMITTED)
 
@@ -227,12 +227,12 @@ class Story:
         return f"{session.year}-{session.prefix}-{need(self.spec.number):04d}"
 
     def _register(self) -> None:
-        """``register_proposal``."""
+        """``register``."""
         self.p.registered_at = need(self.tl.register)
         self._event(self.p.registered_at, self._staff(), "register", reason=self.code(), to=S.REGISTERED)
 
     def _decide(self) -> None:
-        """``decline_registration``, ``convert_to_letter``, ``merge_proposal``."""
+        """``decline_registration``, ``convert_to_letter``, ``merge``."""
         spec, at = self.spec, need(self.tl.decided)
         if spec.state == S.NOT_REGISTERED:
             reason = self.rng.choice(texts.DECLINE_REASONS)
@@ -277,7 +277,7 @@ class Story:
         return assignment
 
     def _assign_to(self, plan: list[tuple[BureauRef, AssignmentRole]], at: datetime) -> None:
-        """``assign_proposal``."""
+        """``assign``."""
         staff = self._staff()
         for bureau, role in plan:
             self._new_assignment(bureau, role, at, staff, months=self.rules.reply_months)
@@ -724,7 +724,7 @@ class Story:
         reply.due_basis = {"publication_due": {"start": day.isoformat(), "working_days": days}}
 
     def _publish(self) -> None:
-        """``publish_reply``: the final reply, without contact details, within a few weeks."""
+        """``publish``: the final reply, without contact details, within a few weeks."""
         sent = [r for r in self.replies if r.status == ReplyStatus.SENT and r.round == self.p.rehandling_round]
         if "published" not in self.spec.flags or not sent or self.status not in (S.REPLIED, S.FOLLOW_UP, S.CLOSED):
             return
@@ -762,7 +762,7 @@ class Story:
         self._event(at, actor, "send_follow_up_reply", reason=f"{bureau.name}：A", to=S.CLOSED)
 
     def _close(self, at: datetime, reason: str) -> None:
-        """``close_proposal`` by the office."""
+        """``close`` by the office."""
         self.p.closed_at = at
         self._event(at, self._staff(), "close", reason=reason, to=S.CLOSED)
 

@@ -1,19 +1,19 @@
 """Every write of the proposal cycle, one function per domain verb (docs/style.md).
 
-提出  create_draft, update_draft, invite_cosigner, respond_to_cosign, drop_cosigner, attach_file,
-      remove_attachment, submit_proposal
-立案  register_proposal, decline_registration, merge_proposal, convert_to_letter
-交办  assign_proposal, withdraw_assignment, accept_assignment, return_assignment
+提出  create_draft, update_draft, invite_cosigner, cosign, drop_cosigner, attach,
+      remove_attachment, submit
+立案  register, decline_registration, merge, convert_to_letter
+交办  assign, withdraw_assignment, accept_assignment, return_assignment
 办理  record_communication, submit_opinion, request_extension, decide_extension
-答复  draft_reply, submit_reply, sign_off_reply, review_reply, publish_reply
-反馈  rate_reply, record_paper_feedback, review_dissatisfaction, send_follow_up_reply, close_proposal
+答复  draft_reply, submit_reply, sign_off_reply, review_reply, publish
+反馈  rate_reply, record_paper_feedback, review_dissatisfaction, send_follow_up_reply, close
 督办  sweep_deadlines
 """
 
-from proposals.services.assignment import accept_assignment, assign_proposal, return_assignment, withdraw_assignment
+from proposals.services.assignment import accept_assignment, assign, return_assignment, withdraw_assignment
 from proposals.services.deadlines import sweep_deadlines
 from proposals.services.feedback import (
-    close_proposal,
+    close,
     rate_reply,
     record_paper_feedback,
     review_dissatisfaction,
@@ -23,51 +23,51 @@ from proposals.services.handling import decide_extension, record_communication, 
 from proposals.services.registration import (
     convert_to_letter,
     decline_registration,
-    merge_proposal,
-    register_proposal,
+    merge,
+    register,
 )
-from proposals.services.reply import draft_reply, publish_reply, review_reply, sign_off_reply, submit_reply
+from proposals.services.reply import draft_reply, publish, review_reply, sign_off_reply, submit_reply
 from proposals.services.submission import (
     DraftContent,
-    attach_file,
+    attach,
+    cosign,
     create_draft,
     drop_cosigner,
     invite_cosigner,
     remove_attachment,
-    respond_to_cosign,
-    submit_proposal,
+    submit,
     update_draft,
 )
 
 __all__ = [
     "DraftContent",
     "accept_assignment",
-    "assign_proposal",
-    "attach_file",
-    "close_proposal",
+    "assign",
+    "attach",
+    "close",
     "convert_to_letter",
+    "cosign",
     "create_draft",
     "decide_extension",
     "decline_registration",
     "draft_reply",
     "drop_cosigner",
     "invite_cosigner",
-    "merge_proposal",
-    "publish_reply",
+    "merge",
+    "publish",
     "rate_reply",
     "record_communication",
     "record_paper_feedback",
-    "register_proposal",
+    "register",
     "remove_attachment",
     "request_extension",
-    "respond_to_cosign",
     "return_assignment",
     "review_dissatisfaction",
     "review_reply",
     "send_follow_up_reply",
     "sign_off_reply",
+    "submit",
     "submit_opinion",
-    "submit_proposal",
     "submit_reply",
     "sweep_deadlines",
     "update_draft",

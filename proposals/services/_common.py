@@ -18,6 +18,7 @@ from consult.notifications import notify
 from consult.realtime.catalogue import publish
 from consult.roles import Role
 from proposals.access import who_may_see
+from proposals.actions import Action, TimelineAction
 from proposals.live_events import PROPOSAL_CHANGED, ProposalChanged
 from proposals.models import (
     Assignment,
@@ -40,7 +41,7 @@ def lock(proposal_id: int) -> Proposal:
     return proposal
 
 
-def require_state(proposal: Proposal, action: str) -> None:
+def require_state(proposal: Proposal, action: Action) -> None:
     if proposal.status not in ALLOWED_FROM[action]:
         raise InvalidTransition(
             _("cannot %(action)s while the proposal is “%(status)s”")
@@ -86,7 +87,7 @@ def require_text(value: str, field: str, max_length: int) -> str:
 def record(
     proposal: Proposal,
     actor: User | None,
-    action: str,
+    action: TimelineAction,
     *,
     reason: str = "",
     audience: Audience = Audience.PUBLIC,
@@ -112,7 +113,9 @@ def record(
     return event
 
 
-def move(proposal: Proposal, to: Status, actor: User | None, action: str, *, reason: str = "") -> ProposalEvent:
+def move(
+    proposal: Proposal, to: Status, actor: User | None, action: TimelineAction, *, reason: str = ""
+) -> ProposalEvent:
     """Change the proposal's state and write the event that says so."""
     before = proposal.status
     proposal.status = to

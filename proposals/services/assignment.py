@@ -20,6 +20,7 @@ from consult.exceptions import InvalidInput
 from consult.models import Bureau, User
 from proposals import workdays
 from proposals.access import require_handler_of, require_office
+from proposals.actions import Action, Outcome
 from proposals.models import (
     Assignment,
     AssignmentRole,
@@ -111,7 +112,7 @@ def create_assignments(
 
 
 @transaction.atomic
-def assign_proposal(
+def assign(
     *,
     actor: User,
     proposal_id: int,
@@ -122,7 +123,7 @@ def assign_proposal(
     """Hand the proposal to bureaus. On an assigned proposal this adds bureaus (e.g. after a return)."""
     proposal = lock(proposal_id)
     require_office(actor)
-    require_state(proposal, "assign")
+    require_state(proposal, Action.ASSIGN)
     open_now = proposal.assignments.filter(status__in=OPEN_ASSIGNMENT)
     has_lead = open_now.filter(role=AssignmentRole.LEAD).exists()
     has_separate = open_now.filter(role=AssignmentRole.SEPARATE).exists()
@@ -138,9 +139,9 @@ def assign_proposal(
         proposal.assigned_at = timezone.now()
     names = "、".join(Bureau.objects.filter(pk__in=[b for b, _r in plan]).values_list("name", flat=True))
     if proposal.status == Status.REGISTERED:
-        move(proposal, Status.ASSIGNED, actor, "assign", reason=names)
+        move(proposal, Status.ASSIGNED, actor, Action.ASSIGN, reason=names)
     else:
-        record(proposal, actor, "assign", reason=names)
+        record(proposal, actor, Action.ASSIGN, reason=names)
     refresh_reply_due(proposal)
     tell(bureau_handlers(b for b, _r in plan), proposal, "assignment.new", _("New proposal assigned to your bureau"))
     return created
@@ -151,14 +152,20 @@ def withdraw_assignment(*, actor: User, proposal_id: int, assignment_id: int, re
     """The office takes an assignment back from a bureau (to give it to another)."""
     proposal = lock(proposal_id)
     require_office(actor)
-    require_state(proposal, "withdraw_assignment")
+    require_state(proposal, Action.WITHDRAW_ASSIGNMENT)
     assignment = open_assignment(proposal, assignment_id)
     assignment.status = AssignmentStatus.WITHDRAWN
     assignment.completed_at = timezone.now()
     assignment.save()
     # A bureau that no longer holds the proposal has nothing under way: its unsent reply goes with it.
     assignment.replies.exclude(status=ReplyStatus.SENT).delete()
-    record(proposal, actor, "withdraw_assignment", reason=require_text(reason, "reason", 500), audience=Audience.OFFICE)
+    record(
+        proposal,
+        actor,
+        Action.WITHDRAW_ASSIGNMENT,
+        reason=require_text(reason, "reason", 500),
+        audience=Audience.OFFICE,
+    )
     _back_to_registered_if_nobody_replies(proposal, actor)
     return assignment
 
@@ -167,7 +174,7 @@ def withdraw_assignment(*, actor: User, proposal_id: int, assignment_id: int, re
 def accept_assignment(*, actor: User, proposal_id: int, assignment_id: int) -> Assignment:
     """签收: the bureau takes the proposal on; the lead (or a separate bureau) starts handling."""
     proposal = lock(proposal_id)
-    require_state(proposal, "accept_assignment")
+    require_state(proposal, Action.ACCEPT_ASSIGNMENT)
     assignment = open_assignment(proposal, assignment_id)
     require_handler_of(actor, assignment)
     if assignment.status == AssignmentStatus.ACCEPTED:
@@ -177,9 +184,9 @@ def accept_assignment(*, actor: User, proposal_id: int, assignment_id: int) -> A
     assignment.save()
     if proposal.status == Status.ASSIGNED and assignment.role in REPLYING_ROLES:
         handling = Status.HANDLING if proposal.rehandling_round == 1 else Status.REHANDLING
-        move(proposal, handling, actor, "accept_assignment", reason=assignment.bureau.name)
+        move(proposal, handling, actor, Action.ACCEPT_ASSIGNMENT, reason=assignment.bureau.name)
     else:
-        record(proposal, actor, "accept_assignment", reason=assignment.bureau.name)
+        record(proposal, actor, Action.ACCEPT_ASSIGNMENT, reason=assignment.bureau.name)
     return assignment
 
 
@@ -187,7 +194,7 @@ def accept_assignment(*, actor: User, proposal_id: int, assignment_id: int) -> A
 def return_assignment(*, actor: User, proposal_id: int, assignment_id: int, reason: str) -> Assignment:
     """退办: within the return window, with a reason. The office re-assigns."""
     proposal = lock(proposal_id)
-    require_state(proposal, "return_assignment")
+    require_state(proposal, Action.RETURN_ASSIGNMENT)
     assignment = open_assignment(proposal, assignment_id)
     require_handler_of(actor, assignment)
     reason = require_text(reason, "reason", 500)
@@ -210,7 +217,7 @@ def return_assignment(*, actor: User, proposal_id: int, assignment_id: int, reas
     record(
         proposal,
         actor,
-        "return_assignment",
+        Action.RETURN_ASSIGNMENT,
         reason=f"{assignment.bureau.name}：{reason}",
         audience=Audience.BUREAU,
         bureau_id=assignment.bureau_id,
@@ -230,8 +237,8 @@ def _back_to_registered_if_nobody_replies(proposal: Proposal, actor: User) -> No
         round=proposal.rehandling_round, status__in=[ReplyStatus.SIGNOFF, ReplyStatus.REVIEW]
     )
     if not replying.exists():
-        move(proposal, Status.REGISTERED, actor, "awaiting_reassignment")
+        move(proposal, Status.REGISTERED, actor, Outcome.AWAITING_REASSIGNMENT)
     elif proposal.status == Status.REPLY_REVIEW and not in_review.exists():
         back = Status.HANDLING if proposal.rehandling_round == 1 else Status.REHANDLING
-        move(proposal, back, actor, "awaiting_reply")
+        move(proposal, back, actor, Outcome.AWAITING_REPLY)
     refresh_reply_due(proposal)

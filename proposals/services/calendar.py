@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 
 from consult.models import User
 from proposals import workdays
+from proposals.actions import Outcome
 from proposals.models import (
     Assignment,
     Audience,
@@ -233,11 +234,13 @@ def _reason(entry: _Entry) -> str:
 
 def _record(proposal: Proposal, actor: User | None, moves: _Moves) -> None:
     if moves.public.lines:
-        record(proposal, actor, "recompute_deadlines", reason=_reason(moves.public))
+        record(proposal, actor, Outcome.RECOMPUTE_DEADLINES, reason=_reason(moves.public))
     for bureau_id, entry in moves.by_bureau.items():
         reason = _reason(entry)
-        record(proposal, actor, "recompute_deadlines", reason=reason, audience=Audience.BUREAU, bureau_id=bureau_id)
+        record(
+            proposal, actor, Outcome.RECOMPUTE_DEADLINES, reason=reason, audience=Audience.BUREAU, bureau_id=bureau_id
+        )
     if moves.office.lines:
-        record(proposal, actor, "recompute_deadlines", reason=_reason(moves.office), audience=Audience.OFFICE)
+        record(proposal, actor, Outcome.RECOMPUTE_DEADLINES, reason=_reason(moves.office), audience=Audience.OFFICE)
     if moves.bureaus:
         tell(bureau_handlers(moves.bureaus), proposal, "deadline.moved", _("A deadline moved with the calendar"))

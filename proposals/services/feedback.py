@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from consult.exceptions import InvalidInput, NotAllowed
 from consult.models import User
 from proposals.access import recipients_of, require_handler_of, require_office
+from proposals.actions import Action, Outcome
 from proposals.models import (
     AssignmentRole,
     AssignmentStatus,
@@ -90,7 +91,7 @@ def _save_feedback(
         entered_by=entered_by,
     )
     label = Rating(result).label
-    record(proposal, entered_by, "rate_reply", reason=f"{label}{'（纸质表）' if on_paper else ''}")
+    record(proposal, entered_by, Action.RATE_REPLY, reason=f"{label}{'（纸质表）' if on_paper else ''}")
     if result == Rating.UNSATISFIED:
         proposal.dissatisfaction_pending = True
         proposal.save(update_fields=["dissatisfaction_pending", "updated_at"])
@@ -106,7 +107,7 @@ def rate_reply(
 ) -> Feedback:
     """A proposer or co-signer rates, from their own account only (bureaus never rate for them)."""
     proposal = lock(proposal_id)
-    require_state(proposal, "rate_reply")
+    require_state(proposal, Action.RATE_REPLY)
     reply = _latest_sent_reply(proposal, reply_id)
     return _save_feedback(proposal, reply, actor.pk, actor, False, contact, attitude, result, comment)
 
@@ -126,7 +127,7 @@ def record_paper_feedback(
     """The office enters a rating the deputy gave on a paper form; it is marked as such."""
     proposal = lock(proposal_id)
     require_office(actor)
-    require_state(proposal, "rate_reply")
+    require_state(proposal, Action.RECORD_PAPER_FEEDBACK)
     reply = _latest_sent_reply(proposal, reply_id)
     return _save_feedback(proposal, reply, rater_id, actor, True, contact, attitude, result, comment)
 
@@ -141,10 +142,10 @@ def _complete_if_everyone_rated(proposal: Proposal) -> None:
             return
     # The platform moves it on once everyone has rated: the timeline must not credit the last rater.
     if proposal.outcome_class in FOLLOW_UP_CLASSES:
-        move(proposal, Status.FOLLOW_UP, None, "start_follow_up")
+        move(proposal, Status.FOLLOW_UP, None, Outcome.START_FOLLOW_UP)
     else:
         proposal.closed_at = timezone.now()
-        move(proposal, Status.CLOSED, None, "close")
+        move(proposal, Status.CLOSED, None, Action.CLOSE)
 
 
 @transaction.atomic
@@ -152,14 +153,14 @@ def review_dissatisfaction(*, actor: User, proposal_id: int, confirm: bool, reas
     """The office confirms an unsatisfied rating (re-handling starts, with its own deadline) or sets it aside."""
     proposal = lock(proposal_id)
     require_office(actor)
-    require_state(proposal, "review_dissatisfaction")
+    require_state(proposal, Action.REVIEW_DISSATISFACTION)
     if not proposal.dissatisfaction_pending:
         raise InvalidInput(_("no unsatisfied rating awaits review"), field="confirm", code="nothing_pending")
     reason = require_text(reason, "reason", 1000)
     proposal.dissatisfaction_pending = False
     if not confirm:
         proposal.save()
-        record(proposal, actor, "dismiss_dissatisfaction", reason=reason)
+        record(proposal, actor, Outcome.DISMISS_DISSATISFACTION, reason=reason)
         _complete_if_everyone_rated(proposal)
         return proposal
     replying = list(
@@ -172,7 +173,7 @@ def review_dissatisfaction(*, actor: User, proposal_id: int, confirm: bool, reas
     create_assignments(
         proposal, actor, [(b, AssignmentRole(r)) for b, r in replying], months=current_rules().rehandling_months
     )
-    move(proposal, Status.REHANDLING, actor, "start_rehandling", reason=reason)
+    move(proposal, Status.REHANDLING, actor, Outcome.START_REHANDLING, reason=reason)
     refresh_reply_due(proposal)
     tell(
         bureau_handlers(b for b, _r in replying), proposal, "proposal.rehandling", _("A proposal must be handled again")
@@ -187,7 +188,7 @@ def send_follow_up_reply(
 ) -> Reply:
     """跟踪办理: when a B/C matter is solved, the bureau sends a second reply and the proposal closes."""
     proposal = lock(proposal_id)
-    require_state(proposal, "send_follow_up_reply")
+    require_state(proposal, Action.SEND_FOLLOW_UP_REPLY)
     assignment = proposal.assignments.filter(
         pk=assignment_id,
         role__in=REPLYING_ROLES,
@@ -223,19 +224,21 @@ def send_follow_up_reply(
     schedule_publication(proposal, reply)
     reply.save(update_fields=["publication_due", "due_basis"])
     proposal.outcome_class, proposal.closed_at = outcome_class, timezone.now()
-    move(proposal, Status.CLOSED, actor, "send_follow_up_reply", reason=f"{assignment.bureau.name}：{outcome_class}")
+    move(
+        proposal, Status.CLOSED, actor, Action.SEND_FOLLOW_UP_REPLY, reason=f"{assignment.bureau.name}：{outcome_class}"
+    )
     tell(recipients_of(proposal), proposal, "reply.follow_up", _("You received a follow-up reply"))
     return reply
 
 
 @transaction.atomic
-def close_proposal(*, actor: User, proposal_id: int, reason: str) -> Proposal:
+def close(*, actor: User, proposal_id: int, reason: str) -> Proposal:
     """办结 by the office, e.g. when the feedback period ends without every rating."""
     proposal = lock(proposal_id)
     require_office(actor)
-    require_state(proposal, "close")
+    require_state(proposal, Action.CLOSE)
     if proposal.dissatisfaction_pending:
         raise InvalidInput(_("review the unsatisfied rating first"), field="reason", code="dissatisfaction_pending")
     proposal.closed_at = timezone.now()
-    move(proposal, Status.CLOSED, actor, "close", reason=require_text(reason, "reason", 1000))
+    move(proposal, Status.CLOSED, actor, Action.CLOSE, reason=require_text(reason, "reason", 1000))
     return proposal

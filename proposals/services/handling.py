@@ -13,6 +13,7 @@ from consult.exceptions import InvalidInput
 from consult.models import User
 from proposals import workdays
 from proposals.access import recipients_of, require_handler_of, require_office
+from proposals.actions import Action, Outcome
 from proposals.models import (
     AssignmentRole,
     AssignmentStatus,
@@ -51,7 +52,7 @@ def record_communication(
     consultation_id: int | None = None,
 ) -> Communication:
     proposal = lock(proposal_id)
-    require_state(proposal, "record_communication")
+    require_state(proposal, Action.RECORD_COMMUNICATION)
     assignment = open_assignment(proposal, assignment_id)
     require_handler_of(actor, assignment)
     if channel not in Channel.values:
@@ -69,7 +70,10 @@ def record_communication(
     )
     label = Channel(channel).label
     record(
-        proposal, actor, "record_communication", reason=f"{assignment.bureau.name}（{label}）：{communication.summary}"
+        proposal,
+        actor,
+        Action.RECORD_COMMUNICATION,
+        reason=f"{assignment.bureau.name}（{label}）",  # the summary (phones) stays in the records
     )
     return communication
 
@@ -78,7 +82,7 @@ def record_communication(
 def submit_opinion(*, actor: User, proposal_id: int, assignment_id: int, body: str) -> CoHandlerOpinion:
     """A co-handling bureau gives its opinion to the lead bureau, seen by the lead and the office only."""
     proposal = lock(proposal_id)
-    require_state(proposal, "submit_opinion")
+    require_state(proposal, Action.SUBMIT_OPINION)
     assignment = open_assignment(proposal, assignment_id)
     require_handler_of(actor, assignment)
     if assignment.role != AssignmentRole.CO:
@@ -95,7 +99,7 @@ def submit_opinion(*, actor: User, proposal_id: int, assignment_id: int, body: s
         record(
             proposal,
             actor,
-            "submit_opinion",
+            Action.SUBMIT_OPINION,
             reason=assignment.bureau.name,
             audience=Audience.BUREAU,
             bureau_id=lead.bureau_id,
@@ -109,7 +113,7 @@ def request_extension(
     *, actor: User, proposal_id: int, assignment_id: int, requested_due: date, reason: str
 ) -> ExtensionRequest:
     proposal = lock(proposal_id)
-    require_state(proposal, "request_extension")
+    require_state(proposal, Action.REQUEST_EXTENSION)
     assignment = open_assignment(proposal, assignment_id)
     require_handler_of(actor, assignment)
     if assignment.role not in REPLYING_ROLES or assignment.reply_due is None:
@@ -134,7 +138,7 @@ def request_extension(
     record(
         proposal,
         actor,
-        "request_extension",
+        Action.REQUEST_EXTENSION,
         reason=f"{requested_due.isoformat()}：{request.reason}",
         audience=Audience.BUREAU,
         bureau_id=assignment.bureau_id,
@@ -150,7 +154,7 @@ def decide_extension(
     """The office approves or refuses; on approval the deputy is told of the new date."""
     proposal = lock(proposal_id)
     require_office(actor)
-    require_state(proposal, "decide_extension")
+    require_state(proposal, Action.DECIDE_EXTENSION)
     request = (
         ExtensionRequest.objects.select_for_update()
         .filter(pk=request_id, assignment__proposal=proposal, status=ExtensionStatus.PENDING)
@@ -176,7 +180,7 @@ def decide_extension(
         record(
             proposal,
             actor,
-            "extension_approved",
+            Outcome.EXTENSION_APPROVED,
             reason=f"{assignment.bureau.name}：{request.requested_due.isoformat()}",
         )
         tell(recipients_of(proposal), proposal, "extension.approved", _("The reply deadline was extended"))
@@ -184,7 +188,7 @@ def decide_extension(
         record(
             proposal,
             actor,
-            "extension_rejected",
+            Outcome.EXTENSION_REJECTED,
             reason=request.decision_note,
             audience=Audience.BUREAU,
             bureau_id=assignment.bureau_id,

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from consult.exceptions import InvalidInput
 from consult.models import User
 from proposals.access import require_office
+from proposals.actions import Action
 from proposals.models import Proposal, ProposalSession, Status
 from proposals.services._common import lock, move, require_state, require_text, tell
 
@@ -24,13 +25,13 @@ def _next_number(session_id: int) -> int:
 
 
 @transaction.atomic
-def register_proposal(*, actor: User, proposal_id: int) -> Proposal:
+def register(*, actor: User, proposal_id: int) -> Proposal:
     proposal = lock(proposal_id)
     require_office(actor)
-    require_state(proposal, "register")
+    require_state(proposal, Action.REGISTER)
     proposal.number = _next_number(proposal.session_id)
     proposal.registered_at = timezone.now()
-    move(proposal, Status.REGISTERED, actor, "register", reason=proposal.code)
+    move(proposal, Status.REGISTERED, actor, Action.REGISTER, reason=proposal.code)
     tell([proposal.proposer_id], proposal, "proposal.registered", _("Your proposal was registered"))
     return proposal
 
@@ -39,15 +40,15 @@ def register_proposal(*, actor: User, proposal_id: int) -> Proposal:
 def decline_registration(*, actor: User, proposal_id: int, reason: str) -> Proposal:
     proposal = lock(proposal_id)
     require_office(actor)
-    require_state(proposal, "decline_registration")
+    require_state(proposal, Action.DECLINE_REGISTRATION)
     reason = require_text(reason, "reason", 1000)
-    move(proposal, Status.NOT_REGISTERED, actor, "decline_registration", reason=reason)
+    move(proposal, Status.NOT_REGISTERED, actor, Action.DECLINE_REGISTRATION, reason=reason)
     tell([proposal.proposer_id], proposal, "proposal.not_registered", _("Your proposal was not registered"))
     return proposal
 
 
 @transaction.atomic
-def merge_proposal(*, actor: User, proposal_id: int, into_id: int, reason: str = "") -> Proposal:
+def merge(*, actor: User, proposal_id: int, into_id: int, reason: str = "") -> Proposal:
     """并案: handle this proposal together with ``into``; its proposer receives that proposal's reply."""
     if proposal_id == into_id:
         raise InvalidInput(_("a proposal cannot be merged into itself"), field="into_id")
@@ -55,7 +56,7 @@ def merge_proposal(*, actor: User, proposal_id: int, into_id: int, reason: str =
     locked = {first: lock(first), second: lock(second)}
     proposal, primary = locked[proposal_id], locked[into_id]
     require_office(actor)
-    require_state(proposal, "merge")
+    require_state(proposal, Action.MERGE)
     if primary.status in (Status.DRAFT, Status.SUBMITTED, Status.NOT_REGISTERED, Status.MERGED, Status.LETTER):
         raise InvalidInput(_("merge into a registered proposal"), field="into_id")
     if primary.kind != proposal.kind:
@@ -63,7 +64,7 @@ def merge_proposal(*, actor: User, proposal_id: int, into_id: int, reason: str =
     proposal.merged_into = primary
     # Proposals merged into this one follow it to the new primary, so their proposers get its reply too.
     Proposal.objects.filter(merged_into=proposal).update(merged_into=primary)
-    move(proposal, Status.MERGED, actor, "merge", reason=reason or primary.code)
+    move(proposal, Status.MERGED, actor, Action.MERGE, reason=reason or primary.code)
     tell([proposal.proposer_id], proposal, "proposal.merged", _("Your proposal is handled together with another"))
     return proposal
 
@@ -72,8 +73,8 @@ def merge_proposal(*, actor: User, proposal_id: int, into_id: int, reason: str =
 def convert_to_letter(*, actor: User, proposal_id: int, reason: str) -> Proposal:
     proposal = lock(proposal_id)
     require_office(actor)
-    require_state(proposal, "convert_to_letter")
+    require_state(proposal, Action.CONVERT_TO_LETTER)
     reason = require_text(reason, "reason", 1000)
-    move(proposal, Status.LETTER, actor, "convert_to_letter", reason=reason)
+    move(proposal, Status.LETTER, actor, Action.CONVERT_TO_LETTER, reason=reason)
     tell([proposal.proposer_id], proposal, "proposal.letter", _("Your proposal is handled as a letter"))
     return proposal

@@ -16,6 +16,7 @@ from consult.exceptions import InvalidInput, InvalidTransition, NotAllowed
 from consult.models import User
 from proposals import workdays
 from proposals.access import recipients_of, require_handler_of, require_office
+from proposals.actions import Action, Outcome
 from proposals.masking import strip_contact_details
 from proposals.models import (
     Assignment,
@@ -68,7 +69,7 @@ def draft_reply(
     contact_phone: str,
 ) -> Reply:
     proposal = lock(proposal_id)
-    require_state(proposal, "draft_reply")
+    require_state(proposal, Action.DRAFT_REPLY)
     assignment = open_assignment(proposal, assignment_id)
     require_handler_of(actor, assignment)
     if assignment.role not in REPLYING_ROLES:
@@ -116,7 +117,7 @@ def _check_ready_to_submit(proposal: Proposal, assignment: Assignment) -> None:
 @transaction.atomic
 def submit_reply(*, actor: User, proposal_id: int, assignment_id: int) -> Reply:
     proposal = lock(proposal_id)
-    require_state(proposal, "submit_reply")
+    require_state(proposal, Action.SUBMIT_REPLY)
     assignment = open_assignment(proposal, assignment_id)
     require_handler_of(actor, assignment)
     reply = (
@@ -132,9 +133,9 @@ def submit_reply(*, actor: User, proposal_id: int, assignment_id: int) -> Reply:
     reply.submitted_at = timezone.now()
     reply.save()
     if proposal.status != Status.REPLY_REVIEW:
-        move(proposal, Status.REPLY_REVIEW, actor, "submit_reply", reason=assignment.bureau.name)
+        move(proposal, Status.REPLY_REVIEW, actor, Action.SUBMIT_REPLY, reason=assignment.bureau.name)
     else:
-        record(proposal, actor, "submit_reply", reason=assignment.bureau.name)
+        record(proposal, actor, Action.SUBMIT_REPLY, reason=assignment.bureau.name)
     if needs_signoff:
         co_bureaus = _open_co_assignments(proposal).values_list("bureau_id", flat=True)
         tell(bureau_handlers(co_bureaus), proposal, "reply.signoff", _("A reply awaits your sign-off"))
@@ -149,7 +150,7 @@ def sign_off_reply(
 ) -> ReplySignoff:
     """会签: a co-handling bureau signs the lead's reply; the last signature sends it to the office."""
     proposal = lock(proposal_id)
-    require_state(proposal, "sign_off_reply")
+    require_state(proposal, Action.SIGN_OFF_REPLY)
     assignment = open_assignment(proposal, assignment_id)
     require_handler_of(actor, assignment)
     if assignment.role != AssignmentRole.CO:
@@ -164,7 +165,7 @@ def sign_off_reply(
     if ReplySignoff.objects.filter(reply=reply, assignment=assignment).exists():
         raise InvalidInput(_("already signed"), field="reply_id", code="already_done")
     signoff = ReplySignoff.objects.create(reply=reply, assignment=assignment, signed_by=actor, comment=comment[:500])
-    record(proposal, actor, "sign_off_reply", reason=assignment.bureau.name, audience=Audience.OFFICE)
+    record(proposal, actor, Action.SIGN_OFF_REPLY, reason=assignment.bureau.name, audience=Audience.OFFICE)
     unsigned = _open_co_assignments(proposal).exclude(signoffs__reply=reply)
     if not unsigned.exists():
         reply.status = ReplyStatus.REVIEW
@@ -180,7 +181,7 @@ def review_reply(
     """督办审核: the office sends the reply (possibly changing its class) or returns it for revision."""
     proposal = lock(proposal_id)
     require_office(actor)
-    require_state(proposal, "review_reply")
+    require_state(proposal, Action.REVIEW_REPLY)
     reply = Reply.objects.select_for_update().filter(pk=reply_id, proposal=proposal, status=ReplyStatus.REVIEW).first()
     if reply is None:
         raise missing_or_wrong_state(
@@ -201,10 +202,10 @@ def review_reply(
         # The timeline names the bureau; the note itself is the office's and that bureau's (reply.review_note).
         bureau = reply.assignment.bureau.name
         if others_in_review.exists():  # 分办: another bureau's reply is still under review
-            record(proposal, actor, "return_reply", reason=bureau)
+            record(proposal, actor, Outcome.RETURN_REPLY, reason=bureau)
         else:
             back = Status.HANDLING if proposal.rehandling_round == 1 else Status.REHANDLING
-            move(proposal, back, actor, "return_reply", reason=bureau)
+            move(proposal, back, actor, Outcome.RETURN_REPLY, reason=bureau)
         tell(bureau_handlers([reply.assignment.bureau_id]), proposal, "reply.returned", _("Your reply was returned"))
         return reply
     _send(proposal, reply, actor, outcome_class or reply.outcome_class)
@@ -247,16 +248,16 @@ def _send(proposal: Proposal, reply: Reply, actor: User, outcome_class: str) -> 
         reason = f"{assignment.bureau.name}：{outcome_class}"
         if in_review.exists():
             proposal.save()
-            record(proposal, actor, "send_reply", reason=reason)
+            record(proposal, actor, Outcome.SEND_REPLY, reason=reason)
         else:
             back = Status.HANDLING if proposal.rehandling_round == 1 else Status.REHANDLING
-            move(proposal, back, actor, "send_reply", reason=reason)
+            move(proposal, back, actor, Outcome.SEND_REPLY, reason=reason)
     else:
         _close_round(proposal)
         if proposal.first_replied_at is None:
             proposal.first_replied_at = now
         proposal.reply_due = None
-        move(proposal, Status.REPLIED, actor, "send_reply", reason=f"{assignment.bureau.name}：{outcome_class}")
+        move(proposal, Status.REPLIED, actor, Outcome.SEND_REPLY, reason=f"{assignment.bureau.name}：{outcome_class}")
     tell(recipients_of(proposal), proposal, "reply.sent", _("You received a reply; please rate it"))
 
 
@@ -266,7 +267,7 @@ def _close_round(proposal: Proposal) -> None:
 
 
 @transaction.atomic
-def publish_reply(*, actor: User, proposal_id: int, reply_id: int, public_body: str = "") -> Reply:
+def publish(*, actor: User, proposal_id: int, reply_id: int, public_body: str = "") -> Reply:
     """公开: only if the proposer agreed; the published text never carries contact details.
 
     Publishing is done once per reply: publishing it again answers with the publication already made
@@ -274,7 +275,7 @@ def publish_reply(*, actor: User, proposal_id: int, reply_id: int, public_body: 
     """
     proposal = lock(proposal_id)
     require_office(actor)
-    require_state(proposal, "publish")
+    require_state(proposal, Action.PUBLISH)
     if not proposal.publication_consent:
         raise InvalidInput(_("the proposer did not agree to publication"), code="no_consent", field="publication")
     reply = Reply.objects.select_for_update().filter(pk=reply_id, proposal=proposal, status=ReplyStatus.SENT).first()
@@ -298,5 +299,5 @@ def publish_reply(*, actor: User, proposal_id: int, reply_id: int, public_body: 
     if proposal.published_at is None:
         proposal.published_at = reply.published_at
         proposal.save(update_fields=["published_at", "updated_at"])
-    record(proposal, actor, "publish", reason=reply.assignment.bureau.name)
+    record(proposal, actor, Action.PUBLISH, reason=reply.assignment.bureau.name)
     return reply

@@ -21,6 +21,7 @@ from consult.models import Bureau, DeputyProfile, User
 from consult.roles import Chamber, Role
 from consult.uploads import check_upload
 from proposals.access import require_proposer
+from proposals.actions import Action, Outcome
 from proposals.categories import CATEGORIES
 from proposals.models import (
     Attachment,
@@ -119,7 +120,7 @@ def create_draft(*, actor: User, content: DraftContent) -> Proposal:
     proposal = Proposal(session=_open_session(profile.chamber), kind=KIND_OF_CHAMBER[Chamber(profile.chamber)])
     proposal.proposer = actor
     _write(proposal, content)
-    record(proposal, actor, "create_draft", to_status=Status.DRAFT)
+    record(proposal, actor, Action.CREATE_DRAFT, to_status=Status.DRAFT)
     return proposal
 
 
@@ -127,7 +128,7 @@ def create_draft(*, actor: User, content: DraftContent) -> Proposal:
 def update_draft(*, actor: User, proposal_id: int, content: DraftContent) -> Proposal:
     proposal = lock(proposal_id)
     require_proposer(actor, proposal)
-    require_state(proposal, "edit_draft")
+    require_state(proposal, Action.UPDATE_DRAFT)
     _write(proposal, _validated(content))
     queue_change("proposal", proposal.pk)
     return proposal
@@ -138,7 +139,7 @@ def invite_cosigner(*, actor: User, proposal_id: int, deputy_id: int) -> CoSigne
     """Invite a deputy of the same chamber to co-sign before the signing deadline."""
     proposal = lock(proposal_id)
     require_proposer(actor, proposal)
-    require_state(proposal, "invite_cosigner")
+    require_state(proposal, Action.INVITE_COSIGNER)
     invitee = DeputyProfile.objects.filter(user_id=deputy_id, chamber=proposal.session.chamber).first()
     if invitee is None or deputy_id == actor.pk:
         raise InvalidInput(_("co-signers are other deputies of the same chamber"), field="deputy_id")
@@ -151,16 +152,16 @@ def invite_cosigner(*, actor: User, proposal_id: int, deputy_id: int) -> CoSigne
             raise InvalidInput(_("this deputy is already invited"), field="deputy_id")
         cosigner.status, cosigner.sign_by, cosigner.responded_at = CoSignerStatus.INVITED, sign_by, None
         cosigner.save()
-    record(proposal, actor, "invite_cosigner", reason=invitee.user.full_name)
+    record(proposal, actor, Action.INVITE_COSIGNER, reason=invitee.user.full_name)
     tell([deputy_id], proposal, "cosign.invited", _("You are invited to co-sign"))
     return cosigner
 
 
 @transaction.atomic
-def respond_to_cosign(*, actor: User, proposal_id: int, sign: bool) -> CoSigner:
+def cosign(*, actor: User, proposal_id: int, sign: bool) -> CoSigner:
     """The invited deputy signs (or declines) from their own account, before the deadline."""
     proposal = lock(proposal_id)
-    require_state(proposal, "respond_cosign")
+    require_state(proposal, Action.COSIGN)
     cosigner = CoSigner.objects.select_for_update().filter(proposal=proposal, deputy=actor).first()
     if cosigner is None or cosigner.status != CoSignerStatus.INVITED:
         raise NotAllowed(_("you have no open invitation to co-sign this proposal"))
@@ -169,7 +170,7 @@ def respond_to_cosign(*, actor: User, proposal_id: int, sign: bool) -> CoSigner:
     cosigner.status = CoSignerStatus.SIGNED if sign else CoSignerStatus.DECLINED
     cosigner.responded_at = timezone.now()
     cosigner.save()
-    record(proposal, actor, "cosign" if sign else "decline_cosign")
+    record(proposal, actor, Action.COSIGN if sign else Outcome.DECLINE_COSIGN)
     tell([proposal.proposer_id], proposal, "cosign.answered", _("A co-signer answered"))
     return cosigner
 
@@ -178,22 +179,22 @@ def respond_to_cosign(*, actor: User, proposal_id: int, sign: bool) -> CoSigner:
 def drop_cosigner(*, actor: User, proposal_id: int, deputy_id: int) -> CoSigner:
     proposal = lock(proposal_id)
     require_proposer(actor, proposal)
-    require_state(proposal, "drop_cosigner")
+    require_state(proposal, Action.DROP_COSIGNER)
     cosigner = CoSigner.objects.select_for_update().filter(proposal=proposal, deputy_id=deputy_id).first()
     if cosigner is None or cosigner.status == CoSignerStatus.DROPPED:
         raise NotFound(_("this deputy is not a co-signer"))
     cosigner.status = CoSignerStatus.DROPPED
     cosigner.save()
-    record(proposal, actor, "drop_cosigner", reason=cosigner.deputy.full_name)
+    record(proposal, actor, Action.DROP_COSIGNER, reason=cosigner.deputy.full_name)
     return cosigner
 
 
 @transaction.atomic
-def attach_file(*, actor: User, proposal_id: int, name: str, size: int, stream: IO[bytes]) -> Attachment:
+def attach(*, actor: User, proposal_id: int, name: str, size: int, stream: IO[bytes]) -> Attachment:
     rules = current_rules()
     proposal = lock(proposal_id)
     require_proposer(actor, proposal)
-    require_state(proposal, "attach")
+    require_state(proposal, Action.ATTACH)
     if proposal.attachments.count() >= rules.attachment_max_count:
         raise InvalidInput(_("at most %(n)d attachments") % {"n": rules.attachment_max_count}, field="file")
     name = PurePath(name.replace("\\", "/")).name  # never a path: "../../x.pdf" is stored as "x.pdf"
@@ -208,7 +209,7 @@ def attach_file(*, actor: User, proposal_id: int, name: str, size: int, stream: 
 def remove_attachment(*, actor: User, proposal_id: int, attachment_id: int) -> None:
     proposal = lock(proposal_id)
     require_proposer(actor, proposal)
-    require_state(proposal, "attach")
+    require_state(proposal, Action.REMOVE_ATTACHMENT)
     attachment = proposal.attachments.filter(pk=attachment_id).first()
     if attachment is None:
         raise NotFound(_("no such attachment"))
@@ -218,11 +219,11 @@ def remove_attachment(*, actor: User, proposal_id: int, attachment_id: int) -> N
 
 
 @transaction.atomic
-def submit_proposal(*, actor: User, proposal_id: int) -> Proposal:
+def submit(*, actor: User, proposal_id: int) -> Proposal:
     """提出: hand the proposal to the office. Every invited co-signer must have signed or been dropped."""
     proposal = lock(proposal_id)
     require_proposer(actor, proposal)
-    require_state(proposal, "submit")
+    require_state(proposal, Action.SUBMIT)
     waiting = proposal.cosigners.filter(status=CoSignerStatus.INVITED)
     if waiting.exists():
         names = "、".join(waiting.values_list("deputy__full_name", flat=True))
@@ -232,6 +233,6 @@ def submit_proposal(*, actor: User, proposal_id: int) -> Proposal:
             field="cosigners",
         )
     proposal.submitted_at = timezone.now()
-    move(proposal, Status.SUBMITTED, actor, "submit")
+    move(proposal, Status.SUBMITTED, actor, Action.SUBMIT)
     tell(office_users(), proposal, "proposal.submitted", _("New proposal to register"))
     return proposal

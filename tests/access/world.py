@@ -166,7 +166,7 @@ def new_draft(w: World, key: str, author: str = "proposer", *, attach: bool = Tr
     )
     if attach:
         data = b"matrix attachment\n"
-        services.attach_file(
+        services.attach(
             actor=w[author],
             proposal_id=proposal.pk,
             name=f"{w.mark('att')}.txt",
@@ -181,8 +181,8 @@ def with_cosigners(w: World, proposal: Proposal, *, keep_invitation_open: bool) 
     p = w["proposer"]
     for persona in ("cosigner", "declined", "invitee"):
         services.invite_cosigner(actor=p, proposal_id=proposal.pk, deputy_id=w[persona].pk)
-    services.respond_to_cosign(actor=w["cosigner"], proposal_id=proposal.pk, sign=True)
-    services.respond_to_cosign(actor=w["declined"], proposal_id=proposal.pk, sign=False)
+    services.cosign(actor=w["cosigner"], proposal_id=proposal.pk, sign=True)
+    services.cosign(actor=w["declined"], proposal_id=proposal.pk, sign=False)
     if not keep_invitation_open:
         services.drop_cosigner(actor=p, proposal_id=proposal.pk, deputy_id=w["invitee"].pk)
 
@@ -199,14 +199,14 @@ def reopen_invitation(w: World, proposal: Proposal) -> None:
 def submitted(w: World, key: str) -> Proposal:
     proposal = new_draft(w, key)
     with_cosigners(w, proposal, keep_invitation_open=False)
-    services.submit_proposal(actor=w["proposer"], proposal_id=proposal.pk)
+    services.submit(actor=w["proposer"], proposal_id=proposal.pk)
     reopen_invitation(w, proposal)
     return proposal
 
 
 def registered(w: World, key: str) -> Proposal:
     proposal = submitted(w, key)
-    services.register_proposal(actor=w["staff"], proposal_id=proposal.pk)
+    services.register(actor=w["staff"], proposal_id=proposal.pk)
     return proposal
 
 
@@ -214,9 +214,9 @@ def assigned(w: World, key: str, *, separate: bool = False) -> Proposal:
     proposal = registered(w, key)
     b = w.bureaus
     if separate:
-        services.assign_proposal(actor=w["staff"], proposal_id=proposal.pk, separate=[b["B"].pk, b["C"].pk])
+        services.assign(actor=w["staff"], proposal_id=proposal.pk, separate=[b["B"].pk, b["C"].pk])
     else:
-        services.assign_proposal(actor=w["staff"], proposal_id=proposal.pk, lead=b["B"].pk, co=[b["A"].pk])
+        services.assign(actor=w["staff"], proposal_id=proposal.pk, lead=b["B"].pk, co=[b["A"].pk])
     return proposal
 
 
@@ -361,15 +361,15 @@ def lead_reply_sent(w: World, key: str, outcome_class: str = "A", merge: str = "
 def merged_into(w: World, target: Proposal, key: str) -> Proposal:
     """Mg's proposal (its own attachment, a marker in its title) merged into ``target``; kept as ``key``."""
     merged = new_draft(w, key, author="merged_proposer")
-    services.submit_proposal(actor=w["merged_proposer"], proposal_id=merged.pk)
-    services.merge_proposal(actor=w["staff"], proposal_id=merged.pk, into_id=target.pk)
+    services.submit(actor=w["merged_proposer"], proposal_id=merged.pk)
+    services.merge(actor=w["staff"], proposal_id=merged.pk, into_id=target.pk)
     w.proposals[key] = merged
     return merged
 
 
 def publish(w: World, proposal: Proposal, reply: Reply, *, worded: bool) -> None:
     wording = f"{w.mark('pub')} 已增开区间车，详见交通委网站。" if worded else ""
-    services.publish_reply(actor=w["staff"], proposal_id=proposal.pk, reply_id=reply.pk, public_body=wording)
+    services.publish(actor=w["staff"], proposal_id=proposal.pk, reply_id=reply.pk, public_body=wording)
 
 
 # --- the world ---------------------------------------------------------------------------------------
@@ -429,7 +429,7 @@ def build_world() -> World:
         assignment_id=assignment(returned, w.bureaus["A"]).pk,
         reason=f"{w.mark('ret')} 不属我委职责。",
     )
-    services.assign_proposal(actor=w["staff"], proposal_id=returned.pk, co=[w.bureaus["C"].pk])
+    services.assign(actor=w["staff"], proposal_id=returned.pk, co=[w.bureaus["C"].pk])
     services.withdraw_assignment(
         actor=w["staff"],
         proposal_id=returned.pk,

@@ -70,10 +70,10 @@ def _live_objects(users: dict[str, User]) -> None:
     deputy, staff = users["deputy"], users["staff"]
     proposal_services.create_draft(actor=deputy, content=content)
     submitted = proposal_services.create_draft(actor=deputy, content=content)
-    proposal_services.submit_proposal(actor=deputy, proposal_id=submitted.pk)
+    proposal_services.submit(actor=deputy, proposal_id=submitted.pk)
     registered = proposal_services.create_draft(actor=deputy, content=content)
-    proposal_services.submit_proposal(actor=deputy, proposal_id=registered.pk)
-    proposal_services.register_proposal(actor=staff, proposal_id=registered.pk)
+    proposal_services.submit(actor=deputy, proposal_id=registered.pk)
+    proposal_services.register(actor=staff, proposal_id=registered.pk)
     expert = users["expert"]
     ExpertPresence.objects.update_or_create(
         expert=expert.expert_profile,

@@ -170,7 +170,7 @@ def test_reviewing_a_reply_that_awaits_sign_off_is_a_409(
     services.submit_reply(actor=handler, proposal_id=assigned.pk, assignment_id=lead.pk)
 
     response = post(
-        client_for(staff), f"/api/proposals/{assigned.pk}/reply-review/", {"reply_id": reply.pk, "approve": True}
+        client_for(staff), f"/api/proposals/{assigned.pk}/review-reply/", {"reply_id": reply.pk, "approve": True}
     )
 
     error(response, 409, "invalid_transition")

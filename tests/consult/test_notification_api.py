@@ -130,10 +130,10 @@ def test_a_proposal_action_notifies_the_proposer_with_a_link_to_it(
     # given the deputy's submitted proposal
     ProposalSession.objects.create(chamber=Chamber.NPC, year=2027, name="第三次会议", number_prefix="建", is_open=True)
     submitted = services.create_draft(actor=deputy, content=content())
-    services.submit_proposal(actor=deputy, proposal_id=submitted.pk)
+    services.submit(actor=deputy, proposal_id=submitted.pk)
 
     # when the office registers it
-    services.register_proposal(actor=staff, proposal_id=submitted.pk)
+    services.register(actor=staff, proposal_id=submitted.pk)
 
     # then the deputy finds a notification pointing at the proposal's page
     body = client_for(deputy).get("/api/notifications/").json()

@@ -107,7 +107,7 @@ def deputy_writes_and_invites(deputy: Page) -> str:
     deputy.get_by_role("button", name="保存草稿").click()
     deputy.wait_for_url(re.compile(r"/proposals/\d+/$"))
     done(deputy, "草稿已保存")
-    invite = action_form(deputy, "invite")
+    invite = action_form(deputy, "invite_cosigner")
     invite.get_by_label("邀请的代表委员").select_option(label="张丽（西江区代表团）")
     invite.get_by_role("button", name="发送邀请").click()
     done(deputy, "附议邀请已发送")
@@ -153,7 +153,7 @@ def handler_accepts(handler: Page) -> None:
 
 
 def lead_records_communication(lead: Page) -> None:
-    form = action_form(lead, "communicate")
+    form = action_form(lead, "record_communication")
     form.get_by_label("沟通方式").select_option(label="电话")
     form.get_by_label("沟通情况").fill("电话联系王建国代表，介绍翠湖新村公交线路调整方案，代表表示认可。")
     form.get_by_role("button", name="记录").click()
@@ -162,7 +162,7 @@ def lead_records_communication(lead: Page) -> None:
 
 
 def co_handler_gives_opinion(co: Page) -> None:
-    form = action_form(co, "opinion")
+    form = action_form(co, "submit_opinion")
     form.get_by_label("给主办单位的会办意见").fill("同意增开区间车，建议错开学校上下学时段。")
     form.get_by_role("button", name="送主办单位").click()
     done(co, "会办意见已送主办单位")
@@ -184,7 +184,7 @@ def lead_replies(lead: Page, url: str, outcome: str, body: str) -> None:
 
 def co_handler_signs_off(co: Page, url: str) -> None:
     co.goto(url)
-    action_form(co, "sign_off").get_by_role("button", name="会签").click()
+    action_form(co, "sign_off_reply").get_by_role("button", name="会签").click()
     done(co, "本单位已会签")
 
 
@@ -196,7 +196,7 @@ def staff_sends_reply(staff: Page) -> None:
 
 def rates(deputy: Page, url: str, result: str, comment: str = "") -> None:
     deputy.goto(url)
-    form = action_form(deputy, "rate")
+    form = action_form(deputy, "rate_reply")
     for question, answer in (("联系沟通", "满意"), ("办理态度", "满意"), ("办理结果", result)):
         form.get_by_role("group", name=question).get_by_label(answer, exact=True).check()
     form.get_by_label("意见", exact=True).fill(comment)

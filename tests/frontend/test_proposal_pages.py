@@ -227,7 +227,7 @@ def test_my_proposals_lists_my_drafts_and_invitations_to_co_sign(
 
 def test_my_proposals_filters_live_in_the_url(deputy: User, draft: Proposal, npc_session: ProposalSession) -> None:
     other = services.create_draft(actor=deputy, content=content(title="关于加强校园周边交通安全的建议"))
-    services.submit_proposal(actor=deputy, proposal_id=other.pk)
+    services.submit(actor=deputy, proposal_id=other.pk)
     client = signed_in(deputy)
 
     by_status = client.get("/proposals/mine/", {"status": "submitted"})
@@ -262,7 +262,7 @@ def test_my_proposals_is_for_deputies_only(persona: str, request: pytest.Fixture
 def test_a_co_signer_signs_from_the_list_and_returns_to_it(deputy: User, cosigner: User, draft: Proposal) -> None:
     services.invite_cosigner(actor=deputy, proposal_id=draft.pk, deputy_id=cosigner.pk)
 
-    response = act(signed_in(cosigner), draft, "respond", {"sign": "yes", "return_to": "mine"})
+    response = act(signed_in(cosigner), draft, "cosign", {"sign": "yes", "return_to": "mine"})
 
     assertRedirects(response, "/proposals/mine/", fetch_redirect_response=False)
     assert CoSigner.objects.get(proposal=draft, deputy=cosigner).status == CoSignerStatus.SIGNED
@@ -273,10 +273,10 @@ def test_a_co_signer_declines_from_the_proposal_page(deputy: User, cosigner: Use
     client = signed_in(cosigner)
 
     page = client.get(f"/proposals/{draft.pk}/")
-    response = act(client, draft, "respond", {"sign": "no"})
+    response = act(client, draft, "cosign", {"sign": "no"})
 
     assertContains(page, "邀请您附议")
-    assert "respond" in forms_on(page)
+    assert "cosign" in forms_on(page)
     assertRedirects(response, f"/proposals/{draft.pk}/", fetch_redirect_response=False)
     assert CoSigner.objects.get(proposal=draft, deputy=cosigner).status == CoSignerStatus.DECLINED
 
@@ -407,7 +407,7 @@ def test_the_proposer_sees_the_draft_with_its_actions_timeline_and_live_banner(d
     assertContains(response, f'data-live-topic="proposal" data-live-key="{draft.pk}"')
     assertContains(response, "已更新，点此刷新")
     assertContains(response, "frontend/proposal.js")
-    assert forms_on(response) == {"invite", "attach", "submit"}
+    assert forms_on(response) == {"invite_cosigner", "attach", "submit"}
     assertContains(response, f'href="/proposals/{draft.pk}/edit/"')
 
 
@@ -430,7 +430,7 @@ def test_inviting_a_co_signer_of_the_same_chamber(deputy: User, cosigner: User, 
     client = signed_in(deputy)
 
     page = client.get(f"/proposals/{draft.pk}/")
-    response = act(client, draft, "invite", {"deputy_id": cosigner.pk})
+    response = act(client, draft, "invite_cosigner", {"deputy_id": cosigner.pk})
 
     assertContains(page, f'<option value="{cosigner.pk}">张丽（西江区代表团）</option>', html=True)
     assertNotContains(page, "李雪梅")  # a CPPCC member is not of this chamber
@@ -440,7 +440,7 @@ def test_inviting_a_co_signer_of_the_same_chamber(deputy: User, cosigner: User, 
 
 
 def test_inviting_oneself_is_refused_beside_the_deputy_select(deputy: User, draft: Proposal) -> None:
-    response = act(signed_in(deputy), draft, "invite", {"deputy_id": deputy.pk})
+    response = act(signed_in(deputy), draft, "invite_cosigner", {"deputy_id": deputy.pk})
 
     assert response.status_code == 400
     assert field_error(response, "deputy_id") == "附议人须为同一机关的其他代表委员"
@@ -463,7 +463,7 @@ def test_dropping_the_co_signer_then_submitting(deputy: User, cosigner: User, dr
     services.invite_cosigner(actor=deputy, proposal_id=draft.pk, deputy_id=cosigner.pk)
     client = signed_in(deputy)
 
-    dropped = act(client, draft, "drop", {"deputy_id": cosigner.pk})
+    dropped = act(client, draft, "drop_cosigner", {"deputy_id": cosigner.pk})
     sent = act(client, draft, "submit")
 
     assert dropped.status_code == 302
@@ -530,7 +530,7 @@ def test_a_file_too_large_is_refused_beside_the_file_field(deputy: User, draft: 
 def test_attachments_are_not_served_to_deputies_reading_a_published_proposal(
     deputy: User, cosigner: User, draft: Proposal
 ) -> None:
-    attachment = services.attach_file(
+    attachment = services.attach(
         actor=deputy, proposal_id=draft.pk, name="a.pdf", size=len(PDF), stream=SimpleUploadedFile("a.pdf", PDF)
     )
     Proposal.objects.filter(pk=draft.pk).update(published_at=timezone.now())
@@ -572,7 +572,7 @@ def test_registering_from_the_desk_numbers_it_and_returns_to_the_desk(staff: Use
 def test_declining_without_a_reason_shows_the_error_on_the_desk_and_changes_nothing(
     staff: User, submitted: Proposal
 ) -> None:
-    response = act(signed_in(staff), submitted, "decline", {"reason": " ", "return_to": "registration"})
+    response = act(signed_in(staff), submitted, "decline_registration", {"reason": " ", "return_to": "registration"})
 
     assert response.status_code == 400
     assertContains(response, "立案审查", status_code=400)
@@ -581,7 +581,7 @@ def test_declining_without_a_reason_shows_the_error_on_the_desk_and_changes_noth
 
 
 def test_declining_with_a_reason(staff: User, submitted: Proposal) -> None:
-    response = act(signed_in(staff), submitted, "decline", {"reason": "不属于本市职权范围"})
+    response = act(signed_in(staff), submitted, "decline_registration", {"reason": "不属于本市职权范围"})
 
     assert response.status_code == 302
     assert Proposal.objects.get(pk=submitted.pk).status == Status.NOT_REGISTERED
@@ -589,7 +589,7 @@ def test_declining_with_a_reason(staff: User, submitted: Proposal) -> None:
 
 def test_merging_into_a_number(staff: User, deputy: User, registered: Proposal, npc_session: ProposalSession) -> None:
     second = services.create_draft(actor=deputy, content=content(title="关于东湖区公交线路的补充建议"))
-    services.submit_proposal(actor=deputy, proposal_id=second.pk)
+    services.submit(actor=deputy, proposal_id=second.pk)
 
     response = act(signed_in(staff), second, "merge", {"into": "2027-建-0001", "reason": "内容相近"})
 
@@ -614,7 +614,7 @@ def test_merging_into_itself_names_the_number_field(staff: User, registered: Pro
 
 
 def test_turning_into_a_letter(staff: User, submitted: Proposal) -> None:
-    response = act(signed_in(staff), submitted, "letter", {"reason": "属于个人诉求"})
+    response = act(signed_in(staff), submitted, "convert_to_letter", {"reason": "属于个人诉求"})
 
     assert response.status_code == 302
     assert Proposal.objects.get(pk=submitted.pk).status == Status.LETTER
@@ -624,7 +624,7 @@ def submit_three(deputy: User) -> list[Proposal]:
     made = []
     for title in ("关于增设停车位的建议", "关于延长地铁运营时间的建议", "关于优化学区划分的建议"):
         proposal = services.create_draft(actor=deputy, content=content(title=title))
-        made.append(services.submit_proposal(actor=deputy, proposal_id=proposal.pk))
+        made.append(services.submit(actor=deputy, proposal_id=proposal.pk))
     return made
 
 
@@ -676,8 +676,8 @@ def test_the_assignment_desk_lists_registered_proposals_with_wished_bureaus(
     staff: User, deputy: User, npc_session: ProposalSession, bureau_b: Bureau
 ) -> None:
     proposal = services.create_draft(actor=deputy, content=content(wished_lead_bureau_id=bureau_b.pk))
-    services.submit_proposal(actor=deputy, proposal_id=proposal.pk)
-    services.register_proposal(actor=staff, proposal_id=proposal.pk)
+    services.submit(actor=deputy, proposal_id=proposal.pk)
+    services.register(actor=staff, proposal_id=proposal.pk)
 
     response = signed_in(staff).get("/office/assignment/")
 
@@ -693,7 +693,7 @@ def test_bulk_assignment_gives_the_same_plan_to_each_row_and_reports_the_failed_
 ) -> None:
     first, second, third = submit_three(deputy)
     for proposal in (first, third):
-        services.register_proposal(actor=staff, proposal_id=proposal.pk)
+        services.register(actor=staff, proposal_id=proposal.pk)
     # ``second`` was never registered: it cannot be assigned
 
     data = {"selected": [first.pk, second.pk, third.pk], "lead": bureau_b.pk, "co": [bureau_a.pk]}
@@ -725,7 +725,7 @@ def test_assigning_one_proposal_from_its_page(staff: User, registered: Proposal,
 
     response = act(client, registered, "assign", {"separate": [bureau_c.pk]})
 
-    assert {"assign", "merge", "letter"} <= forms_on(page)
+    assert {"assign", "merge", "convert_to_letter"} <= forms_on(page)
     assert response.status_code == 302
     assert Assignment.objects.get(proposal=registered).role == "separate"
 
@@ -755,9 +755,9 @@ def queue(
         ("soon", "关于增开夜间公交的建议", bureau_b),
     ):
         proposal = services.create_draft(actor=deputy, content=content(title=title))
-        services.submit_proposal(actor=deputy, proposal_id=proposal.pk)
-        services.register_proposal(actor=staff, proposal_id=proposal.pk)
-        services.assign_proposal(actor=staff, proposal_id=proposal.pk, lead=lead.pk)
+        services.submit(actor=deputy, proposal_id=proposal.pk)
+        services.register(actor=staff, proposal_id=proposal.pk)
+        services.assign(actor=staff, proposal_id=proposal.pk, lead=lead.pk)
         made[key] = proposal
     today = timezone.localdate()
     Assignment.objects.filter(proposal=made["late"]).update(reply_due=today - timedelta(days=3))
@@ -784,7 +784,7 @@ def test_accepting_from_the_work_queue(handler: User, queue: dict[str, Proposal]
     proposal = queue["late"]
 
     response = act(
-        signed_in(handler), proposal, "accept", {"assignment_id": lead_of(proposal).pk, "return_to": "queue"}
+        signed_in(handler), proposal, "accept_assignment", {"assignment_id": lead_of(proposal).pk, "return_to": "queue"}
     )
 
     assertRedirects(response, "/handling/", fetch_redirect_response=False)
@@ -800,7 +800,7 @@ def test_a_handler_sees_accept_and_return_until_the_bureau_accepts(handler: User
     response = signed_in(handler).get(f"/proposals/{assigned.pk}/")
 
     assert response.status_code == 200
-    assert forms_on(response) == {"accept", "return"}
+    assert forms_on(response) == {"accept_assignment", "return_assignment"}
     assertContains(response, "市交通委：主办单位")
 
 
@@ -808,13 +808,15 @@ def test_a_handler_of_another_bureau_does_not_see_the_proposal(
     handler: User, registered: Proposal, staff: User
 ) -> None:
     other = BureauFactory(code="fgw", name="市发展改革委")
-    services.assign_proposal(actor=staff, proposal_id=registered.pk, lead=other.pk)
+    services.assign(actor=staff, proposal_id=registered.pk, lead=other.pk)
 
     assert signed_in(handler).get(f"/proposals/{registered.pk}/").status_code == 404
 
 
 def test_returning_without_a_reason_is_refused_beside_the_reason(handler: User, assigned: Proposal) -> None:
-    response = act(signed_in(handler), assigned, "return", {"assignment_id": lead_of(assigned).pk, "reason": ""})
+    response = act(
+        signed_in(handler), assigned, "return_assignment", {"assignment_id": lead_of(assigned).pk, "reason": ""}
+    )
 
     assert response.status_code == 400
     assert field_error(response, "reason") == "此项不能为空"
@@ -824,7 +826,9 @@ def test_returning_without_a_reason_is_refused_beside_the_reason(handler: User, 
 def test_returning_with_a_reason_gives_it_back_to_the_office(handler: User, assigned: Proposal) -> None:
     lead = lead_of(assigned)
 
-    response = act(signed_in(handler), assigned, "return", {"assignment_id": lead.pk, "reason": "不属于本委职责"})
+    response = act(
+        signed_in(handler), assigned, "return_assignment", {"assignment_id": lead.pk, "reason": "不属于本委职责"}
+    )
 
     assert response.status_code == 302
     assert Assignment.objects.get(pk=lead.pk).status == "returned"
@@ -834,7 +838,7 @@ def test_returning_with_a_reason_gives_it_back_to_the_office(handler: User, assi
 def test_an_expert_of_the_bureau_reads_but_is_offered_nothing(
     expert: User, registered: Proposal, staff: User, bureau_a: Bureau
 ) -> None:
-    services.assign_proposal(actor=staff, proposal_id=registered.pk, lead=bureau_a.pk)
+    services.assign(actor=staff, proposal_id=registered.pk, lead=bureau_a.pk)
 
     response = signed_in(expert).get(f"/proposals/{registered.pk}/")
 
@@ -845,16 +849,16 @@ def test_an_expert_of_the_bureau_reads_but_is_offered_nothing(
 def test_after_accepting_the_lead_is_offered_the_handling_forms(handler: User, accepted: Proposal) -> None:
     response = signed_in(handler).get(f"/proposals/{accepted.pk}/")
 
-    assert {"communicate", "extension", "draft_reply"} <= forms_on(response)
-    assert "opinion" not in forms_on(response)
+    assert {"record_communication", "request_extension", "draft_reply"} <= forms_on(response)
+    assert "submit_opinion" not in forms_on(response)
     assert "submit_reply" not in forms_on(response)
 
 
 def test_the_co_handler_is_offered_the_opinion_not_the_reply(handler_a: User, accepted: Proposal) -> None:
     response = signed_in(handler_a).get(f"/proposals/{accepted.pk}/")
 
-    assert {"communicate", "opinion"} <= forms_on(response)
-    assert not {"draft_reply", "extension"} & forms_on(response)
+    assert {"record_communication", "submit_opinion"} <= forms_on(response)
+    assert not {"draft_reply", "request_extension"} & forms_on(response)
 
 
 def test_recording_a_communication(handler: User, accepted: Proposal) -> None:
@@ -865,7 +869,7 @@ def test_recording_a_communication(handler: User, accepted: Proposal) -> None:
         "summary": "走访翠湖新村，听取居民意见。",
     }
 
-    response = act(signed_in(handler), accepted, "communicate", data)
+    response = act(signed_in(handler), accepted, "record_communication", data)
 
     assert response.status_code == 302
     assert Communication.objects.get(proposal=accepted).summary == "走访翠湖新村，听取居民意见。"
@@ -875,7 +879,7 @@ def test_a_communication_in_the_future_is_refused_beside_the_date(handler: User,
     tomorrow = timezone.localdate() + timedelta(days=1)
     data = {"assignment_id": lead_of(accepted).pk, "channel": "phone", "occurred_on": tomorrow, "summary": "x"}
 
-    response = act(signed_in(handler), accepted, "communicate", data)
+    response = act(signed_in(handler), accepted, "record_communication", data)
 
     assert response.status_code == 400
     assert field_error(response, "occurred_on") == "沟通日期不能晚于今天"
@@ -883,7 +887,9 @@ def test_a_communication_in_the_future_is_refused_beside_the_date(handler: User,
 
 
 def test_the_co_handler_gives_its_opinion(handler_a: User, accepted: Proposal) -> None:
-    response = act(signed_in(handler_a), accepted, "opinion", {"assignment_id": co_of(accepted).pk, "body": "同意。"})
+    response = act(
+        signed_in(handler_a), accepted, "submit_opinion", {"assignment_id": co_of(accepted).pk, "body": "同意。"}
+    )
 
     assert response.status_code == 302
     assert CoHandlerOpinion.objects.get().body == "同意。"
@@ -893,7 +899,7 @@ def test_an_extension_not_after_the_deadline_is_refused_beside_the_date(handler:
     lead = lead_of(accepted)
     data = {"assignment_id": lead.pk, "requested_due": lead.reply_due, "reason": "需要调研"}
 
-    response = act(signed_in(handler), accepted, "extension", data)
+    response = act(signed_in(handler), accepted, "request_extension", data)
 
     assert response.status_code == 400
     assert field_error(response, "requested_due") == "延期日期必须晚于现有期限"
@@ -919,13 +925,13 @@ def test_the_reply_is_drafted_submitted_and_signed_off_through_the_pages(
     submitted_reply = act(client, accepted, "submit_reply", {"assignment_id": lead.pk})
     co_page = signed_in(handler_a).get(f"/proposals/{accepted.pk}/")
     stored = Reply.objects.get()
-    signed = act(signed_in(handler_a), accepted, "sign_off", {"assignment_id": co.pk, "reply_id": stored.pk})
+    signed = act(signed_in(handler_a), accepted, "sign_off_reply", {"assignment_id": co.pk, "reply_id": stored.pk})
 
     assert drafted.status_code == 302
     assert "submit_reply" in forms_on(page)
     assertContains(page, "已增开区间车。")
     assert submitted_reply.status_code == 302
-    assert "sign_off" in forms_on(co_page)
+    assert "sign_off_reply" in forms_on(co_page)
     assert signed.status_code == 302
     assert Reply.objects.get().status == ReplyStatus.REVIEW
 
@@ -941,7 +947,9 @@ def test_a_reply_draft_without_a_class_is_refused_beside_the_class(handler: User
 
 
 def test_a_handler_cannot_act_for_another_bureau_by_posting_its_assignment(handler: User, accepted: Proposal) -> None:
-    response = act(signed_in(handler), accepted, "opinion", {"assignment_id": co_of(accepted).pk, "body": "冒名"})
+    response = act(
+        signed_in(handler), accepted, "submit_opinion", {"assignment_id": co_of(accepted).pk, "body": "冒名"}
+    )
 
     assert response.status_code == 403
     assert alerts(response) == ["只有承办单位的承办人可以执行此操作"]
@@ -1014,23 +1022,23 @@ def test_the_deputy_reads_the_reply_with_its_class_and_rates_it(deputy: User, re
 
     page = client.get(f"/proposals/{replied.pk}/")
     data = {"reply_id": reply.pk, "contact": "satisfied", "attitude": "satisfied", "result": "basically", "comment": ""}
-    response = act(client, replied, "rate", data)
+    response = act(client, replied, "rate_reply", data)
 
     assertContains(page, "已将区间车列入今年计划。")
     assertContains(page, "B类：正在解决或列入计划解决")
     assertContains(page, "联系沟通")
     assertContains(page, "办理态度")
     assertContains(page, "办理结果")
-    assert "rate" in forms_on(page)
+    assert "rate_reply" in forms_on(page)
     assert response.status_code == 302
     assert Feedback.objects.get().result == "basically"
-    assert "rate" not in forms_on(client.get(f"/proposals/{replied.pk}/"))
+    assert "rate_reply" not in forms_on(client.get(f"/proposals/{replied.pk}/"))
 
 
 def test_a_rating_left_blank_is_refused_beside_the_first_blank(deputy: User, replied: Proposal) -> None:
     reply = replied.replies.get()
 
-    response = act(signed_in(deputy), replied, "rate", {"reply_id": reply.pk, "contact": "satisfied"})
+    response = act(signed_in(deputy), replied, "rate_reply", {"reply_id": reply.pk, "contact": "satisfied"})
 
     assert response.status_code == 400
     assert field_error(response, "attitude") == "请选择满意、基本满意或不满意"
@@ -1038,7 +1046,7 @@ def test_a_rating_left_blank_is_refused_beside_the_first_blank(deputy: User, rep
 
 
 def test_a_handler_is_never_offered_to_rate(handler: User, replied: Proposal) -> None:
-    assert "rate" not in forms_on(signed_in(handler).get(f"/proposals/{replied.pk}/"))
+    assert "rate_reply" not in forms_on(signed_in(handler).get(f"/proposals/{replied.pk}/"))
 
 
 def test_an_unsatisfied_rating_is_confirmed_from_the_supervision_desk(
@@ -1090,8 +1098,8 @@ def test_closing_and_paper_feedback_from_the_office(staff: User, deputy: User, r
     client = signed_in(staff)
     paper = {"reply_id": reply.pk, "rater_id": deputy.pk, "contact": "satisfied", "attitude": "satisfied"}
 
-    refused = act(client, replied, "paper_feedback", {**paper, "result": ""})
-    recorded = act(client, replied, "paper_feedback", {**paper, "result": "satisfied"})
+    refused = act(client, replied, "record_paper_feedback", {**paper, "result": ""})
+    recorded = act(client, replied, "record_paper_feedback", {**paper, "result": "satisfied"})
 
     assert refused.status_code == 400
     assert field_error(refused, "result") == "请选择满意、基本满意或不满意"
@@ -1185,11 +1193,16 @@ def test_the_lead_sends_the_follow_up_reply_once_a_b_reply_was_rated(
     lead = replied.assignments.get(role="lead")
 
     page = client.get(f"/proposals/{replied.pk}/")
-    empty = act(client, replied, "follow_up", {"assignment_id": lead.pk, "outcome_class": "A", "body": ""})
-    sent = act(client, replied, "follow_up", {"assignment_id": lead.pk, "outcome_class": "A", "body": "区间车已开通。"})
+    empty = act(client, replied, "send_follow_up_reply", {"assignment_id": lead.pk, "outcome_class": "A", "body": ""})
+    sent = act(
+        client,
+        replied,
+        "send_follow_up_reply",
+        {"assignment_id": lead.pk, "outcome_class": "A", "body": "区间车已开通。"},
+    )
 
     assert Proposal.objects.get(pk=replied.pk).status == Status.CLOSED
-    assert "follow_up" in forms_on(page)
+    assert "send_follow_up_reply" in forms_on(page)
     assert empty.status_code == 400
     assert field_error(empty, "body") == "此项不能为空"
     assert sent.status_code == 302
@@ -1199,7 +1212,7 @@ def test_a_deputy_reading_a_published_proposal_sees_the_published_text_only(
     staff: User, cosigner: User, replied: Proposal
 ) -> None:
     reply = replied.replies.get()
-    services.publish_reply(actor=staff, proposal_id=replied.pk, reply_id=reply.pk, public_body="经研究，已列入计划。")
+    services.publish(actor=staff, proposal_id=replied.pk, reply_id=reply.pk, public_body="经研究，已列入计划。")
 
     response = signed_in(cosigner).get(f"/proposals/{replied.pk}/")
 
@@ -1230,8 +1243,8 @@ def test_a_merged_proposal_and_its_primary_point_at_each_other(
     staff: User, deputy: User, cosigner: User, registered: Proposal
 ) -> None:
     second = services.create_draft(actor=cosigner, content=content(title="关于东湖区公交线路的补充建议"))
-    services.submit_proposal(actor=cosigner, proposal_id=second.pk)
-    services.merge_proposal(actor=staff, proposal_id=second.pk, into_id=registered.pk)
+    services.submit(actor=cosigner, proposal_id=second.pk)
+    services.merge(actor=staff, proposal_id=second.pk, into_id=registered.pk)
 
     primary = signed_in(staff).get(f"/proposals/{registered.pk}/")
     merged = signed_in(cosigner).get(f"/proposals/{second.pk}/")
@@ -1249,9 +1262,9 @@ def test_a_signed_co_signer_of_a_merged_proposal_can_open_the_primary_to_rate_it
     other = DeputyProfileFactory(user__username="third", user__full_name="孙强").user
     second = services.create_draft(actor=other, content=content(title="关于东湖区公交线路的补充建议"))
     services.invite_cosigner(actor=other, proposal_id=second.pk, deputy_id=cosigner.pk)
-    services.respond_to_cosign(actor=cosigner, proposal_id=second.pk, sign=True)
-    services.submit_proposal(actor=other, proposal_id=second.pk)
-    services.merge_proposal(actor=staff, proposal_id=second.pk, into_id=registered.pk)
+    services.cosign(actor=cosigner, proposal_id=second.pk, sign=True)
+    services.submit(actor=other, proposal_id=second.pk)
+    services.merge(actor=staff, proposal_id=second.pk, into_id=registered.pk)
 
     assert signed_in(cosigner).get(f"/proposals/{registered.pk}/").status_code == 200
 

@@ -166,7 +166,7 @@ def test_deputy_searches_only_their_own_with_scope_mine(corpus: Corpus, deputy: 
     from proposals.models import Reply
 
     reply = Reply.objects.get(proposal=corpus.elevator)
-    services.publish_reply(actor=staff, proposal_id=corpus.elevator.pk, reply_id=reply.pk)
+    services.publish(actor=staff, proposal_id=corpus.elevator.pk, reply_id=reply.pk)
     indexing.drain()
 
     everything = signed_in(deputy).get("/search/", {"q": "老旧小区"})
@@ -243,7 +243,7 @@ def test_registration_desk_lists_similar_earlier_proposals_with_their_numbers(
     corpus: Corpus, deputy: User, staff: User
 ) -> None:
     newcomer = written(deputy, "关于老旧小区加装电梯财政补贴的建议", "建议提高老旧小区加装电梯补贴。")
-    services.submit_proposal(actor=deputy, proposal_id=newcomer.pk)
+    services.submit(actor=deputy, proposal_id=newcomer.pk)
     indexing.drain()
     client = signed_in(staff)
 

@@ -58,18 +58,18 @@ def draft(deputy: User, npc_session: ProposalSession) -> Proposal:
 
 @pytest.fixture
 def submitted(draft: Proposal, deputy: User) -> Proposal:
-    return services.submit_proposal(actor=deputy, proposal_id=draft.pk)
+    return services.submit(actor=deputy, proposal_id=draft.pk)
 
 
 @pytest.fixture
 def registered(submitted: Proposal, staff: User) -> Proposal:
-    return services.register_proposal(actor=staff, proposal_id=submitted.pk)
+    return services.register(actor=staff, proposal_id=submitted.pk)
 
 
 @pytest.fixture
 def assigned(registered: Proposal, staff: User, bureau_b: Bureau, bureau_a: Bureau, handler: User) -> Proposal:
     """Lead: bureau B (市交通委, whose handler is ``handler``); co-handler: bureau A."""
-    services.assign_proposal(actor=staff, proposal_id=registered.pk, lead=bureau_b.pk, co=[bureau_a.pk])
+    services.assign(actor=staff, proposal_id=registered.pk, lead=bureau_b.pk, co=[bureau_a.pk])
     return Proposal.objects.get(pk=registered.pk)
 
 

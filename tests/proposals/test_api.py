@@ -187,11 +187,11 @@ def test_detail_has_every_part(
     # given an assigned proposal with a co-signer, an attachment and a communication record
     settings.MEDIA_ROOT = tmp_path
     services.invite_cosigner(actor=deputy, proposal_id=draft.pk, deputy_id=cosigner.pk)
-    services.respond_to_cosign(actor=cosigner, proposal_id=draft.pk, sign=True)
-    services.attach_file(actor=deputy, proposal_id=draft.pk, name="调研.txt", size=6, stream=_bytes(b"survey"))
-    services.submit_proposal(actor=deputy, proposal_id=draft.pk)
-    services.register_proposal(actor=staff, proposal_id=draft.pk)
-    services.assign_proposal(actor=staff, proposal_id=draft.pk, lead=bureau_b.pk, co=[bureau_a.pk])
+    services.cosign(actor=cosigner, proposal_id=draft.pk, sign=True)
+    services.attach(actor=deputy, proposal_id=draft.pk, name="调研.txt", size=6, stream=_bytes(b"survey"))
+    services.submit(actor=deputy, proposal_id=draft.pk)
+    services.register(actor=staff, proposal_id=draft.pk)
+    services.assign(actor=staff, proposal_id=draft.pk, lead=bureau_b.pk, co=[bureau_a.pk])
     lead_assignment = lead_of(draft)
     services.accept_assignment(actor=handler, proposal_id=draft.pk, assignment_id=lead_assignment.pk)
     services.record_communication(
@@ -247,10 +247,10 @@ def test_list_queries_do_not_grow_with_the_number_of_proposals(
     # given a dozen submitted proposals, half of them assigned
     for n in range(12):
         proposal = services.create_draft(actor=deputy, content=content(title=f"建议{n}"))
-        services.submit_proposal(actor=deputy, proposal_id=proposal.pk)
+        services.submit(actor=deputy, proposal_id=proposal.pk)
         if n % 2:
-            services.register_proposal(actor=staff, proposal_id=proposal.pk)
-            services.assign_proposal(actor=staff, proposal_id=proposal.pk, lead=bureau_b.pk)
+            services.register(actor=staff, proposal_id=proposal.pk)
+            services.assign(actor=staff, proposal_id=proposal.pk, lead=bureau_b.pk)
     client = client_for(staff)
 
     # then the list costs the same few queries (session, user, count, page) whatever their number
@@ -295,21 +295,21 @@ def catalogue(
     school = services.create_draft(
         actor=deputy, content=content(title="关于学区划分的建议", body="学区划分应公开透明。", category="教育")
     )
-    services.submit_proposal(actor=deputy, proposal_id=school.pk)
+    services.submit(actor=deputy, proposal_id=school.pk)
     late, soon = (services.create_draft(actor=deputy, content=content(title=t)) for t in ("迟到的", "快到期的"))
     for proposal, bureau in ((late, bureau_b), (soon, bureau_a)):
-        services.submit_proposal(actor=deputy, proposal_id=proposal.pk)
-        services.register_proposal(actor=staff, proposal_id=proposal.pk)
-        services.assign_proposal(actor=staff, proposal_id=proposal.pk, lead=bureau.pk)
+        services.submit(actor=deputy, proposal_id=proposal.pk)
+        services.register(actor=staff, proposal_id=proposal.pk)
+        services.assign(actor=staff, proposal_id=proposal.pk, lead=bureau.pk)
     Proposal.objects.filter(pk=late.pk).update(reply_due=today - timedelta(days=3), outcome_class="B")
     Proposal.objects.filter(pk=soon.pk).update(reply_due=today + timedelta(days=5))
     cppcc = services.create_draft(actor=member, content=content(title="关于社区医疗的提案", category="医疗卫生"))
-    services.submit_proposal(actor=member, proposal_id=cppcc.pk)
+    services.submit(actor=member, proposal_id=cppcc.pk)
     old_session = ProposalSession.objects.create(
         chamber=Chamber.NPC, year=2026, name="第二次会议", number_prefix="建", is_open=False
     )
     old = services.create_draft(actor=cosigner, content=content(title="去年的建议"))
-    services.submit_proposal(actor=cosigner, proposal_id=old.pk)
+    services.submit(actor=cosigner, proposal_id=old.pk)
     Proposal.objects.filter(pk=old.pk).update(session=old_session)
     return {"draft": draft, "school": school, "late": late, "soon": soon, "cppcc": cppcc, "old": old}
 
@@ -453,7 +453,7 @@ def test_anonymous_visitor_is_refused(client: Client, draft: Proposal, method: s
     ("persona", "action", "data"),
     [
         ("handler_c", "accept-assignment", {"assignment_id": 0}),
-        ("outsider_deputy", "feedback", {"reply_id": 0}),
+        ("outsider_deputy", "rate-reply", {"reply_id": 0}),
         ("outsider_deputy", "cosign", {"sign": True}),
         ("handler", "submit", {}),
     ],
@@ -495,7 +495,7 @@ def test_everyone_who_sees_the_proposal_sees_who_handles_it(
     bureau_c: Bureau,
 ) -> None:
     # given lead B, co-handlers A and C
-    services.assign_proposal(actor=staff, proposal_id=registered.pk, lead=bureau_b.pk, co=[bureau_a.pk, bureau_c.pk])
+    services.assign(actor=staff, proposal_id=registered.pk, lead=bureau_b.pk, co=[bureau_a.pk, bureau_c.pk])
 
     def bureaus_seen_by(user: User) -> set[int]:
         return {a["bureau"]["id"] for a in ok(client_for(user).get(url(registered)))["assignments"]}
@@ -575,7 +575,7 @@ def test_a_deputy_who_sees_it_only_because_it_is_published_gets_the_published_te
     client_for: ClientFor, outsider_deputy: User, staff: User, replied: Reply
 ) -> None:
     # given a published reply
-    services.publish_reply(actor=staff, proposal_id=replied.proposal_id, reply_id=replied.pk)
+    services.publish(actor=staff, proposal_id=replied.proposal_id, reply_id=replied.pk)
 
     # when another deputy opens the proposal
     item = ok(client_for(outsider_deputy).get(url(replied.proposal_id)))
@@ -630,13 +630,13 @@ def test_the_whole_cycle_over_http(
     ok(post(co_handler, url(pk, "accept-assignment"), {"assignment_id": co}))
     today = timezone.localdate().isoformat()
     talk = {"assignment_id": lead, "channel": "phone", "occurred_on": today, "summary": "电话沟通。"}
-    communication = ok(post(lead_handler, url(pk, "communications"), talk), 201)
+    communication = ok(post(lead_handler, url(pk, "record-communication"), talk), 201)
     assert (communication["channel"], communication["bureau"]["id"]) == ("phone", bureau_b.pk)
-    opinion = ok(post(co_handler, url(pk, "opinions"), {"assignment_id": co, "body": "同意增开。"}), 201)
+    opinion = ok(post(co_handler, url(pk, "submit-opinion"), {"assignment_id": co, "body": "同意增开。"}), 201)
     assert opinion["assignment"] == co
     later = (Assignment.objects.get(pk=lead).reply_due + timedelta(days=14)).isoformat()
     asked = {"assignment_id": lead, "requested_due": later, "reason": "需要协调公交公司"}
-    extension = ok(post(lead_handler, url(pk, "extension-requests"), asked), 201)
+    extension = ok(post(lead_handler, url(pk, "request-extension"), asked), 201)
     assert extension["status"] == "pending"
     decided = ok(post(office, url(pk, "decide-extension"), {"request_id": extension["id"], "approve": True}))
     assert decided["reply_due"] == later
@@ -648,21 +648,21 @@ def test_the_whole_cycle_over_http(
         "contact_person": "刘芳",
         "contact_phone": "13800138001",
     }
-    reply = ok(post(lead_handler, url(pk, "reply-draft"), answer))
+    reply = ok(post(lead_handler, url(pk, "draft-reply"), answer))
     assert (reply["status"], reply["outcome_class"]) == ("draft", "B")
-    assert ok(post(lead_handler, url(pk, "reply-submit"), {"assignment_id": lead}))["status"] == "reply_review"
+    assert ok(post(lead_handler, url(pk, "submit-reply"), {"assignment_id": lead}))["status"] == "reply_review"
     signoff = {"reply_id": reply["id"], "assignment_id": co}
-    assert ok(post(co_handler, url(pk, "reply-sign-off"), signoff))["replies"] == []  # now the office's to review
+    assert ok(post(co_handler, url(pk, "sign-off-reply"), signoff))["replies"] == []  # now the office's to review
     assert Reply.objects.get(pk=reply["id"]).status == "review"
-    sent = ok(post(office, url(pk, "reply-review"), {"reply_id": reply["id"], "approve": True}))
+    sent = ok(post(office, url(pk, "review-reply"), {"reply_id": reply["id"], "approve": True}))
     assert (sent["status"], sent["outcome_class"]) == ("replied", "B")
     published = ok(post(office, url(pk, "publish"), {"reply_id": reply["id"]}))
     assert published["published_at"] is not None
     # 反馈: the co-signer is satisfied, the proposer is not; the office confirms → 重新办理
     good = {"reply_id": reply["id"], "contact": "satisfied", "attitude": "satisfied", "result": "satisfied"}
-    ok(post(co_signer, url(pk, "feedback"), good))
+    ok(post(co_signer, url(pk, "rate-reply"), good))
     bad = {**good, "result": "unsatisfied", "comment": "站点问题未解决"}
-    assert ok(post(me, url(pk, "feedback"), bad))["dissatisfaction_pending"] is True
+    assert ok(post(me, url(pk, "rate-reply"), bad))["dissatisfaction_pending"] is True
     review = {"confirm": True, "reason": "需给出时间表"}
     rehandling = ok(post(office, url(pk, "review-dissatisfaction"), review))
     assert (rehandling["status"], rehandling["rehandling_round"]) == ("rehandling", 2)
@@ -670,12 +670,12 @@ def test_the_whole_cycle_over_http(
     # the second round: reply A, rated satisfied by both → closed
     ok(post(lead_handler, url(pk, "accept-assignment"), {"assignment_id": second_lead}))
     second = ok(
-        post(lead_handler, url(pk, "reply-draft"), {**answer, "assignment_id": second_lead, "outcome_class": "A"})
+        post(lead_handler, url(pk, "draft-reply"), {**answer, "assignment_id": second_lead, "outcome_class": "A"})
     )
-    ok(post(lead_handler, url(pk, "reply-submit"), {"assignment_id": second_lead}))
-    ok(post(office, url(pk, "reply-review"), {"reply_id": second["id"], "approve": True}))
-    ok(post(co_signer, url(pk, "feedback"), {**good, "reply_id": second["id"]}))
-    closed = ok(post(me, url(pk, "feedback"), {**good, "reply_id": second["id"]}))
+    ok(post(lead_handler, url(pk, "submit-reply"), {"assignment_id": second_lead}))
+    ok(post(office, url(pk, "review-reply"), {"reply_id": second["id"], "approve": True}))
+    ok(post(co_signer, url(pk, "rate-reply"), {**good, "reply_id": second["id"]}))
+    closed = ok(post(me, url(pk, "rate-reply"), {**good, "reply_id": second["id"]}))
     assert (closed["status"], closed["outcome_class"]) == ("closed", "A")
     assert closed["timeline"][-1]["action"] == "close"
 
@@ -729,9 +729,7 @@ def test_a_stranger_cannot_download_an_attachment(
     client_for: ClientFor, deputy: User, outsider_deputy: User, draft: Proposal, settings: Any, tmp_path: Path
 ) -> None:
     settings.MEDIA_ROOT = tmp_path
-    attachment = services.attach_file(
-        actor=deputy, proposal_id=draft.pk, name="a.pdf", size=len(PDF), stream=_bytes(PDF)
-    )
+    attachment = services.attach(actor=deputy, proposal_id=draft.pk, name="a.pdf", size=len(PDF), stream=_bytes(PDF))
 
     response = client_for(outsider_deputy).get(f"/api/proposals/{draft.pk}/attachments/{attachment.pk}/")
 
@@ -749,7 +747,7 @@ def test_office_merges_a_proposal_into_a_registered_one(
     client_for: ClientFor, staff: User, deputy: User, registered: Proposal
 ) -> None:
     other = services.create_draft(actor=deputy, content=content(title="同类建议"))
-    services.submit_proposal(actor=deputy, proposal_id=other.pk)
+    services.submit(actor=deputy, proposal_id=other.pk)
 
     item = ok(post(client_for(staff), url(other, "merge"), {"into_id": registered.pk}))
 
@@ -762,8 +760,8 @@ def test_the_proposer_of_a_merged_proposal_reads_the_reply_in_full(
 ) -> None:
     # given another deputy's proposal merged into the assigned one, then the reply sent
     other = services.create_draft(actor=outsider_deputy, content=content(title="同类建议"))
-    services.submit_proposal(actor=outsider_deputy, proposal_id=other.pk)
-    services.merge_proposal(actor=staff, proposal_id=other.pk, into_id=assigned.pk)
+    services.submit(actor=outsider_deputy, proposal_id=other.pk)
+    services.merge(actor=staff, proposal_id=other.pk, into_id=assigned.pk)
     send_reply(assigned, handler, handler_a, staff)
 
     # when that deputy opens the proposal theirs was merged into
@@ -833,7 +831,7 @@ def test_office_returns_a_reply_for_revision(
     )
 
     data = {"reply_id": reply.pk, "approve": False, "note": "请补充时间表"}
-    item = ok(post(client_for(staff), url(assigned, "reply-review"), data))
+    item = ok(post(client_for(staff), url(assigned, "review-reply"), data))
 
     assert item["status"] == "handling"
     assert item["replies"][0]["status"] == "draft"
@@ -849,7 +847,7 @@ def test_office_enters_a_paper_rating(client_for: ClientFor, staff: User, deputy
         "result": "basically",
     }
 
-    item = ok(post(client_for(staff), url(replied.proposal_id, "paper-feedback"), data))
+    item = ok(post(client_for(staff), url(replied.proposal_id, "record-paper-feedback"), data))
 
     assert item["status"] == "closed"  # the only rater rated; class A closes
     assert item["timeline"][-2]["action"] == "rate_reply"
@@ -875,7 +873,7 @@ def test_lead_bureau_sends_the_follow_up_reply(
     assert Proposal.objects.get(pk=assigned.pk).status == Status.FOLLOW_UP
 
     data = {"assignment_id": lead_of_any(assigned).pk, "body": "区间车已于本月开通。"}
-    item = ok(post(client_for(handler), url(assigned, "follow-up-reply"), data))
+    item = ok(post(client_for(handler), url(assigned, "send-follow-up-reply"), data))
 
     assert (item["status"], item["outcome_class"]) == ("closed", "A")
     assert [r["kind"] for r in item["replies"]] == ["answer", "follow_up"]
@@ -911,7 +909,7 @@ def _assigned_co_reply(p: Proposal) -> dict[str, Any]:
         ("handler", "assigned", "close", {"reason": "x"}),
         ("handler", "assigned", "withdraw-assignment", lambda p: {**_assigned_lead(p), "reason": "x"}),
         ("deputy", "assigned", "accept-assignment", _assigned_lead),
-        ("handler_a", "handling", "reply-draft", _assigned_co_reply),
+        ("handler_a", "handling", "draft-reply", _assigned_co_reply),
         ("cosigner", "invited", "submit", {}),
         ("cosigner", "invited", "invite-cosigner", lambda p: {"deputy_id": p.proposer_id}),
     ],
@@ -951,7 +949,7 @@ def _at_stage(request: pytest.FixtureRequest, stage: str) -> Proposal:
 def test_bureaus_never_rate_for_the_deputy(client_for: ClientFor, handler: User, replied: Reply) -> None:
     data = {"reply_id": replied.pk, "contact": "satisfied", "attitude": "satisfied", "result": "satisfied"}
 
-    response = post(client_for(handler), url(replied.proposal_id, "feedback"), data)
+    response = post(client_for(handler), url(replied.proposal_id, "rate-reply"), data)
 
     assert error(response, 403)["code"] == "not_allowed"
 
@@ -982,7 +980,7 @@ def test_only_the_proposer_edits_the_draft(
         ("deputy", "submitted", "invite-cosigner", {"deputy_id": 1}, "invalid_transition:invite_cosigner"),
         ("staff", "submitted", "assign", {"lead": 1}, "invalid_transition:assign"),
         ("staff", "assigned", "close", {"reason": "x"}, "invalid_transition:close"),
-        ("staff", "assigned", "reply-review", {"reply_id": 1, "approve": True}, "invalid_transition:review_reply"),
+        ("staff", "assigned", "review-reply", {"reply_id": 1, "approve": True}, "invalid_transition:review_reply"),
         ("staff", "registered", "decline-registration", {"reason": "x"}, "invalid_transition:decline_registration"),
     ],
 )
@@ -1007,7 +1005,7 @@ def test_editing_a_submitted_proposal_gives_409(client_for: ClientFor, deputy: U
         url(submitted), data=json.dumps({"title": "改"}), content_type="application/json"
     )
 
-    assert error(response, 409)["code"] == "invalid_transition:edit_draft"
+    assert error(response, 409)["code"] == "invalid_transition:update_draft"
 
 
 @pytest.mark.parametrize(
@@ -1049,10 +1047,10 @@ def test_creating_with_bad_input_gives_400_naming_the_field(
         ("staff", "registered", "assign", {"lead": "abc"}, "lead"),
         ("staff", "registered", "assign", {"separate": [999999]}, "separate"),
         ("handler", "assigned", "return-assignment", lambda p: {"assignment_id": lead_of(p).pk}, "reason"),
-        ("handler", "assigned", "communications", lambda p: _talk(p, channel="fax"), "channel"),
-        ("handler", "assigned", "communications", lambda p: _talk(p, days=1), "occurred_on"),
-        ("handler", "assigned", "extension-requests", lambda p: _extension(p, days=-1), "requested_due"),
-        ("handler", "assigned", "reply-draft", lambda p: {**_assigned_lead(p), "outcome_class": "E"}, "outcome_class"),
+        ("handler", "assigned", "record-communication", lambda p: _talk(p, channel="fax"), "channel"),
+        ("handler", "assigned", "record-communication", lambda p: _talk(p, days=1), "occurred_on"),
+        ("handler", "assigned", "request-extension", lambda p: _extension(p, days=-1), "requested_due"),
+        ("handler", "assigned", "draft-reply", lambda p: {**_assigned_lead(p), "outcome_class": "E"}, "outcome_class"),
     ],
 )
 def test_an_action_with_bad_input_gives_400_naming_the_field(
@@ -1087,7 +1085,7 @@ def _extension(proposal: Proposal, *, days: int) -> dict[str, Any]:
 def test_rating_with_an_unknown_word_gives_400_naming_it(client_for: ClientFor, deputy: User, replied: Reply) -> None:
     data = {"reply_id": replied.pk, "contact": "satisfied", "attitude": "satisfied", "result": "great"}
 
-    body = error(post(client_for(deputy), url(replied.proposal_id, "feedback"), data), 400)
+    body = error(post(client_for(deputy), url(replied.proposal_id, "rate-reply"), data), 400)
 
     assert set(body["fields"]) == {"result"}
 
@@ -1111,7 +1109,7 @@ def test_submitting_the_reply_before_the_co_handlers_opinion_gives_400_opinions_
     accept_both(assigned, handler, handler_a)
     draft_lead_reply(assigned, handler)
 
-    body = error(post(client_for(handler), url(assigned, "reply-submit"), _assigned_lead(assigned)), 400)
+    body = error(post(client_for(handler), url(assigned, "submit-reply"), _assigned_lead(assigned)), 400)
 
     assert body["code"] == "opinions_missing"
 
@@ -1160,9 +1158,7 @@ def test_only_the_proposer_removes_an_attachment(
 ) -> None:
     settings.MEDIA_ROOT = tmp_path
     services.invite_cosigner(actor=deputy, proposal_id=draft.pk, deputy_id=cosigner.pk)
-    attachment = services.attach_file(
-        actor=deputy, proposal_id=draft.pk, name="a.pdf", size=len(PDF), stream=_bytes(PDF)
-    )
+    attachment = services.attach(actor=deputy, proposal_id=draft.pk, name="a.pdf", size=len(PDF), stream=_bytes(PDF))
 
     response = client_for(cosigner).delete(f"/api/proposals/{draft.pk}/attachments/{attachment.pk}/")
 
@@ -1238,19 +1234,19 @@ def test_schema_stays_valid_and_documents_the_proposal_api(client_for: ClientFor
         "withdraw-assignment",
         "accept-assignment",
         "return-assignment",
-        "communications",
-        "opinions",
-        "extension-requests",
+        "record-communication",
+        "submit-opinion",
+        "request-extension",
         "decide-extension",
-        "reply-draft",
-        "reply-submit",
-        "reply-sign-off",
-        "reply-review",
+        "draft-reply",
+        "submit-reply",
+        "sign-off-reply",
+        "review-reply",
         "publish",
-        "feedback",
-        "paper-feedback",
+        "rate-reply",
+        "record-paper-feedback",
         "review-dissatisfaction",
-        "follow-up-reply",
+        "send-follow-up-reply",
         "close",
     ]
     assert {f"/api/proposals/{{id}}/{name}/" for name in actions} <= set(paths)

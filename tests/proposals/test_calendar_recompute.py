@@ -63,7 +63,7 @@ def timeline(proposal: Proposal) -> list[ProposalEvent]:
 
 @pytest.fixture
 def held(registered: Proposal, staff: User, bureau_b: Bureau) -> Assignment:
-    services.assign_proposal(actor=staff, proposal_id=registered.pk, lead=bureau_b.pk)
+    services.assign(actor=staff, proposal_id=registered.pk, lead=bureau_b.pk)
     return pin(lead_of(registered))
 
 
@@ -151,12 +151,12 @@ def test_closed_proposals_and_finished_deadlines_stay_as_they_were(
     registered: Proposal, staff: User, handler: User, bureau_b: Bureau
 ) -> None:
     # given a proposal replied to, published and closed
-    services.assign_proposal(actor=staff, proposal_id=registered.pk, lead=bureau_b.pk)
+    services.assign(actor=staff, proposal_id=registered.pk, lead=bureau_b.pk)
     services.accept_assignment(actor=handler, proposal_id=registered.pk, assignment_id=lead_of(registered).pk)
     done = pin(lead_of(registered))
     reply = approve(staff, registered, reply_of(handler, registered, done))
-    services.publish_reply(actor=staff, proposal_id=registered.pk, reply_id=reply.pk)
-    services.close_proposal(actor=staff, proposal_id=registered.pk, reason="已办结")
+    services.publish(actor=staff, proposal_id=registered.pk, reply_id=reply.pk)
+    services.close(actor=staff, proposal_id=registered.pk, reason="已办结")
     before = Assignment.objects.get(pk=done.pk)
 
     # when a holiday lands in its (finished) windows
@@ -176,7 +176,7 @@ def test_an_open_publication_due_moves_for_the_office_only(
     registered: Proposal, staff: User, handler: User, bureau_b: Bureau
 ) -> None:
     # given a sent reply due for publication 20 working days after it was sent
-    services.assign_proposal(actor=staff, proposal_id=registered.pk, lead=bureau_b.pk)
+    services.assign(actor=staff, proposal_id=registered.pk, lead=bureau_b.pk)
     services.accept_assignment(actor=handler, proposal_id=registered.pk, assignment_id=lead_of(registered).pk)
     reply = Reply.objects.get(pk=approve(staff, registered, reply_of(handler, registered, lead_of(registered))).pk)
     due = reply.publication_due

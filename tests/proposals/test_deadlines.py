@@ -48,7 +48,7 @@ def clerk(bureau_b: Bureau) -> User:
 @pytest.fixture
 def held(registered: Proposal, staff: User, handler: User, clerk: User, bureau_b: Bureau) -> Assignment:
     """Bureau B alone holds the proposal."""
-    services.assign_proposal(actor=staff, proposal_id=registered.pk, lead=bureau_b.pk)
+    services.assign(actor=staff, proposal_id=registered.pk, lead=bureau_b.pk)
     return lead_of(registered)
 
 

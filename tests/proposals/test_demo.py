@@ -133,8 +133,8 @@ def test_timelines_start_with_the_draft_and_chain_every_state_change(city: SeedR
 # The services' guard (``proposals.transitions.ALLOWED_FROM``) behind each recorded action.
 GUARD = {
     "invite_cosigner": "invite_cosigner",
-    "cosign": "respond_cosign",
-    "decline_cosign": "respond_cosign",
+    "cosign": "cosign",
+    "decline_cosign": "cosign",
     "submit": "submit",
     "register": "register",
     "decline_registration": "decline_registration",
@@ -270,7 +270,7 @@ def test_the_demo_logins_can_carry_on_through_the_real_services(city: SeedReport
     assert invited is not None
     invited.sign_by = timezone.now() + timedelta(days=3)  # the invitation may have lapsed since seeding
     invited.save()
-    services.respond_to_cosign(actor=deputy, proposal_id=invited.proposal_id, sign=True)
+    services.cosign(actor=deputy, proposal_id=invited.proposal_id, sign=True)
 
 
 def test_seeding_again_adds_nothing(city: SeedReport) -> None:

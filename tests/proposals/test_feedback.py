@@ -39,10 +39,10 @@ def send_reply(
     def send(outcome_class: str = "A") -> Reply:
         proposal = services.create_draft(actor=deputy, content=content())
         services.invite_cosigner(actor=deputy, proposal_id=proposal.pk, deputy_id=cosigner.pk)
-        services.respond_to_cosign(actor=cosigner, proposal_id=proposal.pk, sign=True)
-        services.submit_proposal(actor=deputy, proposal_id=proposal.pk)
-        services.register_proposal(actor=staff, proposal_id=proposal.pk)
-        services.assign_proposal(actor=staff, proposal_id=proposal.pk, lead=bureau_b.pk, co=[bureau_a.pk])
+        services.cosign(actor=cosigner, proposal_id=proposal.pk, sign=True)
+        services.submit(actor=deputy, proposal_id=proposal.pk)
+        services.register(actor=staff, proposal_id=proposal.pk)
+        services.assign(actor=staff, proposal_id=proposal.pk, lead=bureau_b.pk, co=[bureau_a.pk])
         lead, co = lead_of(proposal), co_of(proposal)
         services.accept_assignment(actor=handler, proposal_id=proposal.pk, assignment_id=lead.pk)
         services.submit_opinion(actor=handler_a, proposal_id=proposal.pk, assignment_id=co.pk, body="同意。")
@@ -323,7 +323,7 @@ def test_rehandling_after_separate_handling_goes_back_to_every_separate_bureau(
     bureau_c: Bureau,
 ) -> None:
     # given 分办 to bureaus B and C, both replied
-    services.assign_proposal(actor=staff, proposal_id=registered.pk, separate=[bureau_b.pk, bureau_c.pk])
+    services.assign(actor=staff, proposal_id=registered.pk, separate=[bureau_b.pk, bureau_c.pk])
     bureaus = (
         (handler, registered.assignments.get(bureau=bureau_b)),
         (handler_c, registered.assignments.get(bureau=bureau_c)),
@@ -420,7 +420,7 @@ def test_separate_replies_each_need_a_rating_before_the_proposal_closes(
     bureau_c: Bureau,
 ) -> None:
     # given 分办 to bureaus B and C, both replied class A
-    services.assign_proposal(actor=staff, proposal_id=registered.pk, separate=[bureau_b.pk, bureau_c.pk])
+    services.assign(actor=staff, proposal_id=registered.pk, separate=[bureau_b.pk, bureau_c.pk])
     bureaus = (
         (handler, registered.assignments.get(bureau=bureau_b)),
         (handler_c, registered.assignments.get(bureau=bureau_c)),
@@ -520,14 +520,14 @@ def test_paper_form_after_an_online_rating_is_refused(send_reply: Send, deputy: 
     assert refused.value.code == "already_done"
 
 
-# --- close_proposal -------------------------------------------------------------------------
+# --- close -------------------------------------------------------------------------
 
 
 def test_office_closes_a_replied_proposal_without_every_rating(send_reply: Send, deputy: User, staff: User) -> None:
     # given only the proposer rated, when the feedback period ends and the office closes
     reply = send_reply("A")
     rate(deputy, reply)
-    services.close_proposal(actor=staff, proposal_id=reply.proposal_id, reason="反馈期已满")
+    services.close(actor=staff, proposal_id=reply.proposal_id, reason="反馈期已满")
 
     proposal = proposal_of(reply)
     assert proposal.status == Status.CLOSED
@@ -540,7 +540,7 @@ def test_office_closes_a_follow_up(send_reply: Send, deputy: User, cosigner: Use
     rate(deputy, reply)
     rate(cosigner, reply)
 
-    services.close_proposal(actor=staff, proposal_id=reply.proposal_id, reason="条件暂不具备，跟踪结束")
+    services.close(actor=staff, proposal_id=reply.proposal_id, reason="条件暂不具备，跟踪结束")
 
     assert proposal_of(reply).status == Status.CLOSED
 
@@ -550,7 +550,7 @@ def test_office_cannot_close_while_a_dissatisfaction_waits(send_reply: Send, dep
     rate(deputy, reply, result="unsatisfied")
 
     with pytest.raises(InvalidInput) as refused:
-        services.close_proposal(actor=staff, proposal_id=reply.proposal_id, reason="反馈期已满")
+        services.close(actor=staff, proposal_id=reply.proposal_id, reason="反馈期已满")
     assert refused.value.code == "dissatisfaction_pending"
     assert proposal_of(reply).status == Status.REPLIED
 
@@ -559,10 +559,10 @@ def test_only_the_office_closes(send_reply: Send, deputy: User, handler: User) -
     reply = send_reply("A")
     for actor in (handler, deputy):
         with pytest.raises(NotAllowed):
-            services.close_proposal(actor=actor, proposal_id=reply.proposal_id, reason="已办结")
+            services.close(actor=actor, proposal_id=reply.proposal_id, reason="已办结")
     assert proposal_of(reply).status == Status.REPLIED
 
 
 def test_proposal_in_handling_cannot_be_closed(assigned: Proposal, staff: User) -> None:
     with pytest.raises(InvalidTransition):
-        services.close_proposal(actor=staff, proposal_id=assigned.pk, reason="已办结")
+        services.close(actor=staff, proposal_id=assigned.pk, reason="已办结")

@@ -15,11 +15,11 @@ def test_the_whole_cycle_with_cosigner_opinion_class_b_unsatisfied_rehandling_an
     # 提出 with a co-signer
     proposal = services.create_draft(actor=deputy, content=content())
     services.invite_cosigner(actor=deputy, proposal_id=proposal.pk, deputy_id=cosigner.pk)
-    services.respond_to_cosign(actor=cosigner, proposal_id=proposal.pk, sign=True)
-    services.submit_proposal(actor=deputy, proposal_id=proposal.pk)
+    services.cosign(actor=cosigner, proposal_id=proposal.pk, sign=True)
+    services.submit(actor=deputy, proposal_id=proposal.pk)
     # 立案, 交办
-    services.register_proposal(actor=staff, proposal_id=proposal.pk)
-    services.assign_proposal(actor=staff, proposal_id=proposal.pk, lead=bureau_b.pk, co=[bureau_a.pk])
+    services.register(actor=staff, proposal_id=proposal.pk)
+    services.assign(actor=staff, proposal_id=proposal.pk, lead=bureau_b.pk, co=[bureau_a.pk])
     proposal.refresh_from_db()
     lead, co = lead_of(proposal), co_of(proposal)
     assert proposal.code == "2027-建-0001"

@@ -46,7 +46,7 @@ async def test_proposer_watching_a_proposal_hears_its_registration(
     async with await open_greeted(daphne_server, cookie) as ws:
         reply = await send_frame(ws, {"type": "subscribe", "topic": "proposal", "key": str(watched.pk)})
 
-        await run(lambda: services.register_proposal(actor=staff, proposal_id=watched.pk))
+        await run(lambda: services.register(actor=staff, proposal_id=watched.pk))
         frames = [await next_frame(ws), await next_frame(ws)]
 
     assert reply["type"] == "subscribed"

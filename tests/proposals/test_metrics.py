@@ -38,10 +38,10 @@ class Cycle:
         proposal = services.create_draft(actor=proposer, content=content(title=title))
         if cosigner is not None:
             services.invite_cosigner(actor=proposer, proposal_id=proposal.pk, deputy_id=cosigner.pk)
-            services.respond_to_cosign(actor=cosigner, proposal_id=proposal.pk, sign=True)
-        services.submit_proposal(actor=proposer, proposal_id=proposal.pk)
-        services.register_proposal(actor=self.staff, proposal_id=proposal.pk)
-        services.assign_proposal(actor=self.staff, proposal_id=proposal.pk, lead=bureau.pk)
+            services.cosign(actor=cosigner, proposal_id=proposal.pk, sign=True)
+        services.submit(actor=proposer, proposal_id=proposal.pk)
+        services.register(actor=self.staff, proposal_id=proposal.pk)
+        services.assign(actor=self.staff, proposal_id=proposal.pk, lead=bureau.pk)
         return proposal
 
     def reply(
@@ -102,8 +102,8 @@ def known_set(
     cycle.assign(deputy, bureau_c, title="关于东湖区充电桩布局的建议")
     # and one registered but never assigned: it reached no bureau, so it counts nowhere
     unassigned = services.create_draft(actor=deputy, content=content(title="关于老旧小区加装电梯的建议"))
-    services.submit_proposal(actor=deputy, proposal_id=unassigned.pk)
-    services.register_proposal(actor=staff, proposal_id=unassigned.pk)
+    services.submit(actor=deputy, proposal_id=unassigned.pk)
+    services.register(actor=staff, proposal_id=unassigned.pk)
 
     rate(deputy, cycle.reply(p1, handler, "A", talk=True), "satisfied")
     rate(deputy, cycle.reply(p2, handler, "B", talk=True, late=True), "basically")
@@ -177,11 +177,11 @@ def test_co_handlers_and_bureaus_that_returned_the_proposal_do_not_count_per_bur
     bureau_c: Bureau,
 ) -> None:
     # given the office gave the proposal to lead C with co-handler A, C returned it, and B became the lead
-    services.assign_proposal(actor=staff, proposal_id=registered.pk, lead=bureau_c.pk, co=[bureau_a.pk])
+    services.assign(actor=staff, proposal_id=registered.pk, lead=bureau_c.pk, co=[bureau_a.pk])
     services.return_assignment(
         actor=handler_c, proposal_id=registered.pk, assignment_id=lead_of(registered).pk, reason="不属于本单位职责"
     )
-    services.assign_proposal(actor=staff, proposal_id=registered.pk, lead=bureau_b.pk)
+    services.assign(actor=staff, proposal_id=registered.pk, lead=bureau_b.pk)
 
     rows = metrics.per_bureau(Proposal.objects.filter(pk=registered.pk))
 
@@ -200,7 +200,7 @@ def test_per_bureau_figures_of_separate_handling_are_each_bureaus_own(
     bureau_c: Bureau,
 ) -> None:
     # given 分办: bureau B replies late with class B, bureau C on time with class A
-    services.assign_proposal(actor=staff, proposal_id=registered.pk, separate=[bureau_b.pk, bureau_c.pk])
+    services.assign(actor=staff, proposal_id=registered.pk, separate=[bureau_b.pk, bureau_c.pk])
     Assignment.objects.filter(proposal=registered, bureau=bureau_b).update(
         reply_due=timezone.localdate() - timedelta(days=1)
     )

@@ -33,7 +33,7 @@ def fresh_calendar_cache() -> Iterator[None]:
 
 @pytest.fixture
 def lead_only(registered: Proposal, staff: User, handler: User, bureau_b: Bureau) -> Proposal:
-    services.assign_proposal(actor=staff, proposal_id=registered.pk, lead=bureau_b.pk)
+    services.assign(actor=staff, proposal_id=registered.pk, lead=bureau_b.pk)
     services.accept_assignment(actor=handler, proposal_id=registered.pk, assignment_id=lead_of(registered).pk)
     return Proposal.objects.get(pk=registered.pk)
 
@@ -106,7 +106,7 @@ def test_each_separate_reply_is_due_from_its_own_sending(
 def separate_sent(
     registered: Proposal, staff: User, handler: User, handler_c: User, bureau_b: Bureau, bureau_c: Bureau
 ) -> tuple[Reply, Reply]:
-    services.assign_proposal(actor=staff, proposal_id=registered.pk, separate=[bureau_b.pk, bureau_c.pk])
+    services.assign(actor=staff, proposal_id=registered.pk, separate=[bureau_b.pk, bureau_c.pk])
     sent = []
     for actor, bureau in ((handler, bureau_b), (handler_c, bureau_c)):
         assignment = registered.assignments.get(bureau=bureau)
@@ -158,7 +158,7 @@ def test_publication_reminders_wait_for_working_hours(awaiting: Reply, staff: Us
 
 
 def test_a_published_reply_is_not_reminded(awaiting: Reply, staff: User) -> None:
-    services.publish_reply(actor=staff, proposal_id=awaiting.proposal_id, reply_id=awaiting.pk)
+    services.publish(actor=staff, proposal_id=awaiting.proposal_id, reply_id=awaiting.pk)
 
     report = services.sweep_deadlines(now=at(10, 13))
 
@@ -208,12 +208,12 @@ def test_list_api_filters_proposals_whose_publication_is_overdue(
 
 def test_publishing_twice_is_one_publication(lead_only: Proposal, handler: User, staff: User) -> None:
     reply = sent_reply(lead_only, handler, staff)
-    first = services.publish_reply(actor=staff, proposal_id=lead_only.pk, reply_id=reply.pk)
+    first = services.publish(actor=staff, proposal_id=lead_only.pk, reply_id=reply.pk)
     published_at = Proposal.objects.get(pk=lead_only.pk).published_at
     notifications = Notification.objects.count()
 
     # when the office publishes the same reply again (a double click, a retried request)
-    second = services.publish_reply(actor=staff, proposal_id=lead_only.pk, reply_id=reply.pk)
+    second = services.publish(actor=staff, proposal_id=lead_only.pk, reply_id=reply.pk)
 
     # then it answers with the first publication and changes nothing
     assert (second.public_body, second.published_at) == (first.public_body, first.published_at)
@@ -224,10 +224,10 @@ def test_publishing_twice_is_one_publication(lead_only: Proposal, handler: User,
 
 def test_publishing_again_with_another_text_is_refused(lead_only: Proposal, handler: User, staff: User) -> None:
     reply = sent_reply(lead_only, handler, staff)
-    first = services.publish_reply(actor=staff, proposal_id=lead_only.pk, reply_id=reply.pk)
+    first = services.publish(actor=staff, proposal_id=lead_only.pk, reply_id=reply.pk)
 
     with pytest.raises(InvalidTransition) as refused:
-        services.publish_reply(actor=staff, proposal_id=lead_only.pk, reply_id=reply.pk, public_body="另一段文字。")
+        services.publish(actor=staff, proposal_id=lead_only.pk, reply_id=reply.pk, public_body="另一段文字。")
 
     assert refused.value.code == "already_published"
     assert Reply.objects.get(pk=reply.pk).public_body == first.public_body
@@ -293,7 +293,7 @@ def test_the_published_reply_masks_every_contact_form(lead_only: Proposal, handl
     body = "经与王建国代表（手机13900001111）沟通，已列入计划。咨询电话0571-88886666，或139-0000-1111。"
     reply = sent_reply(lead_only, handler, staff, body=body)
 
-    published = services.publish_reply(actor=staff, proposal_id=lead_only.pk, reply_id=reply.pk)
+    published = services.publish(actor=staff, proposal_id=lead_only.pk, reply_id=reply.pk)
 
     assert published.public_body == "经与王建国代表沟通，已列入计划。咨询电话【已隐去】，或【已隐去】。"
     assert not any(digit in published.public_body for digit in "0123456789")

@@ -76,8 +76,8 @@ def second_staff(db: None) -> User:
 
 def registered_proposal(deputy: User, staff: User, title: str) -> Proposal:
     proposal = services.create_draft(actor=deputy, content=content(title=title))
-    services.submit_proposal(actor=deputy, proposal_id=proposal.pk)
-    return services.register_proposal(actor=staff, proposal_id=proposal.pk)
+    services.submit(actor=deputy, proposal_id=proposal.pk)
+    return services.register(actor=staff, proposal_id=proposal.pk)
 
 
 def test_two_staff_assigning_the_same_proposal_at_once_give_it_exactly_one_lead(
@@ -92,8 +92,8 @@ def test_two_staff_assigning_the_same_proposal_at_once_give_it_exactly_one_lead(
         proposal = registered_proposal(deputy, staff, f"同时交办的建议{round_}")
 
         outcomes = at_once(
-            lambda p=proposal: services.assign_proposal(actor=staff, proposal_id=p.pk, lead=bureau_b.pk),
-            lambda p=proposal: services.assign_proposal(actor=second_staff, proposal_id=p.pk, lead=bureau_c.pk),
+            lambda p=proposal: services.assign(actor=staff, proposal_id=p.pk, lead=bureau_b.pk),
+            lambda p=proposal: services.assign(actor=second_staff, proposal_id=p.pk, lead=bureau_c.pk),
         )
 
         [error] = failures(outcomes)  # exactly one of the two succeeded
@@ -115,7 +115,7 @@ def test_a_reply_submitted_while_the_office_withdraws_the_assignment_leaves_one_
 ) -> None:
     for round_ in range(ROUNDS):
         proposal = registered_proposal(deputy, staff, f"答复与撤回同时的建议{round_}")
-        services.assign_proposal(actor=staff, proposal_id=proposal.pk, lead=bureau_b.pk)
+        services.assign(actor=staff, proposal_id=proposal.pk, lead=bureau_b.pk)
         lead = lead_of(proposal)
         services.accept_assignment(actor=handler, proposal_id=proposal.pk, assignment_id=lead.pk)
         services.draft_reply(
@@ -160,11 +160,11 @@ def test_two_registrations_in_the_same_session_at_once_get_distinct_consecutive_
         pair = []
         for proposer in (deputy, cosigner):
             draft = services.create_draft(actor=proposer, content=content(title=f"同时立案的建议{round_}"))
-            pair.append(services.submit_proposal(actor=proposer, proposal_id=draft.pk))
+            pair.append(services.submit(actor=proposer, proposal_id=draft.pk))
 
         outcomes = at_once(
-            lambda p=pair[0]: services.register_proposal(actor=staff, proposal_id=p.pk),
-            lambda p=pair[1]: services.register_proposal(actor=second_staff, proposal_id=p.pk),
+            lambda p=pair[0]: services.register(actor=staff, proposal_id=p.pk),
+            lambda p=pair[1]: services.register(actor=second_staff, proposal_id=p.pk),
         )
 
         assert failures(outcomes) == []
@@ -219,11 +219,11 @@ def test_a_failed_racer_is_a_domain_error_not_a_database_error(
 ) -> None:
     for round_ in range(ROUNDS):
         proposal = services.create_draft(actor=deputy, content=content(title=f"重复立案的建议{round_}"))
-        services.submit_proposal(actor=deputy, proposal_id=proposal.pk)
+        services.submit(actor=deputy, proposal_id=proposal.pk)
 
         outcomes = at_once(
-            lambda p=proposal: services.register_proposal(actor=staff, proposal_id=p.pk),
-            lambda p=proposal: services.register_proposal(actor=second_staff, proposal_id=p.pk),
+            lambda p=proposal: services.register(actor=staff, proposal_id=p.pk),
+            lambda p=proposal: services.register(actor=second_staff, proposal_id=p.pk),
         )
 
         [error] = failures(outcomes)

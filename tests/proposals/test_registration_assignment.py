@@ -30,12 +30,12 @@ from tests.proposals.conftest import co_of, content, lead_of
 
 def submit_new(proposer: User, title: str = "关于增设社区养老服务站的建议") -> Proposal:
     proposal = services.create_draft(actor=proposer, content=content(title=title))
-    return services.submit_proposal(actor=proposer, proposal_id=proposal.pk)
+    return services.submit(actor=proposer, proposal_id=proposal.pk)
 
 
 def register_new(proposer: User, staff: User, title: str = "关于增设社区养老服务站的建议") -> Proposal:
     proposal = submit_new(proposer, title)
-    return services.register_proposal(actor=staff, proposal_id=proposal.pk)
+    return services.register(actor=staff, proposal_id=proposal.pk)
 
 
 def fresh(proposal: Proposal) -> Proposal:
@@ -87,8 +87,8 @@ def test_registration_numbers_each_session_from_one_independently(
     cppcc = [submit_new(member, f"提案{i}") for i in range(3)]
 
     for suggestion, proposal in zip(npc, cppcc, strict=True):  # interleaved on purpose
-        services.register_proposal(actor=staff, proposal_id=suggestion.pk)
-        services.register_proposal(actor=staff, proposal_id=proposal.pk)
+        services.register(actor=staff, proposal_id=suggestion.pk)
+        services.register(actor=staff, proposal_id=proposal.pk)
 
     assert [fresh(p).number for p in npc] == [1, 2, 3]
     assert [fresh(p).number for p in cppcc] == [1, 2, 3]
@@ -110,7 +110,7 @@ def test_a_number_is_never_reused_after_a_proposal_leaves_the_cycle(
 def test_registering_moves_the_proposal_on_and_tells_the_proposer(
     deputy: User, staff: User, submitted: Proposal
 ) -> None:
-    services.register_proposal(actor=staff, proposal_id=submitted.pk)
+    services.register(actor=staff, proposal_id=submitted.pk)
 
     proposal = fresh(submitted)
     assert proposal.status == Status.REGISTERED
@@ -166,10 +166,10 @@ def test_merging_into_a_registered_proposal_makes_its_proposer_and_co_signers_ra
     third = DeputyProfileFactory(user__username="third-deputy", user__full_name="钱多多").user
     duplicate = services.create_draft(actor=cosigner, content=content(title="关于公交线路的另一件建议"))
     services.invite_cosigner(actor=cosigner, proposal_id=duplicate.pk, deputy_id=third.pk)
-    services.respond_to_cosign(actor=third, proposal_id=duplicate.pk, sign=True)
-    services.submit_proposal(actor=cosigner, proposal_id=duplicate.pk)
+    services.cosign(actor=third, proposal_id=duplicate.pk, sign=True)
+    services.submit(actor=cosigner, proposal_id=duplicate.pk)
 
-    services.merge_proposal(actor=staff, proposal_id=duplicate.pk, into_id=registered.pk)
+    services.merge(actor=staff, proposal_id=duplicate.pk, into_id=registered.pk)
 
     merged = fresh(duplicate)
     assert (merged.status, merged.merged_into_id) == (Status.MERGED, registered.pk)
@@ -185,7 +185,7 @@ def test_a_proposal_is_not_merged_into_one_that_is_not_registered(
     before = snapshot(other)
 
     with pytest.raises(InvalidInput) as refused:
-        services.merge_proposal(actor=staff, proposal_id=other.pk, into_id=submitted.pk)
+        services.merge(actor=staff, proposal_id=other.pk, into_id=submitted.pk)
 
     assert refused.value.field == "into_id"
     assert snapshot(other) == before
@@ -195,7 +195,7 @@ def test_a_proposal_is_not_merged_into_itself(staff: User, registered: Proposal)
     before = snapshot(registered)
 
     with pytest.raises(InvalidInput) as refused:
-        services.merge_proposal(actor=staff, proposal_id=registered.pk, into_id=registered.pk)
+        services.merge(actor=staff, proposal_id=registered.pk, into_id=registered.pk)
 
     assert refused.value.field == "into_id"
     assert snapshot(registered) == before
@@ -208,7 +208,7 @@ def test_a_cppcc_proposal_is_not_merged_into_an_npc_suggestion(
     before = snapshot(proposal)
 
     with pytest.raises(InvalidInput) as refused:
-        services.merge_proposal(actor=staff, proposal_id=proposal.pk, into_id=registered.pk)
+        services.merge(actor=staff, proposal_id=proposal.pk, into_id=registered.pk)
 
     assert refused.value.field == "into_id"
     assert snapshot(proposal) == before
@@ -220,9 +220,9 @@ def test_proposers_merged_earlier_still_get_the_reply_when_their_primary_is_merg
     third = DeputyProfileFactory(user__username="third-deputy").user
     middle = register_new(cosigner, staff, "中间那件")
     first = submit_new(third, "最早并入的那件")
-    services.merge_proposal(actor=staff, proposal_id=first.pk, into_id=middle.pk)
+    services.merge(actor=staff, proposal_id=first.pk, into_id=middle.pk)
 
-    services.merge_proposal(actor=staff, proposal_id=middle.pk, into_id=registered.pk)
+    services.merge(actor=staff, proposal_id=middle.pk, into_id=registered.pk)
 
     assert recipients_of(fresh(registered)) == {deputy.pk, cosigner.pk, third.pk}
 
@@ -233,7 +233,7 @@ def test_proposers_merged_earlier_still_get_the_reply_when_their_primary_is_merg
 def test_assigning_a_lead_and_a_co_handler_tells_both_bureaus(
     staff: User, handler: User, handler_a: User, registered: Proposal, bureau_a: Bureau, bureau_b: Bureau
 ) -> None:
-    created = services.assign_proposal(actor=staff, proposal_id=registered.pk, lead=bureau_b.pk, co=[bureau_a.pk])
+    created = services.assign(actor=staff, proposal_id=registered.pk, lead=bureau_b.pk, co=[bureau_a.pk])
 
     proposal = fresh(registered)
     assert {(a.bureau_id, a.role, a.status) for a in created} == {
@@ -249,7 +249,7 @@ def test_assigning_a_lead_and_a_co_handler_tells_both_bureaus(
 def test_separate_assignment_gives_each_bureau_its_own_reply_deadline(
     staff: User, registered: Proposal, bureau_a: Bureau, bureau_b: Bureau
 ) -> None:
-    created = services.assign_proposal(actor=staff, proposal_id=registered.pk, separate=[bureau_a.pk, bureau_b.pk])
+    created = services.assign(actor=staff, proposal_id=registered.pk, separate=[bureau_a.pk, bureau_b.pk])
 
     assert {a.role for a in created} == {AssignmentRole.SEPARATE}
     assert all(a.reply_due is not None and a.opinion_due is None for a in created)
@@ -275,7 +275,7 @@ def test_an_invalid_plan_is_refused_naming_the_field(
     before = snapshot(registered)
 
     with pytest.raises(InvalidInput) as refused:
-        services.assign_proposal(
+        services.assign(
             actor=staff, proposal_id=registered.pk, **plan(bureau_a.pk, bureau_b.pk, bureau_c.pk, inactive.pk)
         )
 
@@ -298,7 +298,7 @@ def test_the_list_holding_the_bad_bureau_is_the_field_named(
     inactive = BureauFactory(is_active=False)
 
     with pytest.raises(InvalidInput) as refused:
-        services.assign_proposal(actor=staff, proposal_id=registered.pk, **plan(bureau_a.pk, inactive.pk))
+        services.assign(actor=staff, proposal_id=registered.pk, **plan(bureau_a.pk, inactive.pk))
 
     assert refused.value.field == field
 
@@ -308,15 +308,15 @@ def test_a_later_assignment_does_not_mix_a_lead_with_separate_bureaus(
     staff: User, registered: Proposal, bureau_a: Bureau, bureau_b: Bureau, bureau_c: Bureau, first: str
 ) -> None:
     if first == "lead":
-        services.assign_proposal(actor=staff, proposal_id=registered.pk, lead=bureau_b.pk, co=[bureau_a.pk])
+        services.assign(actor=staff, proposal_id=registered.pk, lead=bureau_b.pk, co=[bureau_a.pk])
         mixing: dict[str, object] = {"separate": [bureau_c.pk]}
     else:
-        services.assign_proposal(actor=staff, proposal_id=registered.pk, separate=[bureau_a.pk, bureau_b.pk])
+        services.assign(actor=staff, proposal_id=registered.pk, separate=[bureau_a.pk, bureau_b.pk])
         mixing = {"lead": bureau_c.pk}
     before = snapshot(registered)
 
     with pytest.raises(InvalidInput):
-        services.assign_proposal(actor=staff, proposal_id=registered.pk, **mixing)
+        services.assign(actor=staff, proposal_id=registered.pk, **mixing)
 
     assert snapshot(registered) == before
 
@@ -332,7 +332,7 @@ def test_deadlines_count_working_days_and_move_off_days_off(
     one_month = today + relativedelta(months=1)
     holiday(one_month)
 
-    services.assign_proposal(actor=staff, proposal_id=registered.pk, lead=bureau_b.pk, co=[bureau_a.pk])
+    services.assign(actor=staff, proposal_id=registered.pk, lead=bureau_b.pk, co=[bureau_a.pk])
 
     proposal = fresh(registered)
     lead, co = lead_of(proposal), co_of(proposal)
@@ -348,7 +348,7 @@ def test_deadlines_follow_the_configured_rules(staff: User, registered: Proposal
     settings.PROPOSAL_RULES = {"reply_months": 2, "return_window_working_days": 3}
     today = timezone.localdate()
 
-    services.assign_proposal(actor=staff, proposal_id=registered.pk, lead=bureau_b.pk)
+    services.assign(actor=staff, proposal_id=registered.pk, lead=bureau_b.pk)
 
     lead = lead_of(fresh(registered))
     assert lead.return_by == nth_working_day_after(today, 3)
@@ -358,12 +358,12 @@ def test_deadlines_follow_the_configured_rules(staff: User, registered: Proposal
 def test_the_proposals_reply_due_is_the_earliest_open_replying_deadline(
     staff: User, registered: Proposal, bureau_a: Bureau, bureau_b: Bureau, bureau_c: Bureau, handler: User
 ) -> None:
-    services.assign_proposal(actor=staff, proposal_id=registered.pk, separate=[bureau_a.pk, bureau_b.pk])
+    services.assign(actor=staff, proposal_id=registered.pk, separate=[bureau_a.pk, bureau_b.pk])
     sooner, later = timezone.localdate() + timedelta(days=20), timezone.localdate() + timedelta(days=200)
     Assignment.objects.filter(bureau=bureau_a).update(reply_due=later)
     Assignment.objects.filter(bureau=bureau_b).update(reply_due=sooner)
 
-    services.assign_proposal(actor=staff, proposal_id=registered.pk, separate=[bureau_c.pk])
+    services.assign(actor=staff, proposal_id=registered.pk, separate=[bureau_c.pk])
 
     assert fresh(registered).reply_due == sooner
     b = Assignment.objects.get(bureau=bureau_b)
@@ -379,7 +379,7 @@ def test_a_bureau_already_holding_the_proposal_or_a_second_lead_is_refused(
 
     for plan in ({"co": [bureau_a.pk]}, {"lead": bureau_c.pk}):
         with pytest.raises(InvalidInput) as refused:
-            services.assign_proposal(actor=staff, proposal_id=assigned.pk, **plan)
+            services.assign(actor=staff, proposal_id=assigned.pk, **plan)
         assert refused.value.code == "already_assigned"
 
     assert snapshot(assigned) == before
@@ -411,7 +411,7 @@ def test_a_co_handler_accepting_does_not_start_handling(handler_a: User, assigne
 def test_a_separate_bureau_accepting_starts_handling(
     staff: User, handler: User, registered: Proposal, bureau_a: Bureau, bureau_b: Bureau
 ) -> None:
-    services.assign_proposal(actor=staff, proposal_id=registered.pk, separate=[bureau_a.pk, bureau_b.pk])
+    services.assign(actor=staff, proposal_id=registered.pk, separate=[bureau_a.pk, bureau_b.pk])
     mine = Assignment.objects.get(bureau=bureau_b)
 
     services.accept_assignment(actor=handler, proposal_id=registered.pk, assignment_id=mine.pk)
@@ -484,7 +484,7 @@ def test_after_a_return_the_office_assigns_another_lead(
         actor=handler, proposal_id=assigned.pk, assignment_id=lead_of(assigned).pk, reason="属于市发改委职责"
     )
 
-    services.assign_proposal(actor=staff, proposal_id=assigned.pk, lead=bureau_c.pk)
+    services.assign(actor=staff, proposal_id=assigned.pk, lead=bureau_c.pk)
 
     proposal = fresh(assigned)
     assert proposal.status == Status.ASSIGNED
@@ -509,7 +509,7 @@ def test_after_a_co_handler_returns_the_office_adds_another_co_handler(
         actor=handler_a, proposal_id=assigned.pk, assignment_id=co_of(assigned).pk, reason="与我委无关"
     )
 
-    services.assign_proposal(actor=staff, proposal_id=assigned.pk, co=[bureau_c.pk])
+    services.assign(actor=staff, proposal_id=assigned.pk, co=[bureau_c.pk])
 
     proposal = fresh(assigned)
     assert (lead_of(proposal).bureau, co_of(proposal).bureau) == (bureau_b, bureau_c)
@@ -518,7 +518,7 @@ def test_after_a_co_handler_returns_the_office_adds_another_co_handler(
 def test_with_separate_bureaus_the_proposal_waits_until_the_last_one_returns(
     staff: User, handler: User, handler_a: User, registered: Proposal, bureau_a: Bureau, bureau_b: Bureau
 ) -> None:
-    services.assign_proposal(actor=staff, proposal_id=registered.pk, separate=[bureau_a.pk, bureau_b.pk])
+    services.assign(actor=staff, proposal_id=registered.pk, separate=[bureau_a.pk, bureau_b.pk])
     a, b = Assignment.objects.get(bureau=bureau_a), Assignment.objects.get(bureau=bureau_b)
 
     services.return_assignment(actor=handler, proposal_id=registered.pk, assignment_id=b.pk, reason="非我委职责")
@@ -607,13 +607,11 @@ class Given:
 
 
 OFFICE_ACTIONS: dict[str, Callable[[User, Given], object]] = {
-    "register": lambda actor, g: services.register_proposal(actor=actor, proposal_id=g.submitted.pk),
+    "register": lambda actor, g: services.register(actor=actor, proposal_id=g.submitted.pk),
     "decline": lambda actor, g: services.decline_registration(actor=actor, proposal_id=g.submitted.pk, reason="重复"),
     "letter": lambda actor, g: services.convert_to_letter(actor=actor, proposal_id=g.submitted.pk, reason="个人诉求"),
-    "merge": lambda actor, g: services.merge_proposal(actor=actor, proposal_id=g.submitted.pk, into_id=g.assigned.pk),
-    "assign": lambda actor, g: services.assign_proposal(
-        actor=actor, proposal_id=g.assigned.pk, separate=[g.spare_bureau.pk]
-    ),
+    "merge": lambda actor, g: services.merge(actor=actor, proposal_id=g.submitted.pk, into_id=g.assigned.pk),
+    "assign": lambda actor, g: services.assign(actor=actor, proposal_id=g.assigned.pk, separate=[g.spare_bureau.pk]),
     "withdraw": lambda actor, g: services.withdraw_assignment(
         actor=actor, proposal_id=g.assigned.pk, assignment_id=lead_of(g.assigned).pk, reason="改派"
     ),
@@ -635,6 +633,6 @@ def test_only_the_office_registers_assigns_and_withdraws(
 
 
 def test_an_administrator_acts_for_the_office(admin_user: User, submitted: Proposal) -> None:
-    services.register_proposal(actor=admin_user, proposal_id=submitted.pk)
+    services.register(actor=admin_user, proposal_id=submitted.pk)
 
     assert fresh(submitted).status == Status.REGISTERED

@@ -44,7 +44,7 @@ def opinion_given(handling: Proposal, handler_a: User) -> Proposal:
 @pytest.fixture
 def lead_only(registered: Proposal, staff: User, handler: User, bureau_b: Bureau) -> Proposal:
     """Assigned to bureau B alone, accepted: nobody to sign off."""
-    services.assign_proposal(actor=staff, proposal_id=registered.pk, lead=bureau_b.pk)
+    services.assign(actor=staff, proposal_id=registered.pk, lead=bureau_b.pk)
     services.accept_assignment(actor=handler, proposal_id=registered.pk, assignment_id=lead_of(registered).pk)
     return Proposal.objects.get(pk=registered.pk)
 
@@ -54,7 +54,7 @@ def separate(
     registered: Proposal, staff: User, handler: User, handler_c: User, bureau_b: Bureau, bureau_c: Bureau
 ) -> Proposal:
     """分办 to bureaus B and C, both accepted: each replies on its own."""
-    services.assign_proposal(actor=staff, proposal_id=registered.pk, separate=[bureau_b.pk, bureau_c.pk])
+    services.assign(actor=staff, proposal_id=registered.pk, separate=[bureau_b.pk, bureau_c.pk])
     for actor, bureau in ((handler, bureau_b), (handler_c, bureau_c)):
         assignment = registered.assignments.get(bureau=bureau)
         services.accept_assignment(actor=actor, proposal_id=registered.pk, assignment_id=assignment.pk)
@@ -255,7 +255,7 @@ def test_reply_goes_to_review_once_every_co_handler_signed(
     bureau_c: Bureau,
 ) -> None:
     # given lead B with co-handlers A and C, whose opinions are in, and the lead's reply submitted
-    services.assign_proposal(actor=staff, proposal_id=registered.pk, lead=bureau_b.pk, co=[bureau_a.pk, bureau_c.pk])
+    services.assign(actor=staff, proposal_id=registered.pk, lead=bureau_b.pk, co=[bureau_a.pk, bureau_c.pk])
     co_a, co_c = registered.assignments.get(bureau=bureau_a), registered.assignments.get(bureau=bureau_c)
     services.accept_assignment(actor=handler, proposal_id=registered.pk, assignment_id=lead_of(registered).pk)
     for actor, co in ((handler_a, co_a), (handler_c, co_c)):
@@ -395,14 +395,14 @@ def test_sent_reply_reaches_the_proposer_signed_cosigners_and_merged_proposers(
     proposal = services.create_draft(actor=deputy, content=content())
     for invitee in (cosigner, decliner):
         services.invite_cosigner(actor=deputy, proposal_id=proposal.pk, deputy_id=invitee.pk)
-    services.respond_to_cosign(actor=cosigner, proposal_id=proposal.pk, sign=True)
-    services.respond_to_cosign(actor=decliner, proposal_id=proposal.pk, sign=False)
-    services.submit_proposal(actor=deputy, proposal_id=proposal.pk)
-    services.register_proposal(actor=staff, proposal_id=proposal.pk)
+    services.cosign(actor=cosigner, proposal_id=proposal.pk, sign=True)
+    services.cosign(actor=decliner, proposal_id=proposal.pk, sign=False)
+    services.submit(actor=deputy, proposal_id=proposal.pk)
+    services.register(actor=staff, proposal_id=proposal.pk)
     other = services.create_draft(actor=merged_proposer, content=content(title="关于翠湖新村增设公交站点的建议"))
-    services.submit_proposal(actor=merged_proposer, proposal_id=other.pk)
-    services.merge_proposal(actor=staff, proposal_id=other.pk, into_id=proposal.pk)
-    services.assign_proposal(actor=staff, proposal_id=proposal.pk, lead=bureau_b.pk)
+    services.submit(actor=merged_proposer, proposal_id=other.pk)
+    services.merge(actor=staff, proposal_id=other.pk, into_id=proposal.pk)
+    services.assign(actor=staff, proposal_id=proposal.pk, lead=bureau_b.pk)
     lead = lead_of(proposal)
     services.accept_assignment(actor=handler, proposal_id=proposal.pk, assignment_id=lead.pk)
     reply = reply_of(handler, proposal, lead)
@@ -508,7 +508,7 @@ def test_separate_bureau_accepts_while_the_other_bureaus_reply_is_under_review(
     registered: Proposal, staff: User, handler: User, handler_c: User, bureau_b: Bureau, bureau_c: Bureau
 ) -> None:
     # given 分办, bureau B accepted and already submitted its reply
-    services.assign_proposal(actor=staff, proposal_id=registered.pk, separate=[bureau_b.pk, bureau_c.pk])
+    services.assign(actor=staff, proposal_id=registered.pk, separate=[bureau_b.pk, bureau_c.pk])
     mine, theirs = registered.assignments.get(bureau=bureau_b), registered.assignments.get(bureau=bureau_c)
     services.accept_assignment(actor=handler, proposal_id=registered.pk, assignment_id=mine.pk)
     reply_of(handler, registered, mine)
@@ -518,7 +518,7 @@ def test_separate_bureau_accepts_while_the_other_bureaus_reply_is_under_review(
     assert Assignment.objects.get(pk=theirs.pk).status == AssignmentStatus.ACCEPTED
 
 
-# --- publish_reply --------------------------------------------------------------------------
+# --- publish --------------------------------------------------------------------------
 
 
 @pytest.fixture
@@ -530,7 +530,7 @@ def replied(lead_only: Proposal, handler: User, staff: User) -> Reply:
 
 def test_published_reply_carries_no_phone_numbers_or_emails(replied: Reply, staff: User) -> None:
     # when the office publishes the reply
-    published = services.publish_reply(actor=staff, proposal_id=replied.proposal_id, reply_id=replied.pk)
+    published = services.publish(actor=staff, proposal_id=replied.proposal_id, reply_id=replied.pk)
 
     # then the published text hides the phone and the email, and the proposal is marked published
     text = Reply.objects.get(pk=published.pk).public_body
@@ -542,14 +542,14 @@ def test_published_reply_carries_no_phone_numbers_or_emails(replied: Reply, staf
 
 
 def test_office_may_publish_its_own_edited_text_still_stripped(replied: Reply, staff: User) -> None:
-    published = services.publish_reply(
+    published = services.publish(
         actor=staff, proposal_id=replied.proposal_id, reply_id=replied.pk, public_body="已列入计划，咨询0571-87654321。"
     )
     assert published.public_body == "已列入计划，咨询【已隐去】。"
 
 
 def test_published_reply_keeps_the_words_before_an_email(replied: Reply, staff: User) -> None:
-    published = services.publish_reply(actor=staff, proposal_id=replied.proposal_id, reply_id=replied.pk)
+    published = services.publish(actor=staff, proposal_id=replied.proposal_id, reply_id=replied.pk)
     assert published.public_body.endswith("邮箱【已隐去】")
 
 
@@ -559,7 +559,7 @@ def test_published_reply_is_seen_by_other_deputies(replied: Reply, staff: User) 
     assert not Proposal.objects.visible_to(other).filter(pk=replied.proposal_id).exists()
 
     # when the office publishes, then the other deputy can see the proposal
-    services.publish_reply(actor=staff, proposal_id=replied.proposal_id, reply_id=replied.pk)
+    services.publish(actor=staff, proposal_id=replied.proposal_id, reply_id=replied.pk)
     assert Proposal.objects.visible_to(other).filter(pk=replied.proposal_id).exists()
 
 
@@ -571,7 +571,7 @@ def test_reply_is_not_published_without_the_proposers_consent(replied: Reply, st
 
     # when the office tries to publish, then it is refused and nothing is published
     with pytest.raises(InvalidInput) as refused:
-        services.publish_reply(actor=staff, proposal_id=replied.proposal_id, reply_id=replied.pk)
+        services.publish(actor=staff, proposal_id=replied.proposal_id, reply_id=replied.pk)
     assert refused.value.code == "no_consent"
     assert Reply.objects.get(pk=replied.pk).public_body == ""
     assert Proposal.objects.get(pk=replied.proposal_id).published_at is None
@@ -580,11 +580,11 @@ def test_reply_is_not_published_without_the_proposers_consent(replied: Reply, st
 def test_only_the_office_publishes(replied: Reply, handler: User, deputy: User) -> None:
     for actor in (handler, deputy):
         with pytest.raises(NotAllowed):
-            services.publish_reply(actor=actor, proposal_id=replied.proposal_id, reply_id=replied.pk)
+            services.publish(actor=actor, proposal_id=replied.proposal_id, reply_id=replied.pk)
     assert Proposal.objects.get(pk=replied.proposal_id).published_at is None
 
 
 def test_reply_is_published_only_once_sent(lead_only: Proposal, handler: User, staff: User) -> None:
     reply = reply_of(handler, lead_only, lead_of(lead_only))
     with pytest.raises(InvalidTransition):
-        services.publish_reply(actor=staff, proposal_id=lead_only.pk, reply_id=reply.pk)
+        services.publish(actor=staff, proposal_id=lead_only.pk, reply_id=reply.pk)

@@ -31,9 +31,7 @@ def stored_files(root: Path) -> list[Path]:
 
 
 def attach(actor: User, proposal: Proposal, name: str, data: bytes) -> Attachment:
-    return services.attach_file(
-        actor=actor, proposal_id=proposal.pk, name=name, size=len(data), stream=io.BytesIO(data)
-    )
+    return services.attach(actor=actor, proposal_id=proposal.pk, name=name, size=len(data), stream=io.BytesIO(data))
 
 
 @pytest.fixture
@@ -251,7 +249,7 @@ def test_co_signers_are_other_deputies_of_the_same_chamber(
 def test_a_deputy_cannot_be_invited_twice(deputy: User, cosigner: User, draft: Proposal, answer: bool | None) -> None:
     services.invite_cosigner(actor=deputy, proposal_id=draft.pk, deputy_id=cosigner.pk)
     if answer is not None:
-        services.respond_to_cosign(actor=cosigner, proposal_id=draft.pk, sign=answer)
+        services.cosign(actor=cosigner, proposal_id=draft.pk, sign=answer)
     events = events_of(draft)
 
     with pytest.raises(InvalidInput) as refused:
@@ -264,7 +262,7 @@ def test_a_deputy_cannot_be_invited_twice(deputy: User, cosigner: User, draft: P
 
 def test_a_deputy_who_declined_may_be_invited_again(deputy: User, cosigner: User, draft: Proposal) -> None:
     services.invite_cosigner(actor=deputy, proposal_id=draft.pk, deputy_id=cosigner.pk)
-    services.respond_to_cosign(actor=cosigner, proposal_id=draft.pk, sign=False)
+    services.cosign(actor=cosigner, proposal_id=draft.pk, sign=False)
 
     again = services.invite_cosigner(actor=deputy, proposal_id=draft.pk, deputy_id=cosigner.pk)
 
@@ -289,7 +287,7 @@ def test_the_invitee_signs_or_declines_and_the_proposer_is_told(
 ) -> None:
     services.invite_cosigner(actor=deputy, proposal_id=draft.pk, deputy_id=cosigner.pk)
 
-    answer = services.respond_to_cosign(actor=cosigner, proposal_id=draft.pk, sign=sign)
+    answer = services.cosign(actor=cosigner, proposal_id=draft.pk, sign=sign)
 
     assert answer.status == status
     assert answer.responded_at is not None
@@ -304,17 +302,17 @@ def test_only_the_invitee_answers_an_invitation(
     services.invite_cosigner(actor=deputy, proposal_id=draft.pk, deputy_id=cosigner.pk)
 
     with pytest.raises(NotAllowed):
-        services.respond_to_cosign(actor=request.getfixturevalue(persona), proposal_id=draft.pk, sign=True)
+        services.cosign(actor=request.getfixturevalue(persona), proposal_id=draft.pk, sign=True)
 
     assert CoSigner.objects.get().status == CoSignerStatus.INVITED
 
 
 def test_an_invitation_is_answered_once(deputy: User, cosigner: User, draft: Proposal) -> None:
     services.invite_cosigner(actor=deputy, proposal_id=draft.pk, deputy_id=cosigner.pk)
-    services.respond_to_cosign(actor=cosigner, proposal_id=draft.pk, sign=True)
+    services.cosign(actor=cosigner, proposal_id=draft.pk, sign=True)
 
     with pytest.raises(NotAllowed):
-        services.respond_to_cosign(actor=cosigner, proposal_id=draft.pk, sign=False)
+        services.cosign(actor=cosigner, proposal_id=draft.pk, sign=False)
 
     assert CoSigner.objects.get().status == CoSignerStatus.SIGNED
 
@@ -325,7 +323,7 @@ def test_signing_after_the_deadline_is_refused(deputy: User, cosigner: User, dra
     events = events_of(draft)
 
     with pytest.raises(InvalidInput) as refused:
-        services.respond_to_cosign(actor=cosigner, proposal_id=draft.pk, sign=True)
+        services.cosign(actor=cosigner, proposal_id=draft.pk, sign=True)
 
     assert refused.value.code == "deadline_passed"
     assert CoSigner.objects.get().status == CoSignerStatus.INVITED
@@ -340,7 +338,7 @@ def test_a_dropped_co_signer_can_no_longer_sign(deputy: User, cosigner: User, dr
     assert dropped.status == CoSignerStatus.DROPPED
     assert events_of(draft)[-1] == "drop_cosigner"
     with pytest.raises(NotAllowed):
-        services.respond_to_cosign(actor=cosigner, proposal_id=draft.pk, sign=True)
+        services.cosign(actor=cosigner, proposal_id=draft.pk, sign=True)
 
 
 def test_dropping_someone_who_is_not_a_co_signer_is_not_found(deputy: User, cosigner: User, draft: Proposal) -> None:
@@ -366,7 +364,7 @@ def test_only_the_proposer_drops_a_co_signer(deputy: User, cosigner: User, draft
 
 
 def test_submitting_hands_the_draft_to_the_office(deputy: User, staff: User, draft: Proposal) -> None:
-    submitted = services.submit_proposal(actor=deputy, proposal_id=draft.pk)
+    submitted = services.submit(actor=deputy, proposal_id=draft.pk)
 
     submitted.refresh_from_db()
     assert submitted.status == Status.SUBMITTED
@@ -380,7 +378,7 @@ def test_submission_waits_for_an_invitee_who_has_not_answered(deputy: User, cosi
     events = events_of(draft)
 
     with pytest.raises(InvalidInput) as refused:
-        services.submit_proposal(actor=deputy, proposal_id=draft.pk)
+        services.submit(actor=deputy, proposal_id=draft.pk)
 
     assert (refused.value.code, refused.value.field) == ("cosignature_missing", "cosigners")
     assert cosigner.full_name in refused.value.message
@@ -396,7 +394,7 @@ def test_an_invitee_past_the_deadline_still_blocks_submission_until_dropped(
     CoSigner.objects.filter(proposal=draft).update(sign_by=timezone.now() - timedelta(days=1))
 
     with pytest.raises(InvalidInput) as refused:
-        services.submit_proposal(actor=deputy, proposal_id=draft.pk)
+        services.submit(actor=deputy, proposal_id=draft.pk)
 
     assert refused.value.code == "cosignature_missing"
 
@@ -409,9 +407,9 @@ def test_submission_goes_through_once_every_invitee_signed_declined_or_was_dropp
     if answer == "drop":
         services.drop_cosigner(actor=deputy, proposal_id=draft.pk, deputy_id=cosigner.pk)
     else:
-        services.respond_to_cosign(actor=cosigner, proposal_id=draft.pk, sign=answer == "sign")
+        services.cosign(actor=cosigner, proposal_id=draft.pk, sign=answer == "sign")
 
-    services.submit_proposal(actor=deputy, proposal_id=draft.pk)
+    services.submit(actor=deputy, proposal_id=draft.pk)
 
     draft.refresh_from_db()
     assert draft.status == Status.SUBMITTED
@@ -420,7 +418,7 @@ def test_submission_goes_through_once_every_invitee_signed_declined_or_was_dropp
 def test_only_the_proposer_submits(cosigner: User, staff: User, draft: Proposal) -> None:
     for stranger in (cosigner, staff):
         with pytest.raises(NotAllowed):
-            services.submit_proposal(actor=stranger, proposal_id=draft.pk)
+            services.submit(actor=stranger, proposal_id=draft.pk)
 
     draft.refresh_from_db()
     assert draft.status == Status.DRAFT
@@ -430,7 +428,7 @@ def test_a_submitted_proposal_is_no_longer_editable(deputy: User, submitted: Pro
     with pytest.raises(InvalidTransition) as refused:
         services.update_draft(actor=deputy, proposal_id=submitted.pk, content=content(title="改"))
 
-    assert refused.value.code == "invalid_transition:edit_draft"
+    assert refused.value.code == "invalid_transition:update_draft"
 
 
 # --- attachments -------------------------------------------------------------------

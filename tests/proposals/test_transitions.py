@@ -207,7 +207,7 @@ class Case:
 CASES = [
     Case(
         "update_draft",
-        "edit_draft",
+        "update_draft",
         ("deputy",),
         nothing,
         lambda a, w, p, g: services.update_draft(actor=a, proposal_id=p.pk, content=content(title="修改稿")),
@@ -220,11 +220,11 @@ CASES = [
         lambda a, w, p, g: services.invite_cosigner(actor=a, proposal_id=p.pk, deputy_id=w.cosigner.pk),
     ),
     Case(
-        "respond_to_cosign",
-        "respond_cosign",
+        "cosign",
+        "cosign",
         ("cosigner",),
         invited_cosigner,
-        lambda a, w, p, g: services.respond_to_cosign(actor=a, proposal_id=p.pk, sign=True),
+        lambda a, w, p, g: services.cosign(actor=a, proposal_id=p.pk, sign=True),
     ),
     Case(
         "drop_cosigner",
@@ -234,34 +234,34 @@ CASES = [
         lambda a, w, p, g: services.drop_cosigner(actor=a, proposal_id=p.pk, deputy_id=w.cosigner.pk),
     ),
     Case(
-        "attach_file",
+        "attach",
         "attach",
         ("deputy",),
         nothing,
-        lambda a, w, p, g: services.attach_file(
+        lambda a, w, p, g: services.attach(
             actor=a, proposal_id=p.pk, name="x.pdf", size=len(PDF), stream=io.BytesIO(PDF)
         ),
     ),
     Case(
         "remove_attachment",
-        "attach",
+        "remove_attachment",
         ("deputy",),
         an_attachment,
         lambda a, w, p, g: services.remove_attachment(actor=a, proposal_id=p.pk, attachment_id=g["attachment"].pk),
     ),
     Case(
-        "submit_proposal",
+        "submit",
         "submit",
         ("deputy",),
         nothing,
-        lambda a, w, p, g: services.submit_proposal(actor=a, proposal_id=p.pk),
+        lambda a, w, p, g: services.submit(actor=a, proposal_id=p.pk),
     ),
     Case(
-        "register_proposal",
+        "register",
         "register",
         OFFICE,
         nothing,
-        lambda a, w, p, g: services.register_proposal(actor=a, proposal_id=p.pk),
+        lambda a, w, p, g: services.register(actor=a, proposal_id=p.pk),
     ),
     Case(
         "decline_registration",
@@ -271,11 +271,11 @@ CASES = [
         lambda a, w, p, g: services.decline_registration(actor=a, proposal_id=p.pk, reason="与往年建议重复"),
     ),
     Case(
-        "merge_proposal",
+        "merge",
         "merge",
         OFFICE,
         another_registered,
-        lambda a, w, p, g: services.merge_proposal(actor=a, proposal_id=p.pk, into_id=g["into"].pk),
+        lambda a, w, p, g: services.merge(actor=a, proposal_id=p.pk, into_id=g["into"].pk),
     ),
     Case(
         "convert_to_letter",
@@ -285,11 +285,11 @@ CASES = [
         lambda a, w, p, g: services.convert_to_letter(actor=a, proposal_id=p.pk, reason="属个人诉求"),
     ),
     Case(
-        "assign_proposal",
+        "assign",
         "assign",
         OFFICE,
         nothing,
-        lambda a, w, p, g: services.assign_proposal(actor=a, proposal_id=p.pk, lead=w.bureau_b.pk, co=[w.bureau_a.pk]),
+        lambda a, w, p, g: services.assign(actor=a, proposal_id=p.pk, lead=w.bureau_b.pk, co=[w.bureau_a.pk]),
     ),
     Case(
         "withdraw_assignment",
@@ -398,11 +398,11 @@ CASES = [
         lambda a, w, p, g: services.review_reply(actor=a, proposal_id=p.pk, reply_id=g["reply"].pk, approve=True),
     ),
     Case(
-        "publish_reply",
+        "publish",
         "publish",
         OFFICE,
         with_sent_reply,
-        lambda a, w, p, g: services.publish_reply(actor=a, proposal_id=p.pk, reply_id=g["reply"].pk),
+        lambda a, w, p, g: services.publish(actor=a, proposal_id=p.pk, reply_id=g["reply"].pk),
     ),
     Case(
         "rate_reply",
@@ -413,7 +413,7 @@ CASES = [
     ),
     Case(
         "record_paper_feedback",
-        "rate_reply",
+        "record_paper_feedback",
         OFFICE,
         with_sent_reply,
         lambda a, w, p, g: services.record_paper_feedback(
@@ -439,11 +439,11 @@ CASES = [
         ),
     ),
     Case(
-        "close_proposal",
+        "close",
         "close",
         OFFICE,
         nothing,
-        lambda a, w, p, g: services.close_proposal(actor=a, proposal_id=p.pk, reason="反馈期满"),
+        lambda a, w, p, g: services.close(actor=a, proposal_id=p.pk, reason="反馈期满"),
     ),
 ]
 

@@ -68,9 +68,9 @@ def test_a_merged_proposer_follows_the_proposal_theirs_was_merged_into(
     cosigner: User, staff: User, registered: Proposal
 ) -> None:
     duplicate = services.create_draft(actor=cosigner, content=content(title="同题建议"))
-    services.submit_proposal(actor=cosigner, proposal_id=duplicate.pk)
+    services.submit(actor=cosigner, proposal_id=duplicate.pk)
 
-    services.merge_proposal(actor=staff, proposal_id=duplicate.pk, into_id=registered.pk)
+    services.merge(actor=staff, proposal_id=duplicate.pk, into_id=registered.pk)
 
     assert visible(cosigner) == {duplicate.pk, registered.pk}
 
@@ -113,7 +113,7 @@ def test_a_bureau_keeps_seeing_a_proposal_it_returned(
     services.return_assignment(
         actor=handler, proposal_id=assigned.pk, assignment_id=lead_of(assigned).pk, reason="属于市发改委职责"
     )
-    services.assign_proposal(actor=staff, proposal_id=assigned.pk, lead=bureau_c.pk)
+    services.assign(actor=staff, proposal_id=assigned.pk, lead=bureau_c.pk)
 
     assert visible(handler) == {assigned.pk}
     assert visible(handler_c) == {assigned.pk}
@@ -123,7 +123,7 @@ def test_the_office_sees_every_submitted_proposal_of_both_chambers(
     staff: User, admin_user: User, deputy: User, member: User, registered: Proposal, cppcc_session: ProposalSession
 ) -> None:
     cppcc = services.create_draft(actor=member, content=content(title="政协提案"))
-    services.submit_proposal(actor=member, proposal_id=cppcc.pk)
+    services.submit(actor=member, proposal_id=cppcc.pk)
     services.convert_to_letter(actor=staff, proposal_id=cppcc.pk, reason="属个人诉求")
     services.create_draft(actor=deputy, content=content(title="还在暂存的建议"))
 

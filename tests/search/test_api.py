@@ -74,8 +74,8 @@ class Corpus:
 
 def replied(proposal: Proposal, staff: User, handler: User, bureau: Bureau, outcome_class: str, body: str) -> None:
     """Registered, assigned to ``bureau`` alone, accepted, answered and the reply sent by the office."""
-    services.register_proposal(actor=staff, proposal_id=proposal.pk)
-    services.assign_proposal(actor=staff, proposal_id=proposal.pk, lead=bureau.pk)
+    services.register(actor=staff, proposal_id=proposal.pk)
+    services.assign(actor=staff, proposal_id=proposal.pk, lead=bureau.pk)
     assignment = lead_of(proposal)
     services.accept_assignment(actor=handler, proposal_id=proposal.pk, assignment_id=assignment.pk)
     reply = services.draft_reply(
@@ -102,18 +102,18 @@ def build_corpus(
     ProposalSession.objects.create(chamber=Chamber.NPC, year=2026, name="第十六届人大第二次会议", number_prefix="建")
     ProposalSession.objects.filter(year=2026).update(is_open=True)
     elevator = written(deputy, ELEVATOR_TITLE, ELEVATOR_BODY)
-    services.submit_proposal(actor=deputy, proposal_id=elevator.pk)
+    services.submit(actor=deputy, proposal_id=elevator.pk)
     replied(elevator, staff, handler, bureau_b, "A", ELEVATOR_REPLY)
     parking = written(cosigner, "关于缓解老旧小区停车难的建议", "老旧小区车位严重不足，建议挖潜增设停车位。", "交通")
-    services.submit_proposal(actor=cosigner, proposal_id=parking.pk)
-    services.register_proposal(actor=staff, proposal_id=parking.pk)
-    services.assign_proposal(actor=staff, proposal_id=parking.pk, lead=bureau_a.pk)
+    services.submit(actor=cosigner, proposal_id=parking.pk)
+    services.register(actor=staff, proposal_id=parking.pk)
+    services.assign(actor=staff, proposal_id=parking.pk, lead=bureau_a.pk)
     ProposalSession.objects.filter(year=2026).update(is_open=False)
     ProposalSession.objects.create(
         chamber=Chamber.NPC, year=2027, name="第十六届人大第三次会议", number_prefix="建", is_open=True
     )
     bus = written(deputy, "关于优化东湖区早晚高峰公交线路的建议", "翠湖新村公交满载率过高，建议增开区间车。", "交通")
-    services.submit_proposal(actor=deputy, proposal_id=bus.pk)
+    services.submit(actor=deputy, proposal_id=bus.pk)
     cosigner_draft = written(cosigner, "老旧小区加装电梯的补充建议（草稿）", "老旧小区加装电梯还需解决低层住户补偿。")
     deputy_chat = open_consultation(deputy, expert, bureau_a)
     chat_services.post_message(
@@ -229,7 +229,7 @@ def test_deputy_finds_another_deputys_proposal_once_it_is_published(
     corpus: Corpus, client_for: ClientFor, cosigner: User, staff: User
 ) -> None:
     reply = Reply.objects.get(proposal=corpus.elevator)
-    services.publish_reply(actor=staff, proposal_id=corpus.elevator.pk, reply_id=reply.pk)
+    services.publish(actor=staff, proposal_id=corpus.elevator.pk, reply_id=reply.pk)
     indexing.drain()
 
     assert corpus.elevator.pk in found_ids(search(client_for(cosigner), q="加装电梯"))
@@ -238,7 +238,7 @@ def test_deputy_finds_another_deputys_proposal_once_it_is_published(
 
 def test_a_proposal_indexed_again_is_found_once(corpus: Corpus, client_for: ClientFor, staff: User) -> None:
     reply = Reply.objects.get(proposal=corpus.elevator)
-    services.publish_reply(actor=staff, proposal_id=corpus.elevator.pk, reply_id=reply.pk)
+    services.publish(actor=staff, proposal_id=corpus.elevator.pk, reply_id=reply.pk)
     indexing.drain()  # the elevator proposal's document is replaced
 
     body = search(client_for(staff), q="加装电梯")
@@ -310,7 +310,8 @@ def test_pages_split_the_results_without_repeating_them(corpus: Corpus, client_f
     second = client.get(first["next"]).json()
 
     assert (first["count"], first["previous"], second["next"]) == (3, None, None)
-    assert "page=2" in first["next"] and "page_size=2" in first["next"]
+    assert "page=2" in first["next"]
+    assert "page_size=2" in first["next"]
     assert second["previous"] is not None
     assert len(first["results"]) == 2
     assert len(second["results"]) == 1

@@ -104,8 +104,8 @@ def test_proposals_change_normally_while_the_engine_is_down_and_the_outbox_keeps
     assert not get_backend().health().ok
 
     # when the deputy submits, the office registers and the deputy writes another draft
-    services.submit_proposal(actor=deputy, proposal_id=draft.pk)
-    services.register_proposal(actor=staff, proposal_id=draft.pk)
+    services.submit(actor=deputy, proposal_id=draft.pk)
+    services.register(actor=staff, proposal_id=draft.pk)
     other = services.create_draft(actor=deputy, content=content(title="关于增设公交候车亭的建议"))
 
     # then every call succeeded and the database has it all
@@ -121,7 +121,7 @@ def test_proposals_change_normally_while_the_engine_is_down_and_the_outbox_keeps
 def test_a_drain_while_the_engine_is_down_fails_and_keeps_every_row(
     outage: Outage, deputy: User, draft: Proposal
 ) -> None:
-    services.submit_proposal(actor=deputy, proposal_id=draft.pk)
+    services.submit(actor=deputy, proposal_id=draft.pk)
     outage.begin()
 
     with pytest.raises(SearchUnavailable):
@@ -137,8 +137,8 @@ def test_a_drain_while_the_engine_is_down_fails_and_keeps_every_row(
 def test_the_sweep_reports_nothing_done_while_down_and_catches_up_when_back(
     outage: Outage, deputy: User, staff: User, draft: Proposal
 ) -> None:
-    services.submit_proposal(actor=deputy, proposal_id=draft.pk)
-    services.register_proposal(actor=staff, proposal_id=draft.pk)
+    services.submit(actor=deputy, proposal_id=draft.pk)
+    services.register(actor=staff, proposal_id=draft.pk)
     outage.begin()
 
     assert sweep_index() == 0
@@ -155,7 +155,7 @@ def test_the_sweep_reports_nothing_done_while_down_and_catches_up_when_back(
 def test_search_still_answers_from_the_database_while_the_engine_is_down(
     outage: Outage, deputy: User, staff: User, draft: Proposal
 ) -> None:
-    services.submit_proposal(actor=deputy, proposal_id=draft.pk)
+    services.submit(actor=deputy, proposal_id=draft.pk)
     outage.begin()
 
     result = search_proposals(staff, QueryDict("q=区间车"))
@@ -170,10 +170,10 @@ def test_after_the_outage_the_index_catches_up_and_check_is_clean(
 ) -> None:
     settings.CELERY_TASK_ALWAYS_EAGER = True
     outage.begin()
-    services.submit_proposal(actor=deputy, proposal_id=draft.pk)
-    services.register_proposal(actor=staff, proposal_id=draft.pk)
+    services.submit(actor=deputy, proposal_id=draft.pk)
+    services.register(actor=staff, proposal_id=draft.pk)
     other = services.create_draft(actor=deputy, content=content(title="关于增设公交候车亭的建议"))
-    services.submit_proposal(actor=deputy, proposal_id=other.pk)
+    services.submit(actor=deputy, proposal_id=other.pk)
 
     outage.end()
     applied = indexing.drain()
@@ -188,10 +188,10 @@ def test_after_the_outage_the_index_catches_up_and_check_is_clean(
 def test_a_proposal_indexed_before_the_outage_is_current_after_it(
     outage: Outage, deputy: User, staff: User, draft: Proposal
 ) -> None:
-    services.submit_proposal(actor=deputy, proposal_id=draft.pk)
+    services.submit(actor=deputy, proposal_id=draft.pk)
     indexing.drain()
     outage.begin()
-    services.register_proposal(actor=staff, proposal_id=draft.pk)
+    services.register(actor=staff, proposal_id=draft.pk)
 
     outage.end()
     indexing.drain()
@@ -242,7 +242,7 @@ def writer_held_elsewhere(outage: Outage, search_dir: Path) -> Iterator[subproce
 def test_indexing_waits_for_a_writer_held_elsewhere_then_fails_keeping_the_change(
     writer_held_elsewhere: subprocess.Popen[str], deputy: User, draft: Proposal
 ) -> None:
-    services.submit_proposal(actor=deputy, proposal_id=draft.pk)
+    services.submit(actor=deputy, proposal_id=draft.pk)
 
     with pytest.raises(SearchUnavailable, match="busy"):
         indexing.drain()
@@ -355,11 +355,11 @@ def test_a_celery_worker_retries_while_the_engine_is_down_and_catches_up_when_it
 ) -> None:
     settings.CELERY_TASK_ALWAYS_EAGER = True  # this process's own on-commit drain fails too (engine down)
     outage.begin()
-    services.submit_proposal(actor=deputy, proposal_id=draft.pk)
-    services.register_proposal(actor=staff, proposal_id=draft.pk)
-    services.assign_proposal(actor=staff, proposal_id=draft.pk, lead=bureau_b.pk)
+    services.submit(actor=deputy, proposal_id=draft.pk)
+    services.register(actor=staff, proposal_id=draft.pk)
+    services.assign(actor=staff, proposal_id=draft.pk, lead=bureau_b.pk)
     other = services.create_draft(actor=deputy, content=content(title="关于增设公交候车亭的建议"))
-    services.submit_proposal(actor=deputy, proposal_id=other.pk)
+    services.submit(actor=deputy, proposal_id=other.pk)
     attempts_here = PendingChange.objects.get(object_id=draft.pk).attempts
 
     # when the worker is asked to drain while the engine is down

@@ -87,10 +87,10 @@ def test_editing_a_draft_queues_it(draft: Proposal, deputy: User) -> None:
 @pytest.mark.django_db
 def test_merging_queues_both_proposals(cosigner: User, staff: User, registered: Proposal) -> None:
     duplicate = services.create_draft(actor=cosigner, content=content(title="关于优化东湖区公交线路的建议"))
-    services.submit_proposal(actor=cosigner, proposal_id=duplicate.pk)
+    services.submit(actor=cosigner, proposal_id=duplicate.pk)
     PendingChange.objects.all().delete()
 
-    services.merge_proposal(actor=staff, proposal_id=duplicate.pk, into_id=registered.pk)
+    services.merge(actor=staff, proposal_id=duplicate.pk, into_id=registered.pk)
 
     assert queued() == {duplicate.pk, registered.pk}
 
@@ -248,7 +248,7 @@ def test_committed_changes_are_indexed_after_commit_without_a_worker_in_eager_mo
     settings.CELERY_TASK_ALWAYS_EAGER = True  # no Redis: the change is drained right after commit
 
     proposal = services.create_draft(actor=deputy, content=content())
-    services.submit_proposal(actor=deputy, proposal_id=proposal.pk)
+    services.submit(actor=deputy, proposal_id=proposal.pk)
 
     assert PendingChange.objects.count() == 0
     assert engine_finds("proposal", "区间车", ["office"]) == {proposal.pk}
@@ -275,7 +275,7 @@ def cycle(
 
     def submitted_by(author: User, title: str) -> Proposal:
         proposal = services.create_draft(actor=author, content=content(title=title))
-        return services.submit_proposal(actor=author, proposal_id=proposal.pk)
+        return services.submit(actor=author, proposal_id=proposal.pk)
 
     states: dict[str, Proposal] = {"assigned": assigned}
     states["draft"] = services.create_draft(actor=deputy, content=content(title="关于暂存中的公交建议"))
@@ -283,25 +283,25 @@ def cycle(
 
     signed = services.create_draft(actor=deputy, content=content(title="关于联名公交票价的建议"))
     services.invite_cosigner(actor=deputy, proposal_id=signed.pk, deputy_id=cosigner.pk)
-    services.respond_to_cosign(actor=cosigner, proposal_id=signed.pk, sign=True)
-    states["cosigned"] = services.submit_proposal(actor=deputy, proposal_id=signed.pk)
+    services.cosign(actor=cosigner, proposal_id=signed.pk, sign=True)
+    states["cosigned"] = services.submit(actor=deputy, proposal_id=signed.pk)
 
     primary = submitted_by(deputy, "关于公交专用道的建议")
-    states["primary"] = services.register_proposal(actor=staff, proposal_id=primary.pk)
+    states["primary"] = services.register(actor=staff, proposal_id=primary.pk)
     duplicate = submitted_by(cosigner, "关于设置公交专用道的建议")
-    states["merged"] = services.merge_proposal(actor=staff, proposal_id=duplicate.pk, into_id=primary.pk)
+    states["merged"] = services.merge(actor=staff, proposal_id=duplicate.pk, into_id=primary.pk)
 
-    returned = services.register_proposal(actor=staff, proposal_id=submitted_by(deputy, "关于公交调度的建议").pk)
-    services.assign_proposal(actor=staff, proposal_id=returned.pk, lead=bureau_b.pk)
+    returned = services.register(actor=staff, proposal_id=submitted_by(deputy, "关于公交调度的建议").pk)
+    services.assign(actor=staff, proposal_id=returned.pk, lead=bureau_b.pk)
     returned = Proposal.objects.get(pk=returned.pk)
     services.return_assignment(
         actor=handler, proposal_id=returned.pk, assignment_id=lead_of(returned).pk, reason="属于市发改委职责"
     )
-    services.assign_proposal(actor=staff, proposal_id=returned.pk, lead=bureau_c.pk)
+    services.assign(actor=staff, proposal_id=returned.pk, lead=bureau_c.pk)
     states["reassigned"] = returned
 
-    published = services.register_proposal(actor=staff, proposal_id=submitted_by(deputy, "关于公交票价的建议").pk)
-    Proposal.objects.filter(pk=published.pk).update(published_at=timezone.now())  # as publish_reply leaves it
+    published = services.register(actor=staff, proposal_id=submitted_by(deputy, "关于公交票价的建议").pk)
+    Proposal.objects.filter(pk=published.pk).update(published_at=timezone.now())  # as publish leaves it
     states["published"] = published
 
     states["cppcc_letter"] = services.convert_to_letter(
@@ -376,11 +376,11 @@ def test_a_merged_proposer_finds_the_proposal_theirs_was_merged_into_after_drain
     search_dir: Path, cosigner: User, staff: User, registered: Proposal
 ) -> None:
     duplicate = services.create_draft(actor=cosigner, content=content(title="关于设置公交区间车的建议"))
-    services.submit_proposal(actor=cosigner, proposal_id=duplicate.pk)
+    services.submit(actor=cosigner, proposal_id=duplicate.pk)
     drain()
     assert registered.pk not in engine_finds("proposal", keys=proposal_keys(cosigner))
 
-    services.merge_proposal(actor=staff, proposal_id=duplicate.pk, into_id=registered.pk)
+    services.merge(actor=staff, proposal_id=duplicate.pk, into_id=registered.pk)
     drain()
 
     assert engine_finds("proposal", keys=proposal_keys(cosigner)) == {duplicate.pk, registered.pk}
@@ -393,7 +393,7 @@ def test_a_bureau_finds_a_proposal_once_it_is_assigned_after_drain(
     drain()
     assert engine_finds("proposal", keys=proposal_keys(handler)) == set()
 
-    services.assign_proposal(actor=staff, proposal_id=registered.pk, lead=bureau_b.pk)
+    services.assign(actor=staff, proposal_id=registered.pk, lead=bureau_b.pk)
     drain()
 
     assert engine_finds("proposal", keys=proposal_keys(handler)) == {registered.pk}
@@ -628,10 +628,10 @@ def published_then_followed_up(
     """A class B reply, published (contact details hidden), then a follow-up reply that gives a phone number."""
     proposal = services.create_draft(actor=deputy, content=content())
     services.invite_cosigner(actor=deputy, proposal_id=proposal.pk, deputy_id=cosigner.pk)
-    services.respond_to_cosign(actor=cosigner, proposal_id=proposal.pk, sign=True)
-    services.submit_proposal(actor=deputy, proposal_id=proposal.pk)
-    services.register_proposal(actor=staff, proposal_id=proposal.pk)
-    services.assign_proposal(actor=staff, proposal_id=proposal.pk, lead=bureau_b.pk, co=[bureau_a.pk])
+    services.cosign(actor=cosigner, proposal_id=proposal.pk, sign=True)
+    services.submit(actor=deputy, proposal_id=proposal.pk)
+    services.register(actor=staff, proposal_id=proposal.pk)
+    services.assign(actor=staff, proposal_id=proposal.pk, lead=bureau_b.pk, co=[bureau_a.pk])
     lead = lead_of(proposal)
     co = proposal.assignments.get(role="co")
     services.accept_assignment(actor=handler, proposal_id=proposal.pk, assignment_id=lead.pk)
@@ -648,7 +648,7 @@ def published_then_followed_up(
     services.submit_reply(actor=handler, proposal_id=proposal.pk, assignment_id=lead.pk)
     services.sign_off_reply(actor=handler_a, proposal_id=proposal.pk, reply_id=reply.pk, assignment_id=co.pk)
     services.review_reply(actor=staff, proposal_id=proposal.pk, reply_id=reply.pk, approve=True)
-    services.publish_reply(actor=staff, proposal_id=proposal.pk, reply_id=reply.pk)
+    services.publish(actor=staff, proposal_id=proposal.pk, reply_id=reply.pk)
     for rater in (deputy, cosigner):
         feedback = {"contact": "satisfied", "attitude": "satisfied", "result": "satisfied"}
         services.rate_reply(actor=rater, proposal_id=proposal.pk, reply_id=reply.pk, **feedback)
