@@ -494,7 +494,7 @@ export function createRecorder(ctx) {
     recorder.addEventListener("stop", () => finish(recorder, stream, chunks));
     recorder.start(250);
     bar.hidden = false;
-    button.dataset.recording = "1";
+    button.dataset.recordState = "1";
     button.setAttribute("aria-pressed", "true");
     if (hint) hint.textContent = phone() ? ctx.t.releaseToSend : ctx.t.clickToSend;
     try {
@@ -537,7 +537,7 @@ export function createRecorder(ctx) {
     done?.audioContext?.close();
     bar.hidden = true;
     bar.dataset.cancelling = "0";
-    button.dataset.recording = "0";
+    button.dataset.recordState = "0";
     button.setAttribute("aria-pressed", "false");
     if (!done || done.cancelled) return;
     if (done.seconds < 0.7) {
