@@ -106,3 +106,65 @@ class VoicePlay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} played {self.message_id}"
+
+
+# --- calls (chat.calls) ----------------------------------------------------------------------------------------
+
+
+class CallState(models.TextChoices):
+    RINGING = "ringing", _("Ringing")
+    ACTIVE = "active", _("In call")
+    ENDED = "ended", _("Ended")
+    MISSED = "missed", _("Missed")
+    DECLINED = "declined", _("Declined")
+
+
+class Call(models.Model):
+    """A live voice call in a consultation: one Janus room, recorded per speaker into ``rec_dir``."""
+
+    consultation = models.ForeignKey("consult.Consultation", on_delete=models.CASCADE, related_name="calls")
+    state = models.CharField(max_length=16, choices=CallState.choices, default=CallState.RINGING)
+    started_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    started_at = models.DateTimeField(auto_now_add=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    janus_url = models.CharField(max_length=200)
+    room = models.BigIntegerField()  # the Janus VideoRoom id
+    rec_dir = models.CharField(max_length=300, blank=True)  # under MEDIA_ROOT ("calls/<id>"); "" when not recorded
+    processed_at = models.DateTimeField(null=True, blank=True)  # recordings converted, transcripts asked
+
+    class Meta:
+        ordering = ["-started_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["consultation"],
+                condition=Q(state__in=["ringing", "active"]),
+                name="one_live_call_per_consultation",
+            )
+        ]
+
+
+class CallParticipant(models.Model):
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="participants")
+    user = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    role = models.CharField(max_length=16)  # "deputy" | "expert", as of the call
+    joined_at = models.DateTimeField(null=True, blank=True)
+    left_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["call", "user"], name="call_participant_once")]
+
+
+class CallTrack(models.Model):
+    """One speaker's recording (one Janus publisher's ``.mjr``), converted to Opus, transcribed on its own job."""
+
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="tracks")
+    user = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    mjr = models.CharField(max_length=300)  # storage name of Janus's recording
+    audio = models.CharField(max_length=300)  # storage name of the Opus file
+    started_us = models.BigIntegerField()  # the recording's first packet, µs since the epoch (the .mjr header)
+    duration = models.FloatField(default=0.0)
+
+    class Meta:
+        ordering = ["started_us"]
+        constraints = [models.UniqueConstraint(fields=["call", "mjr"], name="call_track_once")]
