@@ -7,7 +7,13 @@
   finds any part of a word (城市 finds 城市更新, 老旧小区 finds 老旧小区改造). Elasticsearch's ``cjk``
   analyzer makes the same bigrams, so both engines agree on what matches.
 - ``words`` segments with jieba (``rjieba``) plus our dictionary of bureau names and policy terms;
-  words rank documents and split a query into the parts that must all be found.
+  words rank documents and split a query into its parts (clauses).
+- ``parse_query`` reads a query strictly (every clause must be found; a query that is a number is only a
+  number lookup) or, as users' searches are read (``relaxed``, ``search.synonyms.parse``): proposal numbers
+  are taken out of the text and looked up *besides* the text search; question and generic words
+  (``data/generic_words.txt``) are left out; each word also finds its synonyms (``search.synonyms``); and
+  a document need only hold ``minimum_match`` of the clauses (``minimum_should_match``), those holding all
+  of them ranking first.
 """
 
 from __future__ import annotations
@@ -17,10 +23,15 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import cache
+from math import ceil
+from typing import TYPE_CHECKING
 
 import rjieba
 
 from search.dictionary import ensure_loaded
+
+if TYPE_CHECKING:
+    from search.synonyms import Thesaurus
 
 _CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _CJK_BLOCKS = ((0x3400, 0x4DC0), (0x4E00, 0xA000), (0xF900, 0xFB00))
@@ -30,6 +41,10 @@ _NUMBER_FULL = re.compile(r"^(\d{4})\s*-\s*(\w)\s*-\s*0*(\d{1,6})$")
 _NUMBER_SHORT = re.compile(r"^第?\s*0*(\d{1,6})\s*号?$")
 _INNER_SPACE = re.compile(rf"(?<=[{_CJK}])\s+(?=[{_CJK}])")
 _QUOTED = re.compile(r"[\"“”「」『』]([^\"“”「」『』]+)[\"“”「」『』]")
+#: A proposal number inside a longer text: 2026-建-0042, 第0123号, 0123号.
+_NUMBER_FULL_IN = re.compile(rf"(?<!\d)(\d{{4}})\s*-\s*([{_CJK}a-z])\s*-\s*0*(\d{{1,6}})(?!\d)")
+_NUMBER_SHORT_IN = re.compile(r"第\s*0*(\d{1,6})\s*号?(?!\d)|(?<!\d)0*(\d{1,6})\s*号")
+_BARE_NUMBER = re.compile(r"^\s*(0*(\d{1,6}))\s*$")
 
 
 @cache
@@ -82,6 +97,16 @@ def _segmenter_ready() -> None:
     ensure_loaded(_add_word)
 
 
+_taught: set[str] = set()
+
+
+def add_query_word(term: str) -> None:
+    """Keep ``term`` whole when segmenting from now on (synonyms added in the admin)."""
+    if term not in _taught:
+        _taught.add(term)
+        _add_word(term)
+
+
 def words(normalized: str) -> list[str]:
     """Words (jieba with our dictionary), without punctuation or spaces."""
     _segmenter_ready()
@@ -119,16 +144,35 @@ def number_keywords(year: int, prefix: str, serial: int) -> list[str]:
 
 @dataclass(frozen=True)
 class Clause:
-    """One part of a query that must be found: its normalised text and the bigrams of that text."""
+    """One part of a query: its normalised text and the bigrams of that text.
+
+    ``synonyms``: other ways of saying it (each found as its own phrase of bigrams, weighing
+    ``SYNONYM_WEIGHT`` of the words typed); ``quoted``: a phrase in quotes, always required.
+    """
 
     text: str
     grams: tuple[str, ...]
+    synonyms: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    quoted: bool = False
+
+    @property
+    def variants(self) -> tuple[tuple[str, tuple[str, ...], float], ...]:
+        """(text, bigrams, weight) of the clause as typed and of each synonym."""
+        typed = ((self.text, self.grams, 1.0),)
+        return typed + tuple((text, tokens, SYNONYM_WEIGHT) for text, tokens in self.synonyms)
+
+
+#: What a synonym's match weighs against the word as typed.
+SYNONYM_WEIGHT = 0.8
 
 
 @dataclass(frozen=True)
 class ParsedQuery:
     clauses: tuple[Clause, ...]
     number: NumberRef | None
+    #: None: every clause must be found (strict). Otherwise: quoted clauses must, and at least this many
+    #: of the others; documents holding every clause rank first.
+    minimum_match: int | None = None
 
     @property
     def empty(self) -> bool:
@@ -136,7 +180,26 @@ class ParsedQuery:
 
     @property
     def highlight_terms(self) -> list[str]:
-        return [clause.text for clause in self.clauses]
+        terms = [clause.text for clause in self.clauses]
+        return terms + [text for clause in self.clauses for text, _ in clause.synonyms]
+
+    @property
+    def optional(self) -> tuple[Clause, ...]:
+        return tuple(clause for clause in self.clauses if not clause.quoted)
+
+    @property
+    def relaxed(self) -> bool:
+        """Some clauses may be missing from a document (then the all-clauses bonus orders them)."""
+        return self.minimum_match is not None and self.minimum_match < len(self.optional)
+
+
+def minimum_match(clauses: int) -> int:
+    """Of ``clauses`` words (quoted phrases aside), how many a document must hold.
+
+    One or two: all of them (two words typed are both meant). Three or more: two, or half of them
+    rounded up, whichever is more: a question's subject words, without its wording.
+    """
+    return clauses if clauses <= 2 else max(2, ceil(clauses / 2))
 
 
 def _clause(text: str) -> Clause | None:
@@ -152,16 +215,21 @@ def is_single_cjk(token: str) -> bool:
 _FUNCTION_CHARS = frozenset("的了和与及在是对等把被为之或并且而也都就从向于以将")
 
 
-def _chunk_parts(chunk: str) -> list[str]:
+def _chunk_parts(chunk: str, drop: frozenset[str] = frozenset()) -> list[str]:
     """A chunk typed without spaces, cut into the parts that must each be found.
 
     Words of two or more characters stand alone; a lone character is kept with its neighbour
     (舊小區 -> 旧 + 小区 -> 旧小区) and a run of them stays together (翠湖新村 -> 翠湖, 新村), so no
-    character the user typed is silently dropped, except function words between words.
+    character the user typed is silently dropped, except function words between words (and the
+    words in ``drop``, which separate like function words).
     """
     parts: list[str] = []
     glue = ""
     for token in words(chunk):
+        if token in drop:
+            parts.extend([glue, ""] if glue else [""])
+            glue = ""
+            continue
         if is_single_cjk(token):
             if token in _FUNCTION_CHARS:
                 parts.extend([glue] if glue else [])
@@ -179,30 +247,88 @@ def _chunk_parts(chunk: str) -> list[str]:
         parts[-1] += glue
     elif glue:
         parts.append(glue)
-    return [part for part in parts if part] or [chunk]
+    kept = [part for part in parts if part]
+    return kept if kept or drop else [chunk]
 
 
-def _chunk_clauses(chunk: str) -> list[Clause]:
-    found = [_clause(part) for part in _chunk_parts(chunk)]
+def _chunk_clauses(chunk: str, drop: frozenset[str] = frozenset()) -> list[Clause]:
+    found = [_clause(part) for part in _chunk_parts(chunk, drop)]
     return [clause for clause in found if clause is not None]
 
 
-def parse_query(text: str, *, max_clauses: int = 12) -> ParsedQuery:
-    """Quoted text is one phrase; other text is split on spaces, then into words."""
+def parse_query(
+    text: str, *, max_clauses: int = 12, thesaurus: Thesaurus | None = None, relaxed: bool = False
+) -> ParsedQuery:
+    """Quoted text is one phrase; other text is split on spaces, then into words.
+
+    Strict (the default): a query that is a proposal number is only that lookup; every clause must be
+    found. ``relaxed``: see the module docstring; ``thesaurus`` adds each word's synonyms.
+    """
     text = unicodedata.normalize("NFC", text)[:500]
-    number = NumberRef.parse(text)
-    if number is not None:
-        return ParsedQuery((), number)
+    if not relaxed:
+        number = NumberRef.parse(text)
+        if number is not None:
+            return ParsedQuery((), number)
     normalized = normalize(text)
-    clauses: list[Clause] = []
+    number, normalized = _take_number(normalized) if relaxed else (None, normalized)
+    quoted: list[Clause] = []
     for phrase in _QUOTED.findall(normalized):
         clause = _clause(_INNER_SPACE.sub("", phrase.strip()))
         if clause is not None:
-            clauses.append(clause)
-    for chunk in _QUOTED.sub(" ", normalized).split():
-        clauses.extend(_chunk_clauses(chunk))
-    unique = list(dict.fromkeys(clauses))
-    return ParsedQuery(tuple(unique[:max_clauses]), None)
+            quoted.append(Clause(clause.text, clause.grams, quoted=relaxed))
+    chunks = _QUOTED.sub(" ", normalized).split()
+    clauses = [clause for chunk in chunks for clause in _chunk_clauses(chunk)]
+    if relaxed:
+        generic = _generic_words()
+        subject = [clause for chunk in chunks for clause in _chunk_clauses(chunk, generic)]
+        if subject or quoted or number is not None:
+            clauses = subject
+    if relaxed:
+        clauses = [_with_synonyms(clause, thesaurus) for clause in clauses]
+    unique = list(dict.fromkeys([*quoted, *clauses]))[:max_clauses]
+    if not relaxed:
+        return ParsedQuery(tuple(unique), None)
+    optional = sum(1 for clause in unique if not clause.quoted)
+    return ParsedQuery(tuple(unique), number, minimum_match(optional))
+
+
+def _generic_words() -> frozenset[str]:
+    from search.synonyms import generic_words
+
+    return frozenset(normalize(word) for word in generic_words())
+
+
+def _with_synonyms(clause: Clause, thesaurus: Thesaurus | None) -> Clause:
+    """The clause with its synonyms and, for a word glued to lone characters (给老人), the word alone."""
+    inner = [word for word in words(clause.text) if len(word) > 1 and word != clause.text]
+    alternatives = [*_expand(clause.text, thesaurus), *inner, *(alt for w in inner for alt in _expand(w, thesaurus))]
+    unique = [text for text in dict.fromkeys(alternatives) if text != clause.text][:MAX_VARIANTS]
+    synonyms = tuple((text, tuple(grams(text))) for text in unique)
+    return Clause(clause.text, clause.grams, tuple((t, g) for t, g in synonyms if g), clause.quoted)
+
+
+def _expand(word: str, thesaurus: Thesaurus | None) -> tuple[str, ...]:
+    return thesaurus.expand(word) if thesaurus is not None else ()
+
+
+#: Alternatives of one clause at most (synonyms and inner words): each is a phrase query per text field.
+MAX_VARIANTS = 8
+
+
+def _take_number(normalized: str) -> tuple[NumberRef | None, str]:
+    """A proposal number in the text, and the text without it (a bare serial stays: it is searched too)."""
+    full = _NUMBER_FULL_IN.search(normalized)
+    if full:
+        value = f"{full[1]}-{full[2]}-{int(full[3]):04d}"
+        return NumberRef(value), normalized[: full.start()] + " " + normalized[full.end() :]
+    bare = _BARE_NUMBER.match(normalized)
+    if bare:
+        return NumberRef(str(int(bare[2]))), bare[1]
+    short = _NUMBER_SHORT_IN.search(normalized)
+    if short:
+        serial = short[1] or short[2]
+        return NumberRef(str(int(serial))), normalized[: short.start()] + " " + normalized[short.end() :]
+    return None, normalized
 
 
 def similar_terms(title: str, body: str, *, limit: int = 25) -> list[str]:

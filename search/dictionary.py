@@ -1,4 +1,4 @@
-"""The custom dictionary: policy terms shipped with Consult, plus terms the domain apps provide.
+"""The custom dictionary: policy terms and synonym terms shipped with Consult, plus terms the domain apps provide.
 
 Domain apps register a provider (``consult`` gives the bureau names) in their ``AppConfig.ready``;
 the search app never imports them. Segmentation loads the dictionary once per process.
@@ -32,7 +32,11 @@ def policy_terms() -> list[str]:
 
 def custom_terms() -> tuple[tuple[str, ...], bool]:
     """All terms, and whether every provider answered (one needing the database may not, yet)."""
-    terms = set(policy_terms())
+    from search.synonyms import built_in_terms, generic_words
+
+    # Generic words too, so that a question's wording (提过, 有没有) is cut whole and then left out.
+    generic = {word for word in generic_words() if len(word) > 1}
+    terms = set(policy_terms()) | set(built_in_terms()) | generic
     complete = True
     for provider in _providers:
         try:

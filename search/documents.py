@@ -83,6 +83,9 @@ class SearchQuery:
     limit: int = 20
     facets: Sequence[str] = ()
     exclude_ids: Sequence[int] = ()
+    #: Synonyms, generic words left out, numbers inside the text and minimum-should-match
+    #: (``search.synonyms.parse``); None: as ``settings.SEARCH_EXPANSION`` says (on unless turned off).
+    expand: bool | None = None
 
 
 @dataclass(frozen=True)

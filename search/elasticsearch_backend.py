@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 from elasticsearch import ApiError, AuthorizationException, Elasticsearch, NotFoundError, TransportError, helpers
 
-from search import analysis, es_mapping, es_queries
+from search import analysis, es_mapping, es_queries, synonyms
 from search.documents import (
     EngineHealth,
     SearchDocument,
@@ -170,7 +170,7 @@ class ElasticsearchBackend:
             )
 
     def search(self, query: SearchQuery) -> SearchResults:
-        parsed = analysis.parse_query(query.text)
+        parsed = synonyms.parse(query)
         alias = self._alias(query.doc_type)
 
         def run(word_fields: bool) -> dict[str, Any]:

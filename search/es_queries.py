@@ -3,8 +3,10 @@
 Pure functions (no client), held to the engines' common contract (``search.analysis``, and the embedded
 engine's ``search/engines/tantivy_query.py``):
 
-- every clause of the parsed query must be found as a phrase of bigrams in some text field (title weighs
-  most); a whole-word match adds to the score; a proposal number is an exact lookup on ``number``;
+- a clause is found as a phrase of bigrams (as typed, or a synonym) in some text field (title weighs most);
+  every clause must be found (strict) or ``minimum_match`` of them, those holding all first (relaxed); a
+  whole-word match adds to the score; a proposal number is an exact lookup on ``number``, which comes
+  first when the text is searched too;
 - filters, permissions (``acl``) and excluded ids are filters: they never change the score;
 - facets count the documents the query (with its filters) finds;
 - snippets are cut from the *original* texts by ``search.highlight``, at the places Elasticsearch's
@@ -23,8 +25,10 @@ from search.highlight import MARK_CLOSE, MARK_OPEN, Span, find_spans, highlights
 JSON = dict[str, Any]
 
 FACET_SIZE = 60
-#: What a whole-word match adds (the embedded engine's ``as_word`` boost).
+#: What a whole-word match adds; the bonuses of a relaxed query (as the embedded engine's, ``tantivy_query``).
 WORD_BOOST = 0.5
+ALL_CLAUSES_BONUS = 1000.0
+NUMBER_BONUS = 100_000.0
 #: What the returned hits carry: the id and the original texts (the normalised ones stay on the server).
 SOURCE_FIELDS = ["object_id", "source"]
 #: "Similar proposals": how a draft's subject words become a ``more_like_this`` query.
@@ -36,26 +40,47 @@ SIMILAR_MINIMUM_SHOULD_MATCH = "10%"
 # --- matching --------------------------------------------------------------------------------
 
 
-def grams_in(name: str, clause: Clause, boost: float) -> JSON:
-    """The clause's bigrams in one field: in a row (a phrase), or the single token itself."""
-    if len(clause.grams) > 1:
-        return {"match_phrase": {name: {"query": clause.text, "boost": boost}}}
-    if is_single_cjk(clause.grams[0]):
+def grams_in(name: str, text: str, tokens: Sequence[str], boost: float) -> JSON:
+    """The bigrams of ``text`` in one field: in a row (a phrase), or the single token itself."""
+    if len(tokens) > 1:
+        return {"match_phrase": {name: {"query": text, "boost": boost}}}
+    if is_single_cjk(tokens[0]):
         # One Chinese character: the bigrams that start or end with it, or the character standing alone.
-        char = clause.grams[0]
+        char = tokens[0]
         around = [{"term": {name: char}}, {"prefix": {name: char}}, {"wildcard": {name: f"*{char}"}}]
         return {"bool": {"should": around, "minimum_should_match": 1, "boost": boost}}
-    return {"match": {name: {"query": clause.text, "operator": "and", "boost": boost}}}
+    return {"match": {name: {"query": text, "operator": "and", "boost": boost}}}
 
 
 def clause_query(clause: Clause, *, word_fields: bool = False) -> JSON:
-    """Found in any text field; a whole-word match (jieba's, or the cluster plugin's) adds to the score."""
-    anywhere = [grams_in(name, clause, FIELD_BOOSTS[name]) for name in TEXT_FIELDS]
-    as_word: list[JSON] = [{"term": {"words": {"value": clause.text, "boost": WORD_BOOST}}}]
-    if word_fields:
-        fields = [f"{name}.words^{FIELD_BOOSTS[name]}" for name in TEXT_FIELDS]
-        as_word.append({"multi_match": {"query": clause.text, "type": "phrase", "fields": fields, "boost": WORD_BOOST}})
+    """Found in any text field, as typed or as a synonym (weighing less); a whole-word match (jieba's, or
+    the cluster plugin's) adds to the score."""
+    anywhere: list[JSON] = []
+    as_word: list[JSON] = []
+    for text, tokens, weight in clause.variants:
+        anywhere.extend(grams_in(name, text, tokens, FIELD_BOOSTS[name] * weight) for name in TEXT_FIELDS)
+        as_word.append({"term": {"words": {"value": text, "boost": WORD_BOOST * weight}}})
+        if word_fields:
+            fields = [f"{name}.words^{FIELD_BOOSTS[name]}" for name in TEXT_FIELDS]
+            phrase = {"query": text, "type": "phrase", "fields": fields, "boost": WORD_BOOST * weight}
+            as_word.append({"multi_match": phrase})
     return {"bool": {"must": [{"bool": {"should": anywhere, "minimum_should_match": 1}}], "should": as_word}}
+
+
+def text_queries(parsed: ParsedQuery, *, word_fields: bool = False) -> list[JSON]:
+    """What must hold of the clauses: each of them (strict), or one query holding the quoted ones and
+    ``minimum_match`` of the others, those holding every clause first (a constant bonus above any score a
+    partial match reaches): the embedded engine's rule."""
+    queries = [(clause.quoted, clause_query(clause, word_fields=word_fields)) for clause in parsed.clauses]
+    if not parsed.relaxed:
+        return [query for _, query in queries]
+    every = {"constant_score": {"filter": {"bool": {"must": [q for _, q in queries]}}, "boost": ALL_CLAUSES_BONUS}}
+    relaxed: JSON = {
+        "should": [*(query for quoted, query in queries if not quoted), every],
+        "minimum_should_match": parsed.minimum_match,
+    }
+    required = [query for quoted, query in queries if quoted]
+    return [{"bool": {"must": required, **relaxed} if required else relaxed}]
 
 
 def restrictions(query: SearchQuery | SimilarQuery) -> tuple[list[JSON], list[JSON]]:
@@ -81,11 +106,14 @@ def bool_query(must: list[JSON], filters: list[JSON], must_not: list[JSON]) -> J
 
 def search_query(query: SearchQuery, parsed: ParsedQuery, *, word_fields: bool = False) -> JSON:
     filters, must_not = restrictions(query)
-    must: list[JSON] = []
-    if parsed.number is not None:
-        must.append({"term": {"number": parsed.number.value}})
-    must.extend(clause_query(clause, word_fields=word_fields) for clause in parsed.clauses)
-    return bool_query(must, filters, must_not)
+    text = text_queries(parsed, word_fields=word_fields)
+    number = {"term": {"number": parsed.number.value}} if parsed.number is not None else None
+    if number is not None and text and parsed.minimum_match is not None:
+        # Both run: the proposal with that number first, then what the text finds.
+        first = {"constant_score": {"filter": number, "boost": NUMBER_BONUS}}
+        either = [first, text[0] if len(text) == 1 else {"bool": {"must": text}}]
+        return bool_query([{"bool": {"should": either, "minimum_should_match": 1}}], filters, must_not)
+    return bool_query([number, *text] if number is not None else text, filters, must_not)
 
 
 # --- ordering, snippets, facets --------------------------------------------------------------

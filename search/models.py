@@ -7,8 +7,12 @@ and by a periodic sweep (``search.tasks``).
 
 from __future__ import annotations
 
-from django.db import models
+from typing import Any
+
+from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
+
+from search.synonyms import bump_stamp
 
 
 class PendingChange(models.Model):
@@ -25,3 +29,36 @@ class PendingChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.label}:{self.object_id}"
+
+
+class Synonym(models.Model):
+    """A group of terms that mean the same thing (同义词), kept by office staff; joins the built-in ones.
+
+    Live on the next query of every process (``search.synonyms``): saving or deleting a row bumps a stamp.
+    """
+
+    terms = models.CharField(
+        _("terms"),
+        max_length=500,
+        help_text=_("Two or more terms that mean the same thing, separated by commas, 、 or spaces."),
+    )
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    active = models.BooleanField(_("active"), default=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("synonym group")
+        verbose_name_plural = _("synonyms (同义词库)")
+        ordering = ["terms"]
+
+    def __str__(self) -> str:
+        return self.terms
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        super().save(*args, **kwargs)
+        transaction.on_commit(bump_stamp)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        deleted = super().delete(*args, **kwargs)
+        transaction.on_commit(bump_stamp)
+        return deleted

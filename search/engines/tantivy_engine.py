@@ -22,7 +22,7 @@ from pathlib import Path
 
 import tantivy
 
-from search import analysis
+from search import analysis, synonyms
 from search.documents import (
     KEYWORD_FIELDS,
     TEXT_FIELDS,
@@ -201,7 +201,7 @@ class TantivyBackend:
 
     def search(self, query: SearchQuery) -> SearchResults:
         index = self._index(query.doc_type)
-        parsed = analysis.parse_query(query.text)
+        parsed = synonyms.parse(query)
         built = QueryBuilder(self.schema).search(query, parsed)
         searcher = index.searcher()
         scored = query.sort == "relevance" and not parsed.empty

@@ -1,8 +1,10 @@
 """Queries for the embedded engine, and reading its results back (hits with highlights, facets).
 
-The matching rules are the engines' common contract (``search.analysis``): every clause must be
-found as a phrase of bigrams in some text field; whole-word matches and title matches rank higher;
-filters, permissions and excluded ids never change the score.
+The matching rules are the engines' common contract (``search.analysis``): a clause is found as a phrase
+of bigrams (as typed, or one of its synonyms) in some text field; every clause must be found (strict), or
+``minimum_match`` of them with those holding all first (relaxed); a proposal number named in the query
+comes first; whole-word matches and title matches rank higher; filters, permissions and excluded ids
+never change the score.
 """
 
 from __future__ import annotations
@@ -21,6 +23,12 @@ from search.highlight import find_spans, highlights
 Occur = tantivy.Occur
 Query = tantivy.Query
 FACET_SIZE = 60
+#: What a whole-word match adds.
+WORD_BOOST = 0.5
+#: Added to documents holding every clause of a relaxed query: above what a partial match scores.
+ALL_CLAUSES_BONUS = 1000.0
+#: Added to the proposal whose number the query names: above any text match.
+NUMBER_BONUS = 100_000.0
 
 
 class QueryBuilder:
@@ -44,14 +52,31 @@ class QueryBuilder:
         )
 
     def clause(self, clause: Clause) -> tantivy.Query:
-        """Found in any text field (title weighs most); a whole-word match adds to the score."""
-        anywhere = [
-            (Occur.Should, Query.boost_query(self._grams_in(f"g_{name}", clause.grams), FIELD_BOOSTS[name]))
-            for name in TEXT_FIELDS
-        ]
-        found = Query.boolean_query(anywhere)
-        as_word = Query.boost_query(Query.term_query(self.schema, "words", clause.text), 0.5)
-        return Query.boolean_query([(Occur.Must, found), (Occur.Should, as_word)])
+        """Found in any text field (title weighs most), as typed or as a synonym (weighing less);
+        a whole-word match adds to the score."""
+        anywhere = []
+        as_word = []
+        for text, tokens, weight in clause.variants:
+            for name in TEXT_FIELDS:
+                found = Query.boost_query(self._grams_in(f"g_{name}", tokens), FIELD_BOOSTS[name] * weight)
+                anywhere.append((Occur.Should, found))
+            word = Query.boost_query(Query.term_query(self.schema, "words", text), WORD_BOOST * weight)
+            as_word.append((Occur.Should, word))
+        return Query.boolean_query([(Occur.Must, Query.boolean_query(anywhere)), *as_word])
+
+    def text(self, parsed: ParsedQuery) -> tantivy.Query | None:
+        """The clauses: all of them (strict), or quoted ones and ``minimum_match`` of the others, those
+        holding every clause first (a constant bonus above any score a partial match can reach)."""
+        if not parsed.clauses:
+            return None
+        if parsed.minimum_match is None:
+            return Query.boolean_query([(Occur.Must, self.clause(clause)) for clause in parsed.clauses])
+        parts = [(Occur.Must if c.quoted else Occur.Should, self.clause(c)) for c in parsed.clauses]
+        if not parsed.relaxed:
+            return Query.boolean_query([(Occur.Must, query) for _, query in parts])
+        every = Query.boolean_query([(Occur.Must, query) for _, query in parts])
+        parts.append((Occur.Should, Query.const_score_query(every, ALL_CLAUSES_BONUS)))
+        return Query.boolean_query(parts, parsed.minimum_match)
 
     def _filter(self, query: SearchQuery | SimilarQuery) -> list[tuple[tantivy.Occur, tantivy.Query]]:
         parts: list[tuple[tantivy.Occur, tantivy.Query]] = []
@@ -70,9 +95,14 @@ class QueryBuilder:
 
     def search(self, query: SearchQuery, parsed: ParsedQuery) -> tantivy.Query:
         parts = self._filter(query)
-        if parsed.number is not None:
-            parts.append((Occur.Must, Query.term_query(self.schema, "number", parsed.number.value)))
-        parts.extend((Occur.Must, self.clause(clause)) for clause in parsed.clauses)
+        text = self.text(parsed)
+        number = Query.term_query(self.schema, "number", parsed.number.value) if parsed.number else None
+        if number is not None and text is not None and parsed.minimum_match is not None:
+            # Both run: the proposal with that number first, then what the text finds.
+            first = Query.const_score_query(number, NUMBER_BONUS)
+            parts.append((Occur.Must, Query.boolean_query([(Occur.Should, first), (Occur.Should, text)])))
+        else:
+            parts.extend((Occur.Must, part) for part in (number, text) if part is not None)
         if not any(occur == Occur.Must for occur, _ in parts):
             parts.append((Occur.Must, Query.all_query()))
         return Query.boolean_query(parts)
