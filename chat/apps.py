@@ -27,3 +27,7 @@ class ChatConfig(AppConfig):
 
         registry.register(TRANSCRIPT_SOURCE)
         register_source(SOURCE_KIND, SourceHooks(on_change=transcript_changed))
+
+        from chat import calls
+
+        register_source(calls.SOURCE_KIND, SourceHooks(on_change=calls.track_changed))

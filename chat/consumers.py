@@ -14,7 +14,7 @@ from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
-from chat import selectors, services
+from chat import call_frames, selectors, services
 from chat.live_events import TYPING
 from chat.models import Message
 from consult.desk import access
@@ -79,14 +79,6 @@ def _thread_state(consultation_id: int) -> dict[str, int]:
     return {"last_seq": int(last_seq or 0), "changes": services.last_change(consultation_id)}
 
 
-class RateLimited(DomainError):
-    code = "rate_limited"
-
-    def __init__(self, message: str, *, retry_after: float) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
-
-
 def _send(user: Any, consultation_id: int, client_id: str, body: str) -> tuple[Any, bool]:
     """Rate check and post in one trip to a worker thread (each trip off the event loop costs).
 
@@ -119,6 +111,7 @@ FRAME_BUDGET = {
     "delete": (1.0, 10.0),
     "ping": (1.0, 5.0),
     "other": (1.0, 10.0),
+    **call_frames.FRAME_BUDGET,
 }
 
 
@@ -157,6 +150,7 @@ class ChatConsumer(SessionGuard, AsyncWebsocketConsumer):
         await self._frame("hello", you={"id": user.pk, "can_post": may_post}, **hello)
 
     async def disconnect(self, code: int) -> None:
+        await call_frames.socket_closed(self)  # a call on this socket ends now, its Janus session with it
         await self.guard_close()
         if hasattr(self, "group"):
             await self.channel_layer.group_discard(self.group, self.channel_name)
@@ -202,7 +196,10 @@ class ChatConsumer(SessionGuard, AsyncWebsocketConsumer):
     async def _on_send(self, frame: dict[str, Any]) -> None:
         client_id, body = text_field(frame, "client_id").strip(), text_field(frame, "body")
         try:
-            message, created = await _send_off_thread(self.user, self.consultation_id, client_id, body)
+            if hotpath.available():  # PostgreSQL and Redis: on the event loop, one statement
+                message, created = await hotpath.send(self.user, self.consultation_id, client_id, body)
+            else:
+                message, created = await _send_off_thread(self.user, self.consultation_id, client_id, body)
         except RateLimited as error:
             await self._error(error.code, error.message, client_id=client_id, retry_after=error.retry_after)
             return
@@ -261,6 +258,7 @@ class ChatConsumer(SessionGuard, AsyncWebsocketConsumer):
         "edit": _on_edit,
         "delete": _on_delete,
         "ping": _on_ping,
+        **call_frames.HANDLERS,
     }
 
     async def chat_event(self, message: dict[str, Any]) -> None:

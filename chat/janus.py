@@ -181,7 +181,8 @@ class JanusSession:
             self._pending.pop(transaction, None)
 
     async def _read(self) -> None:
-        assert self.ws is not None
+        if self.ws is None:
+            return
         try:
             async for raw in self.ws:
                 message = json.loads(raw)

@@ -55,3 +55,29 @@ TRANSCRIPT = declare(
     "transcript", socket="chat", topic="chat", payload=TranscriptFrame, doc="a voice message's transcript changed"
 )
 PLAYED = declare("played", socket="chat", topic="chat", payload=PlayedFrame, doc="a voice message was played")
+
+
+class CallParticipantFrame(TypedDict):
+    user: int
+    name: str
+    role: str  # "deputy" | "expert"
+    joined: bool  # has published audio in this call
+
+
+class CallStateFrame(TypedDict):
+    id: int
+    state: str  # "ringing" | "active" | "ended" | "missed" | "declined"
+    started_by: int
+    started_at: str
+    answered_at: str | None
+    ended_at: str | None
+    recorded: bool  # the server records each speaker (show the notice before audio flows)
+    ring_seconds: int
+    participants: list[CallParticipantFrame]
+
+
+class CallFrame(TypedDict):
+    call: CallStateFrame  # chat.calls.call_payload
+
+
+CALL = declare("call", socket="chat", topic="chat", payload=CallFrame, doc="a call started, was answered or ended")

@@ -143,6 +143,9 @@ class Call(models.Model):
             )
         ]
 
+    def __str__(self) -> str:
+        return f"call {self.pk} ({self.state})"
+
 
 class CallParticipant(models.Model):
     call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="participants")
@@ -153,6 +156,9 @@ class CallParticipant(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["call", "user"], name="call_participant_once")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} in call {self.call_id}"
 
 
 class CallTrack(models.Model):
@@ -168,3 +174,6 @@ class CallTrack(models.Model):
     class Meta:
         ordering = ["started_us"]
         constraints = [models.UniqueConstraint(fields=["call", "mjr"], name="call_track_once")]
+
+    def __str__(self) -> str:
+        return f"track {self.mjr}"

@@ -1,0 +1,400 @@
+"""Live voice calls in a consultation: every state change, the Janus room of each call, and what follows a call.
+
+Life cycle (the ``Call`` row is the record; each change writes a system line in the thread and publishes ``call``)::
+
+    start_call ─► ringing ──accept──► active ──hang_up / a participant's socket closes──► ended
+                     │ decline ─► declined
+                     │ hang_up by the caller, or CALL_RING_SECONDS without an answer ─► missed
+
+Who may (``consult.desk.access.can_post``): the consultation's deputy and the expert answering now, while it is
+active; nobody else starts, joins or hears a call. One live call per consultation (a second ``start_call`` is
+``busy``). Each call gets its own Janus VideoRoom, created here with recording on and a recording folder of its
+own (``MEDIA_ROOT/calls/<id>``), destroyed when the call ends. After the call (``process_call``, a Celery task):
+each speaker's ``.mjr`` becomes Opus (``janus-pp-rec``), one transcription job per track (source kind
+``chat.call-track``), and :func:`call_transcript` merges the tracks' segments on one timeline by each track's start.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+import shutil
+import subprocess
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from chat.janus import JanusAdmin, JanusError
+from chat.live_events import CALL
+from chat.models import Call, CallParticipant, CallState, CallTrack
+from chat.services import post_system_message
+from consult.desk import access
+from consult.exceptions import DomainError, InvalidTransition, NotAllowed, NotFound
+from consult.models import Consultation, ConsultationStatus, User
+from consult.realtime.catalogue import publish
+from consult.roles import Role
+from consult.selectors import Viewer, role_of
+from transcription import services as transcription
+from transcription.models import Transcript
+
+logger = logging.getLogger(__name__)
+
+SOURCE_KIND = "chat.call-track"
+LIVE = (CallState.RINGING, CallState.ACTIVE)
+
+
+class CallsUnavailable(DomainError):
+    code = "calls_unavailable"
+
+
+class Busy(DomainError):
+    code = "busy"
+
+
+def janus_admin(url: str | None = None) -> JanusAdmin:
+    return JanusAdmin(url or settings.JANUS_URLS[0], settings.JANUS_API_SECRET)
+
+
+def media_dir(call: Call) -> Path:
+    return Path(settings.MEDIA_ROOT) / call.rec_dir
+
+
+# --- payloads ------------------------------------------------------------------------------------------------
+
+
+def call_payload(call: Call) -> dict[str, Any]:
+    participants = [
+        {"user": p.user_id, "name": _name(p.user), "role": p.role, "joined": p.joined_at is not None}
+        for p in call.participants.select_related("user").order_by("pk")
+    ]
+    return {
+        "id": call.pk,
+        "state": call.state,
+        "started_by": call.started_by_id,
+        "started_at": call.started_at.isoformat(),
+        "answered_at": call.answered_at.isoformat() if call.answered_at else None,
+        "ended_at": call.ended_at.isoformat() if call.ended_at else None,
+        "recorded": bool(call.rec_dir),
+        "ring_seconds": settings.CALL_RING_SECONDS,
+        "participants": participants,
+    }
+
+
+def _publish(call: Call) -> None:
+    publish(CALL, call.consultation_id, {"call": call_payload(call)})
+
+
+def _name(user: User) -> str:
+    return user.full_name or user.username
+
+
+def _role(user: User) -> str:
+    return str(Role.DEPUTY if role_of(user) == Role.DEPUTY else Role.EXPERT)
+
+
+# --- the life cycle ------------------------------------------------------------------------------------------
+
+
+def _writable(actor: Viewer, consultation_id: int) -> Consultation:
+    consultation = (
+        Consultation.objects.select_for_update(of=("self",)).select_related("expert").filter(pk=consultation_id).first()
+    )
+    if consultation is None or not access.can_read(actor, consultation):
+        raise NotFound(_("no such consultation"))
+    if not access.can_post(actor, consultation):
+        raise NotAllowed(_("only the deputy and the expert answering take part in calls"))
+    if consultation.status != ConsultationStatus.ACTIVE:
+        raise InvalidTransition(_("calls are possible while the consultation is active"), code="consultation_ended")
+    return consultation
+
+
+def _call(actor: Viewer, consultation_id: int, call_id: int) -> tuple[Call, Consultation]:
+    consultation = _writable(actor, consultation_id)
+    call = Call.objects.select_for_update().filter(pk=call_id, consultation_id=consultation_id).first()
+    if call is None:
+        raise NotFound(_("no such call"))
+    return call, consultation
+
+
+def start_call(*, actor: User, consultation_id: int) -> Call:
+    """Ring the other side: a Janus room is created, recording into the call's own folder."""
+    with transaction.atomic():
+        consultation = _writable(actor, consultation_id)
+        if Call.objects.filter(consultation_id=consultation_id, state__in=LIVE).exists():
+            raise Busy(_("a call is already under way in this consultation"))
+        url = settings.JANUS_URLS[0]
+        call = Call.objects.create(
+            consultation=consultation, started_by=actor, janus_url=url, room=secrets.randbelow(2**52) + 1
+        )
+        CallParticipant.objects.create(call=call, user=actor, role=_role(actor))
+        if settings.CALL_RECORDING:
+            call.rec_dir = f"calls/{call.pk}"
+            call.save(update_fields=["rec_dir"])
+            media_dir(call).mkdir(parents=True, exist_ok=True)
+        try:
+            janus_admin(url).create_room(
+                call.room, rec_dir=str(media_dir(call)), record=bool(call.rec_dir), description=f"call {call.pk}"
+            )
+        except JanusError as error:
+            logger.warning("call %s: no Janus room: %s", call.pk, error)
+            raise CallsUnavailable(_("calls are not available now (no media server)")) from error
+        post_system_message(consultation=consultation, body=_("%(name)s started a call") % {"name": _name(actor)})
+        _publish(call)
+        transaction.on_commit(lambda: _schedule_ring_timeout(call.pk))
+    return call
+
+
+def accept_call(*, actor: User, consultation_id: int, call_id: int) -> Call:
+    with transaction.atomic():
+        call, consultation = _call(actor, consultation_id, call_id)
+        if call.state != CallState.RINGING or call.started_by_id == actor.pk:
+            raise InvalidTransition(_("this call is not ringing for you"), code="call_not_ringing")
+        call.state, call.answered_at = CallState.ACTIVE, timezone.now()
+        call.save(update_fields=["state", "answered_at"])
+        try:
+            with transaction.atomic():
+                CallParticipant.objects.create(call=call, user=actor, role=_role(actor))
+        except IntegrityError:
+            pass
+        post_system_message(consultation=consultation, body=_("%(name)s joined the call") % {"name": _name(actor)})
+        _publish(call)
+    return call
+
+
+def decline_call(*, actor: User, consultation_id: int, call_id: int) -> Call:
+    with transaction.atomic():
+        call, consultation = _call(actor, consultation_id, call_id)
+        if call.state != CallState.RINGING or call.started_by_id == actor.pk:
+            raise InvalidTransition(_("this call is not ringing for you"), code="call_not_ringing")
+        _end(call, consultation, CallState.DECLINED, _("%(name)s declined the call") % {"name": _name(actor)})
+    return call
+
+
+def hang_up(*, actor: User, consultation_id: int, call_id: int) -> Call:
+    """Either side ends the call (one-to-one: one leaving ends it); the caller hanging up a ringing call misses it."""
+    with transaction.atomic():
+        call, consultation = _call(actor, consultation_id, call_id)
+        if not call.participants.filter(user=actor).exists():
+            raise NotAllowed(_("you are not in this call"))
+        if call.state == CallState.RINGING:
+            line = _("Missed call from %(name)s") % {"name": _name(call.started_by)}
+            _end(call, consultation, CallState.MISSED, line)
+        elif call.state == CallState.ACTIVE:
+            _end(call, consultation, CallState.ENDED, _ended_line(call, actor))
+    return call
+
+
+def left(*, actor: User, consultation_id: int, call_id: int) -> None:
+    """A participant's socket closed mid-call: the call ends at once (the other side is told by ``call``)."""
+    try:
+        hang_up(actor=actor, consultation_id=consultation_id, call_id=call_id)
+    except DomainError:
+        # no longer a writer (transferred) or the consultation ended: end the call anyway
+        with transaction.atomic():
+            call = Call.objects.select_for_update().filter(pk=call_id, state__in=LIVE).first()
+            if call is not None and call.participants.filter(user=actor).exists():
+                consultation = Consultation.objects.select_for_update(of=("self",)).get(pk=call.consultation_id)
+                _end(call, consultation, CallState.ENDED, _ended_line(call, actor))
+
+
+def expire_ringing(*, now: datetime | None = None) -> int:
+    """Ringing calls older than ``CALL_RING_SECONDS`` become missed (the beat runs it; so does each call's timer)."""
+    cutoff = (now or timezone.now()) - timedelta(seconds=settings.CALL_RING_SECONDS)
+    expired = 0
+    for call_id in Call.objects.filter(state=CallState.RINGING, started_at__lte=cutoff).values_list("pk", flat=True):
+        with transaction.atomic():
+            call = Call.objects.select_for_update().filter(pk=call_id, state=CallState.RINGING).first()
+            if call is None:
+                continue
+            consultation = Consultation.objects.select_for_update(of=("self",)).get(pk=call.consultation_id)
+            body = _("Missed call from %(name)s (no answer)") % {"name": _name(call.started_by)}
+            _end(call, consultation, CallState.MISSED, body)
+            expired += 1
+    return expired
+
+
+def _ended_line(call: Call, actor: User) -> str:
+    seconds = int((timezone.now() - (call.answered_at or call.started_at)).total_seconds())
+    duration = f"{seconds // 60}:{seconds % 60:02d}"
+    return _("%(name)s ended the call (%(duration)s)") % {"name": _name(actor), "duration": duration}
+
+
+def _end(call: Call, consultation: Consultation, state: str, line: str) -> None:
+    call.state, call.ended_at = state, timezone.now()
+    call.save(update_fields=["state", "ended_at"])
+    call.participants.filter(joined_at__isnull=False, left_at__isnull=True).update(left_at=call.ended_at)
+    post_system_message(consultation=consultation, body=line)
+    _publish(call)
+    url, room, call_id, answered = call.janus_url, call.room, call.pk, call.answered_at is not None
+    transaction.on_commit(lambda: _after_end(url, room, call_id, answered))
+
+
+def _after_end(url: str, room: int, call_id: int, answered: bool) -> None:
+    try:
+        janus_admin(url).destroy_room(room)
+    except JanusError as error:
+        logger.warning("call %s: Janus room %s not destroyed: %s", call_id, room, error)
+    if answered:
+        from chat import tasks
+
+        tasks.process_call.delay(call_id)
+
+
+def _schedule_ring_timeout(call_id: int) -> None:
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        return  # no worker to wait: the beat's sweep (or the caller's page) ends it
+    from chat import tasks
+
+    try:
+        tasks.expire_ringing_calls.apply_async(countdown=settings.CALL_RING_SECONDS + 1)
+    except Exception:
+        logger.exception("call %s: the ring timeout could not be scheduled (the beat's sweep will end it)", call_id)
+
+
+# --- media: what the chat socket may do in Janus ----------------------------------------------------------------
+
+
+def media_grant(*, actor: User, consultation_id: int, call_id: int) -> dict[str, Any]:
+    """Where this participant publishes, checked now: the call is active and the actor is in it (the socket's
+    Janus session is opened only with this). ``filename``: the recording of this speaker, named by the server."""
+    with transaction.atomic():
+        call, _consultation = _call(actor, consultation_id, call_id)
+        participant = call.participants.filter(user=actor).first()
+        if call.state != CallState.ACTIVE or participant is None:
+            raise InvalidTransition(_("this call is not under way for you"), code="call_not_active")
+        if participant.joined_at is None:
+            participant.joined_at = timezone.now()
+            participant.save(update_fields=["joined_at"])
+            _publish(call)
+    stamp = int(timezone.now().timestamp() * 1000)
+    filename = str(media_dir(call) / f"user-{actor.pk}-{stamp}") if call.rec_dir else ""
+    return {"url": call.janus_url, "room": call.room, "display": str(actor.pk), "filename": filename}
+
+
+def live_call_of(consultation_id: int) -> Call | None:
+    return Call.objects.filter(consultation_id=consultation_id, state__in=LIVE).first()
+
+
+# --- after the call ------------------------------------------------------------------------------------------
+
+
+def mjr_header(path: Path) -> dict[str, Any]:
+    """The JSON header of a Janus recording: ``s`` created, ``u`` first packet written (µs since the epoch)."""
+    argv = [_tool("janus-pp-rec"), "-j", str(path)]
+    out = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=True)  # noqa: S603 (our paths)
+    start = out.stdout.find("{")
+    return dict(json.loads(out.stdout[start : out.stdout.rindex("}") + 1]))
+
+
+def process_call(call_id: int) -> list[CallTrack]:
+    """Each speaker's ``.mjr`` → Opus, a ``CallTrack``, and its own transcription job (idempotent per file)."""
+    call = Call.objects.filter(pk=call_id).first()
+    if call is None or not call.rec_dir:
+        return []
+    folder = media_dir(call)
+    tracks = []
+    for mjr in sorted(folder.glob("user-*.mjr")):
+        user_id = int(mjr.name.split("-")[1])
+        opus = mjr.with_suffix(".opus")
+        if not opus.exists():
+            argv = [_tool("janus-pp-rec"), str(mjr), str(opus)]
+            subprocess.run(argv, capture_output=True, timeout=300, check=True)  # noqa: S603 (our paths)
+        header = mjr_header(mjr)
+        started = int(header.get("u") or header.get("s") or 0)
+        name = f"{call.rec_dir}/{opus.name}"
+        with transaction.atomic():
+            track, created = CallTrack.objects.get_or_create(
+                call=call,
+                mjr=f"{call.rec_dir}/{mjr.name}",
+                defaults={"user_id": user_id, "audio": name, "started_us": started, "duration": _duration(opus)},
+            )
+            if created and opus.stat().st_size > 0:
+                transcription.request_transcript(source_kind=SOURCE_KIND, source_id=track.pk, audio=name)
+        tracks.append(track)
+    Call.objects.filter(pk=call_id).update(processed_at=timezone.now())
+    return tracks
+
+
+def _tool(name: str) -> str:
+    found = shutil.which(name)
+    if found is None:
+        raise OSError(f"{name} is not installed")
+    return found
+
+
+def _duration(opus: Path) -> float:
+    try:
+        out = subprocess.run(  # noqa: S603 (our paths)
+            [_tool("ffprobe"), "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", str(opus)],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        return float(out.stdout.strip() or 0)
+    except (OSError, ValueError, subprocess.SubprocessError):
+        return 0.0
+
+
+def readable_call(viewer: Viewer, consultation_id: int, call_id: int) -> Call:
+    """A call of a consultation the viewer reads (its recordings and transcript follow the consultation's readers)."""
+    call = Call.objects.select_related("consultation__expert").filter(pk=call_id, consultation_id=consultation_id)
+    found = call.first()
+    if found is None or not access.can_read(viewer, found.consultation):
+        raise NotFound(_("no such call"))
+    return found
+
+
+def call_transcript(call: Call) -> dict[str, Any]:
+    """The call's tracks and one transcript: every track's segments on the call's timeline, naming the speaker."""
+    tracks = list(CallTrack.objects.filter(call=call).select_related("user"))
+    roles = dict(call.participants.values_list("user_id", "role"))
+    origin = min((t.started_us for t in tracks), default=0)
+    transcripts = {
+        t.source_id: t
+        for t in Transcript.objects.filter(
+            source_kind=SOURCE_KIND, source_id__in=[t.pk for t in tracks]
+        ).prefetch_related("segments")
+    }
+    lines: list[dict[str, Any]] = []
+    track_rows = []
+    for track in tracks:
+        offset = (track.started_us - origin) / 1e6
+        transcript = transcripts.get(track.pk)
+        speaker = {"user": track.user_id, "name": _name(track.user), "role": roles.get(track.user_id, "")}
+        track_rows.append(
+            {
+                "id": track.pk,
+                "offset": offset,
+                "duration": track.duration,
+                "status": transcript.status if transcript else None,
+                **speaker,
+            }
+        )
+        if transcript is None:
+            continue
+        for segment in transcript.segments.all():
+            lines.append(
+                {
+                    "start": round(offset + segment.start, 2),
+                    "end": round(offset + segment.end, 2),
+                    "text": segment.text,
+                    "track": track.pk,
+                    **speaker,
+                }
+            )
+    lines.sort(key=lambda line: (line["start"], line["track"]))
+    return {"call": call_payload(call), "tracks": track_rows, "lines": lines}
+
+
+def track_changed(transcript: Transcript) -> None:
+    """The transcription app's hook for ``chat.call-track``: the thread's call card re-reads its transcript."""
+    call = Call.objects.filter(tracks__pk=transcript.source_id).first()
+    if call is not None:
+        with transaction.atomic():
+            _publish(call)

@@ -1,0 +1,231 @@
+"""Calls (``chat.calls``): the life cycle, who may take part, the thread's lines, the merged transcript, and the
+signalling frames' validation. Janus is replaced by a recorder here; ``test_call_janus.py`` uses a real one."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from chat import call_frames, calls, tasks
+from chat.janus import JanusError
+from chat.models import Call, CallParticipant, CallState, CallTrack, Message, MessageKind
+from consult.desk import services as desk
+from consult.exceptions import DomainError, NotAllowed, NotFound
+from consult.frames import FieldProblem
+from consult.models import Consultation, User
+from transcription import services as transcription
+from transcription.models import Transcript
+
+pytestmark = pytest.mark.django_db
+
+
+class FakeJanus:
+    def __init__(self) -> None:
+        self.rooms: dict[int, dict[str, Any]] = {}
+        self.destroyed: list[int] = []
+        self.down = False
+
+    def create_room(self, room: int, **options: Any) -> None:
+        if self.down:
+            raise JanusError("Janus at ws://127.0.0.1:1 is not reachable")
+        self.rooms[room] = options
+
+    def destroy_room(self, room: int) -> None:
+        self.destroyed.append(room)
+
+
+@pytest.fixture
+def janus(monkeypatch: pytest.MonkeyPatch) -> FakeJanus:
+    fake = FakeJanus()
+    monkeypatch.setattr(calls, "janus_admin", lambda url=None: fake)
+    monkeypatch.setattr(tasks.process_call, "delay", lambda call_id: None)
+    monkeypatch.setattr(tasks.expire_ringing_calls, "apply_async", lambda **kw: None)
+    return fake
+
+
+def lines(consultation: Consultation) -> list[str]:
+    return list(
+        Message.objects.filter(consultation=consultation, kind=MessageKind.SYSTEM, seq__gt=2)
+        .order_by("seq")
+        .values_list("body", flat=True)
+    )
+
+
+def test_a_call_rings_in_its_own_recorded_room_and_is_answered(
+    janus: FakeJanus, consultation: Consultation, deputy: User, expert: User, django_capture_on_commit_callbacks: Any
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        call = calls.start_call(actor=deputy, consultation_id=consultation.pk)
+
+    assert call.state == CallState.RINGING
+    assert janus.rooms[call.room]["record"] is True
+    assert janus.rooms[call.room]["rec_dir"].endswith(f"calls/{call.pk}")
+
+    calls.accept_call(actor=expert, consultation_id=consultation.pk, call_id=call.pk)
+    call.refresh_from_db()
+
+    assert call.state == CallState.ACTIVE and call.answered_at is not None
+    assert set(CallParticipant.objects.filter(call=call).values_list("user_id", "role")) == {
+        (deputy.pk, "deputy"),
+        (expert.pk, "expert"),
+    }
+    payload = calls.call_payload(call)
+    assert payload["recorded"] is True and [p["user"] for p in payload["participants"]] == [deputy.pk, expert.pk]
+
+
+def test_hanging_up_ends_the_call_destroys_its_room_and_writes_the_duration(
+    janus: FakeJanus, consultation: Consultation, deputy: User, expert: User, django_capture_on_commit_callbacks: Any
+) -> None:
+    call = calls.start_call(actor=deputy, consultation_id=consultation.pk)
+    calls.accept_call(actor=expert, consultation_id=consultation.pk, call_id=call.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        calls.hang_up(actor=expert, consultation_id=consultation.pk, call_id=call.pk)
+    call.refresh_from_db()
+
+    assert call.state == CallState.ENDED and call.ended_at is not None
+    assert janus.destroyed == [call.room]
+    said = lines(consultation)
+    assert len(said) == 3 and said[2].endswith("(0:00)"), said
+
+
+def test_the_callee_declines_and_the_caller_cannot_answer_their_own_call(
+    janus: FakeJanus, consultation: Consultation, deputy: User, expert: User
+) -> None:
+    call = calls.start_call(actor=deputy, consultation_id=consultation.pk)
+
+    with pytest.raises(DomainError) as refused:
+        calls.accept_call(actor=deputy, consultation_id=consultation.pk, call_id=call.pk)
+    assert refused.value.code == "call_not_ringing"
+
+    calls.decline_call(actor=expert, consultation_id=consultation.pk, call_id=call.pk)
+    call.refresh_from_db()
+    assert call.state == CallState.DECLINED
+
+
+def test_one_live_call_per_consultation(janus: FakeJanus, consultation: Consultation, deputy: User, expert: User) -> None:
+    calls.start_call(actor=deputy, consultation_id=consultation.pk)
+
+    with pytest.raises(calls.Busy):
+        calls.start_call(actor=expert, consultation_id=consultation.pk)
+
+
+def test_the_caller_hanging_up_a_ringing_call_misses_it(
+    janus: FakeJanus, consultation: Consultation, deputy: User
+) -> None:
+    call = calls.start_call(actor=deputy, consultation_id=consultation.pk)
+    calls.hang_up(actor=deputy, consultation_id=consultation.pk, call_id=call.pk)
+    call.refresh_from_db()
+
+    assert call.state == CallState.MISSED
+
+
+def test_an_unanswered_call_is_missed_after_the_ring_time(
+    janus: FakeJanus, consultation: Consultation, deputy: User, settings: Any
+) -> None:
+    call = calls.start_call(actor=deputy, consultation_id=consultation.pk)
+
+    assert calls.expire_ringing(now=timezone.now()) == 0
+    later = timezone.now() + timedelta(seconds=settings.CALL_RING_SECONDS + 1)
+    assert calls.expire_ringing(now=later) == 1
+    call.refresh_from_db()
+    assert call.state == CallState.MISSED
+    assert "no answer" in lines(consultation)[-1] or "未接听" in lines(consultation)[-1]
+
+
+def test_only_the_consultations_writers_take_part(
+    janus: FakeJanus, consultation: Consultation, deputy: User, expert: User, staff: User, cosigner: User
+) -> None:
+    with pytest.raises(NotAllowed):
+        calls.start_call(actor=staff, consultation_id=consultation.pk)  # the office reads, never joins
+    with pytest.raises(NotFound):
+        calls.start_call(actor=cosigner, consultation_id=consultation.pk)  # not a reader at all
+    call = calls.start_call(actor=deputy, consultation_id=consultation.pk)
+    with pytest.raises(NotAllowed):
+        calls.accept_call(actor=staff, consultation_id=consultation.pk, call_id=call.pk)
+    with pytest.raises(NotAllowed):
+        calls.media_grant(actor=staff, consultation_id=consultation.pk, call_id=call.pk)
+    with pytest.raises(DomainError) as refused:
+        calls.media_grant(actor=deputy, consultation_id=consultation.pk, call_id=call.pk)  # ringing: no media yet
+    assert refused.value.code == "call_not_active"
+    with pytest.raises(NotFound):
+        calls.readable_call(cosigner, consultation.pk, call.pk)
+
+
+def test_the_media_grant_names_the_speakers_recording_on_the_server(
+    janus: FakeJanus, consultation: Consultation, deputy: User, expert: User
+) -> None:
+    call = calls.start_call(actor=deputy, consultation_id=consultation.pk)
+    calls.accept_call(actor=expert, consultation_id=consultation.pk, call_id=call.pk)
+
+    grant = calls.media_grant(actor=expert, consultation_id=consultation.pk, call_id=call.pk)
+
+    assert grant["room"] == call.room and grant["display"] == str(expert.pk)
+    assert f"calls/{call.pk}/user-{expert.pk}-" in grant["filename"]
+    assert CallParticipant.objects.get(call=call, user=expert).joined_at is not None
+
+
+def test_no_media_server_means_no_call_and_nothing_stored(
+    janus: FakeJanus, consultation: Consultation, deputy: User
+) -> None:
+    janus.down = True
+
+    with pytest.raises(calls.CallsUnavailable):
+        calls.start_call(actor=deputy, consultation_id=consultation.pk)
+
+    assert not Call.objects.exists() and lines(consultation) == []
+
+
+def test_a_call_ends_when_the_consultation_leaves_its_writer(
+    janus: FakeJanus, consultation: Consultation, deputy: User, expert: User
+) -> None:
+    call = calls.start_call(actor=deputy, consultation_id=consultation.pk)
+    calls.accept_call(actor=expert, consultation_id=consultation.pk, call_id=call.pk)
+    desk.end_consultation(actor=expert, consultation_id=consultation.pk)
+
+    calls.left(actor=expert, consultation_id=consultation.pk, call_id=call.pk)  # the socket closed after
+    call.refresh_from_db()
+
+    assert call.state == CallState.ENDED
+
+
+def test_the_transcript_puts_each_speakers_lines_on_one_timeline(
+    janus: FakeJanus, consultation: Consultation, deputy: User, expert: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(transcription, "dispatch", lambda transcript_id, countdown=0: None)
+    call = calls.start_call(actor=deputy, consultation_id=consultation.pk)
+    calls.accept_call(actor=expert, consultation_id=consultation.pk, call_id=call.pk)
+    first = CallTrack.objects.create(call=call, user=deputy, mjr="a.mjr", audio="a.opus", started_us=1_000_000_000)
+    second = CallTrack.objects.create(call=call, user=expert, mjr="b.mjr", audio="b.opus", started_us=1_002_500_000)
+    for track, segments in ((first, [(0.0, 2.0, "您好"), (4.0, 5.0, "谢谢")]), (second, [(0.5, 1.2, "请讲")])):
+        transcript = transcription.request_transcript(source_kind=calls.SOURCE_KIND, source_id=track.pk, audio="x")
+        for index, (start, end, text) in enumerate(segments):
+            transcript.segments.create(index=index, start=start, end=end, text=text, confidence=0.9)
+    assert isinstance(Transcript.objects.first(), Transcript)
+
+    merged = calls.call_transcript(call)
+
+    assert [(line["start"], line["name"], line["role"], line["text"]) for line in merged["lines"]] == [
+        (0.0, deputy.full_name, "deputy", "您好"),
+        (3.0, expert.full_name, "expert", "请讲"),
+        (4.0, deputy.full_name, "deputy", "谢谢"),
+    ]
+    assert [track["offset"] for track in merged["tracks"]] == [0.0, 2.5]
+
+
+# --- the frames' fields --------------------------------------------------------------------------------------
+
+
+def test_sdp_and_candidates_are_validated_and_size_limited() -> None:
+    assert call_frames.sdp_field({"sdp": "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\n"}).startswith("v=0")
+    for bad in ({"sdp": 42}, {"sdp": "hello"}, {"sdp": "v=0\r\n" + "a" * 12_000}, {"sdp": "v=0\x1b"}):
+        with pytest.raises(FieldProblem):
+            call_frames.sdp_field(bad)
+    assert call_frames.candidate_field({"candidate": None}) == {"completed": True}
+    good = {"candidate": "candidate:1 1 udp 2122 127.0.0.1 5000 typ host", "sdpMid": "0", "sdpMLineIndex": 0}
+    assert call_frames.candidate_field({"candidate": good})["sdpMid"] == "0"
+    for bad_candidate in ("x", {"candidate": "c" * 600}, {"candidate": "c", "sdpMLineIndex": True}):
+        with pytest.raises(FieldProblem):
+            call_frames.candidate_field({"candidate": bad_candidate})

@@ -1,0 +1,93 @@
+"""A real Janus for the call tests (free ports, a configuration of its own), and a Daphne that uses it.
+
+Janus is the Debian package ``janus``; where it is missing the tests skip, and under ``CI=true`` they fail
+(``tests.required``). Import the fixtures into a test module: ``from tests.janus_support import janus, call_server``.
+"""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from consult.embedded_janus import command, janus_binary, pp_rec_binary, write_config
+from tests.conftest import REPO_ROOT, LiveServer, child_env, free_port, stop, wait_until_serving
+from tests.required import skip_or_fail
+
+
+@dataclass(frozen=True)
+class JanusServer:
+    url: str
+    secret: str
+    folder: Path
+    process: subprocess.Popen[bytes]
+
+
+def wait_for_port(port: int, process: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"janus exited early with code {process.returncode}")
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.2)
+    raise RuntimeError(f"janus did not listen on {port} within {timeout}s")
+
+
+def start_janus(folder: Path, secret: str = "test-janus-secret") -> JanusServer:
+    binary = janus_binary()
+    if binary is None or pp_rec_binary() is None:
+        skip_or_fail("Janus is not installed (Debian: apt-get install janus janus-tools)")
+        raise AssertionError("unreachable")
+    port = free_port()
+    rtp = free_port()  # a small RTP range near a free port: tests running side by side do not collide
+    write_config(folder, ws_port=port, secret=secret, rtp_ports=f"{rtp}-{min(rtp + 200, 65535)}")
+    process = subprocess.Popen(command(binary, folder), stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    try:
+        wait_for_port(port, process)
+    except Exception:
+        stop(process)
+        raise
+    return JanusServer(f"ws://127.0.0.1:{port}", secret, folder, process)
+
+
+@pytest.fixture(scope="module")
+def janus() -> Iterator[JanusServer]:
+    with tempfile.TemporaryDirectory(prefix="janus-") as folder:
+        server = start_janus(Path(folder))
+        try:
+            yield server
+        finally:
+            stop(server.process)
+
+
+@pytest.fixture(scope="module")
+def call_server(
+    janus: JanusServer, django_db_setup: None, django_db_blocker: pytest.FixtureRequest
+) -> Iterator[LiveServer]:
+    """Daphne on the test database whose calls use ``janus`` and record under this process's MEDIA_ROOT."""
+    port = free_port()
+    log = open(Path(settings.VAR_DIR) / f"daphne-calls-{port}.log", "wb")  # noqa: SIM115 (closed below)
+    env = child_env(JANUS_URLS=janus.url, JANUS_API_SECRET=janus.secret, MEDIA_ROOT=str(settings.MEDIA_ROOT))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "consult.server", "-b", "127.0.0.1", "-p", str(port), "consult.asgi:application"],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_until_serving(f"http://127.0.0.1:{port}/accounts/login/", process, timeout=60)
+        yield LiveServer(f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}", process)
+    finally:
+        stop(process)
+        log.close()
