@@ -182,6 +182,7 @@ CELERY_BEAT_SCHEDULE = {
     "route-waiting-consultations": {"task": "consult.tasks.route_waiting_consultations", "schedule": 60},
     "search-index-sweep": {"task": "search.tasks.sweep_index", "schedule": 60},
     "transcription-sweep": {"task": "transcription.tasks.sweep_transcripts", "schedule": 60},
+    "call-ring-sweep": {"task": "chat.tasks.expire_ringing_calls", "schedule": 15},
 }
 # Transcription jobs have their own queue, so workers can run on GPU machines (`celery -A consult worker -Q
 # transcription`); `manage.py serve`'s worker consumes both queues.
@@ -331,6 +332,18 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 # --- Chat -----------------------------------------------------------------
 CHAT_EDIT_WINDOW_SECONDS = int(os.environ.get("CHAT_EDIT_WINDOW_SECONDS", "300"))
 CHAT_SEND_RATE_PER_MINUTE = int(os.environ.get("CHAT_SEND_RATE_PER_MINUTE", "120"))
+# Calls (chat.calls, chat/PROTOCOL.md "Calls"): the Janus hosts Django controls over their WebSocket API (rooms are
+# placed on the first that answers), their API secret, the ICE servers browsers get (a TURN server for deputies
+# behind strict NAT, e.g. [{"urls": "turn:turn.example.org:3478", "username": "…", "credential": "…"}]; none on
+# loopback), how long a call rings before it is missed. Without JANUS_URLS, a local Janus (Debian `janus`) runs
+# beside the app when installed (consult.embedded_janus, started by `make run`).
+JANUS_EMBEDDED = not os.environ.get("JANUS_URLS")
+JANUS_URLS = env_list("JANUS_URLS", "ws://127.0.0.1:8188")
+JANUS_API_SECRET = os.environ.get("JANUS_API_SECRET", "consult-embedded-janus-" + SECRET_KEY[-16:])
+JANUS_RTP_PORTS = os.environ.get("JANUS_RTP_PORTS", "20000-40000")
+CALL_ICE_SERVERS = json.loads(os.environ.get("CALL_ICE_SERVERS", "[]"))
+CALL_RING_SECONDS = int(os.environ.get("CALL_RING_SECONDS", "45"))
+CALL_RECORDING = env_bool("CALL_RECORDING", True)
 # Sockets (consult.socket_guard, consult.server; chat/PROTOCOL.md "Limits"): sessions are re-checked at expiry
 # and at least this often; sockets per user per server process; refused frames in a row before closing 4429.
 SOCKET_SESSION_RECHECK_SECONDS = float(os.environ.get("SOCKET_SESSION_RECHECK_SECONDS", "60"))
