@@ -43,7 +43,7 @@ def wait_for_port(port: int, process: subprocess.Popen[bytes], timeout: float = 
     raise RuntimeError(f"janus did not listen on {port} within {timeout}s")
 
 
-def start_janus(folder: Path, secret: str = "test-janus-secret") -> JanusServer:
+def start_janus(folder: Path, secret: str = "test-janus-secret") -> JanusServer:  # noqa: S107 (a test server)
     binary = janus_binary()
     if binary is None or pp_rec_binary() is None:
         skip_or_fail("Janus is not installed (Debian: apt-get install janus janus-tools)")

@@ -67,13 +67,15 @@ def test_a_call_rings_in_its_own_recorded_room_and_is_answered(
     calls.accept_call(actor=expert, consultation_id=consultation.pk, call_id=call.pk)
     call.refresh_from_db()
 
-    assert call.state == CallState.ACTIVE and call.answered_at is not None
+    assert call.state == CallState.ACTIVE
+    assert call.answered_at is not None
     assert set(CallParticipant.objects.filter(call=call).values_list("user_id", "role")) == {
         (deputy.pk, "deputy"),
         (expert.pk, "expert"),
     }
     payload = calls.call_payload(call)
-    assert payload["recorded"] is True and [p["user"] for p in payload["participants"]] == [deputy.pk, expert.pk]
+    assert payload["recorded"] is True
+    assert [p["user"] for p in payload["participants"]] == [deputy.pk, expert.pk]
 
 
 def test_hanging_up_ends_the_call_destroys_its_room_and_writes_the_duration(
@@ -85,10 +87,12 @@ def test_hanging_up_ends_the_call_destroys_its_room_and_writes_the_duration(
         calls.hang_up(actor=expert, consultation_id=consultation.pk, call_id=call.pk)
     call.refresh_from_db()
 
-    assert call.state == CallState.ENDED and call.ended_at is not None
+    assert call.state == CallState.ENDED
+    assert call.ended_at is not None
     assert janus.destroyed == [call.room]
     said = lines(consultation)
-    assert len(said) == 3 and said[2].endswith("(0:00)"), said
+    assert len(said) == 3, said
+    assert said[2].endswith("(0:00)"), said
 
 
 def test_the_callee_declines_and_the_caller_cannot_answer_their_own_call(
@@ -105,7 +109,9 @@ def test_the_callee_declines_and_the_caller_cannot_answer_their_own_call(
     assert call.state == CallState.DECLINED
 
 
-def test_one_live_call_per_consultation(janus: FakeJanus, consultation: Consultation, deputy: User, expert: User) -> None:
+def test_one_live_call_per_consultation(
+    janus: FakeJanus, consultation: Consultation, deputy: User, expert: User
+) -> None:
     calls.start_call(actor=deputy, consultation_id=consultation.pk)
 
     with pytest.raises(calls.Busy):
@@ -162,7 +168,8 @@ def test_the_media_grant_names_the_speakers_recording_on_the_server(
 
     grant = calls.media_grant(actor=expert, consultation_id=consultation.pk, call_id=call.pk)
 
-    assert grant["room"] == call.room and grant["display"] == str(expert.pk)
+    assert grant["room"] == call.room
+    assert grant["display"] == str(expert.pk)
     assert f"calls/{call.pk}/user-{expert.pk}-" in grant["filename"]
     assert CallParticipant.objects.get(call=call, user=expert).joined_at is not None
 
@@ -175,7 +182,8 @@ def test_no_media_server_means_no_call_and_nothing_stored(
     with pytest.raises(calls.CallsUnavailable):
         calls.start_call(actor=deputy, consultation_id=consultation.pk)
 
-    assert not Call.objects.exists() and lines(consultation) == []
+    assert not Call.objects.exists()
+    assert lines(consultation) == []
 
 
 def test_a_call_ends_when_the_consultation_leaves_its_writer(

@@ -1,0 +1,116 @@
+"""Calls against a real Janus (Debian ``janus``, started on free ports with its own configuration): the client
+creates and destroys rooms with the API secret, a socket's Janus session dies with it, and on the chat socket a
+call rings, is answered, and ends at once for the other side when one socket closes."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from channels.db import database_sync_to_async
+
+from chat.janus import JanusAdmin, JanusError, JanusSession
+from chat.models import Call, CallState
+from consult.models import Consultation, User
+from tests.chat.conftest import Frame, greeted, receive, send
+from tests.conftest import LiveServer
+from tests.janus_support import JanusServer, call_server, janus  # noqa: F401 (fixtures)
+from tests.sockets import session_cookie
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_rooms_are_created_recorded_and_destroyed_with_the_api_secret(janus: JanusServer) -> None:  # noqa: F811
+    admin = JanusAdmin(janus.url, janus.secret)
+    rec_dir = janus.folder / "rec-1"
+
+    admin.create_room(424242, rec_dir=str(rec_dir))
+    assert admin.room_exists(424242)
+    admin.destroy_room(424242)
+    assert not admin.room_exists(424242)
+    admin.destroy_room(424242)  # destroying twice is not an error (the call may end twice: hang-up and close)
+
+    with pytest.raises(JanusError) as refused:
+        JanusAdmin(janus.url, "not-the-secret").create_room(1, rec_dir=str(rec_dir))
+    assert refused.value.code == 403
+
+
+def test_an_unreachable_janus_is_a_janus_error() -> None:
+    with pytest.raises(JanusError):
+        JanusAdmin("ws://127.0.0.1:9", "x", timeout=3).create_room(1, rec_dir="unused")
+
+
+async def test_a_sessions_close_destroys_it_in_janus_at_once(janus: JanusServer) -> None:  # noqa: F811
+    events: list[Frame] = []
+
+    async def on_event(message: Frame) -> None:
+        events.append(message)
+
+    session = JanusSession(janus.url, janus.secret, on_event)
+    await session.open()
+    handle = await session.attach()
+    assert session.session_id
+    assert handle
+    await session.close()
+
+    probe = JanusSession(janus.url, janus.secret, on_event)
+    await probe.open()
+    with pytest.raises(JanusError) as gone:
+        await probe.request({"janus": "keepalive", "session_id": session.session_id})
+    assert gone.value.code == 458  # no such session: destroyed when its socket went, not after Janus's 60 s
+    await probe.close()
+
+
+def _cookies(deputy: User, expert: User) -> tuple[str, str]:
+    return session_cookie(deputy), session_cookie(expert)
+
+
+async def _until(ws: object, frame_type: str, state: str | None = None) -> Frame:
+    for _ in range(50):
+        frame = await receive(ws, 30)  # type: ignore[arg-type]
+        if frame["type"] == frame_type and (state is None or frame["call"]["state"] == state):
+            return frame
+    raise AssertionError(f"no {frame_type} {state}")
+
+
+async def test_a_call_rings_is_answered_and_ends_when_a_socket_closes(
+    call_server: LiveServer,  # noqa: F811
+    janus: JanusServer,  # noqa: F811
+    consultation: Consultation,
+    deputy: User,
+    expert: User,
+) -> None:
+    deputy_cookie, expert_cookie = await database_sync_to_async(_cookies)(deputy, expert)
+    deputy_ws, _ = await greeted(call_server, consultation.pk, deputy_cookie)
+    expert_ws, _ = await greeted(call_server, consultation.pk, expert_cookie)
+
+    await send(deputy_ws, {"type": "call.start"})
+    ringing = await _until(expert_ws, "call", "ringing")
+    call_id = ringing["call"]["id"]
+    assert ringing["call"]["recorded"] is True
+    call = await database_sync_to_async(Call.objects.get)(pk=call_id)
+    assert JanusAdmin(janus.url, janus.secret).room_exists(call.room)
+
+    await send(deputy_ws, {"type": "call.start"})
+    busy = await _until(deputy_ws, "error")
+    assert busy["code"] == "busy"
+
+    await send(expert_ws, {"type": "call.accept", "call": call_id})
+    await _until(deputy_ws, "call", "active")
+
+    await send(expert_ws, {"type": "call.offer", "call": call_id, "sdp": "not an sdp"})
+    refused = await _until(expert_ws, "error")
+    assert (refused["code"], refused["field"]) == ("invalid_input", "sdp")
+
+    await expert_ws.close()
+    ended = await _until(deputy_ws, "call", "ended")
+    assert ended["call"]["ended_at"]
+    await asyncio.sleep(0)
+    for _ in range(50):  # the room is destroyed after the commit; never a timed assertion, only a bounded wait
+        if not JanusAdmin(janus.url, janus.secret).room_exists(call.room):
+            break
+        await asyncio.sleep(0.2)
+    assert not JanusAdmin(janus.url, janus.secret).room_exists(call.room)
+    state = await database_sync_to_async(lambda: Call.objects.get(pk=call_id).state)()
+    assert state == CallState.ENDED
+    await deputy_ws.close()
