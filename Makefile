@@ -30,6 +30,7 @@ run: $(VENV)/.run-deps
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	$(PY) manage.py seed_demo
 	$(PY) manage.py whisper_model
+	@command -v janus >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends janus janus-tools >/dev/null; } || echo "calls need Janus: apt-get install janus janus-tools"
 	$(PY) manage.py serve --host $(HOST) --port $(PORT)
 
 ## test: set up everything and run lint, type checks and the whole suite

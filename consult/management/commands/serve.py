@@ -24,6 +24,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
+from consult import embedded_janus
 from consult.demo import DEMO_LOGINS, DEMO_PASSWORD
 from consult.hosts import WILDCARD_BINDS, allowed_hosts_for_bind
 
@@ -45,6 +46,7 @@ class Command(BaseCommand):
             worker = ["-m", "celery", "-A", "consult", "worker", "-B", "-s", str(schedule), "-l", "INFO"]
             # both queues: the default one and the transcription jobs' (CELERY_TASK_ROUTES)
             processes.append(self._start([*worker, "-Q", "celery,transcription"]))
+        janus = self._start_janus()  # calls' media server: started and stopped with the rest, not watched
         self._announce(host, port)
         stopping = False
 
@@ -57,12 +59,29 @@ class Command(BaseCommand):
         while not stopping and all(process.poll() is None for process in processes):
             time.sleep(0.3)
         exit_codes = self._stop(processes)
+        self._stop([janus] if janus else [])
         if not stopping:
             self.stderr.write(f"a process exited on its own (exit codes {exit_codes}); stopped the rest")
             sys.exit(1)
 
     def _start(self, argv: list[str]) -> subprocess.Popen[bytes]:
         return subprocess.Popen([sys.executable, *argv], start_new_session=True)
+
+    def _start_janus(self) -> subprocess.Popen[bytes] | None:
+        """The local Janus (``consult.embedded_janus``) when no JANUS_URLS is set and Debian's janus is installed."""
+        binary = embedded_janus.janus_binary()
+        if not settings.JANUS_EMBEDDED or binary is None:
+            if binary is None and settings.JANUS_EMBEDDED:
+                self.stderr.write(f"calls are off: Janus is not installed ({embedded_janus.INSTALL_HINT})")
+            return None
+        port = int(settings.JANUS_URLS[0].rsplit(":", 1)[1].strip("/"))
+        folder = embedded_janus.write_config(
+            settings.VAR_DIR / "janus",
+            ws_port=port,
+            secret=settings.JANUS_API_SECRET,
+            rtp_ports=settings.JANUS_RTP_PORTS,
+        )
+        return subprocess.Popen(embedded_janus.command(binary, folder), start_new_session=True)
 
     def _stop(self, processes: list[subprocess.Popen[bytes]]) -> list[int | None]:
         for process in processes:
