@@ -14,7 +14,8 @@ from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
-from chat import call_frames, selectors, services
+from chat import call_frames, hotpath, selectors, services
+from chat.hotpath import RateLimited
 from chat.live_events import TYPING
 from chat.models import Message
 from consult.desk import access

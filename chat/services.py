@@ -47,7 +47,7 @@ CLIENT_ID_MAX = 64
 # A sliding window in one sorted set per user: the times of the sends of the last minute. Atomic in Redis (one
 # script, Redis's own clock, so processes on several machines agree); answers 0 (counted) or the milliseconds
 # until the oldest send leaves the window.
-_WINDOW_SCRIPT = """
+SEND_WINDOW_SCRIPT = """
 local now = redis.call('TIME')
 local now_ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
 local window = tonumber(ARGV[1])
@@ -90,7 +90,9 @@ def send_rate_wait(user_id: int) -> float:
             return 0.0
         return max(0.001, sent[0] + SEND_WINDOW_MS / 1000 - now) if sent else SEND_WINDOW_MS / 1000
     try:
-        wait_ms = client(write=True).eval(_WINDOW_SCRIPT, 1, send_rate_key(user_id), SEND_WINDOW_MS, limit, uuid4().hex)
+        wait_ms = client(write=True).eval(
+            SEND_WINDOW_SCRIPT, 1, send_rate_key(user_id), SEND_WINDOW_MS, limit, uuid4().hex
+        )
     except Exception:  # the cache (Redis) is down: let messages through rather than drop every socket
         if not _rate_warned:
             logging.getLogger(__name__).warning("send-rate cache unavailable; not limiting", exc_info=True)
@@ -148,6 +150,11 @@ def _clean_client_id(client_id: str) -> str:
     if not value or len(value) > CLIENT_ID_MAX:
         raise InvalidInput(_("a client id of 1 to 64 characters is required"), field="client_id")
     return _plain(value, "client_id")
+
+
+def clean_text_message(client_id: str, body: str) -> tuple[str, str]:
+    """The client id and text ``post_message`` stores, or ``InvalidInput`` naming the field (``chat.hotpath``)."""
+    return _clean_client_id(client_id), _clean_body(body)
 
 
 def post_message(*, actor: User, consultation_id: int, client_id: str, body: str) -> tuple[Message, bool]:
