@@ -15,7 +15,7 @@ from typing import Any
 
 from proposals.access import search_acl
 from proposals.masking import strip_contact_details
-from proposals.models import Assignment, CoSigner, CoSignerStatus, Proposal, Reply, ReplyStatus
+from proposals.models import Assignment, AssignmentStatus, CoSigner, CoSignerStatus, Proposal, Reply, ReplyStatus
 from search.analysis import number_keywords
 from search.documents import SearchDocument
 from search.registry import DocumentSource
@@ -46,6 +46,7 @@ class ProposalFacts:
     sent_replies: tuple[tuple[str, str], ...] = ()  # (body, published wording)
     merged_people: tuple[int, ...] = ()  # proposers and signed co-signers of proposals merged into this one
     signed: tuple[int, ...] = ()  # signed co-signers
+    bureau_texts: tuple[str, ...] = ()  # names and full names of the bureaus replying (not returned)
 
 
 def proposal_acl(facts: ProposalFacts) -> list[str]:
@@ -89,7 +90,12 @@ def document_of(facts: ProposalFacts) -> SearchDocument:
     return SearchDocument.of(
         DOC_TYPE,
         facts.pk,
-        texts={"title": facts.title, "body": body_text(facts), "replies": replies_text(facts)},
+        texts={
+            "title": facts.title,
+            "body": body_text(facts),
+            "replies": replies_text(facts),
+            "bureaus": "\n".join(facts.bureau_texts),
+        },
         keywords=keywords,
         acl=proposal_acl(facts),
         date=facts.date,
@@ -125,17 +131,36 @@ def facts_of(ids: Sequence[int]) -> list[ProposalFacts]:
     for target, deputy_id in signed.values_list("proposal__merged_into_id", "deputy_id"):
         if target is not None:
             merged_people[target].append(deputy_id)
-    related = (invited, bureaus, replies, merged_people, signed_cosigners)
+    related = (invited, bureaus, replies, merged_people, signed_cosigners, _bureau_texts(found))
     return [_facts(row, *related) for row in rows]
+
+
+def _bureau_texts(ids: Sequence[int]) -> dict[int, list[Any]]:
+    """Per proposal, the short and full names of its replying bureaus (lead, separate or co-handling; not
+    those that returned it or were withdrawn). Their subject words are in the names (市卫生健康委: 卫生,
+    健康); abbreviations (卫健) are the synonym dictionary's."""
+    rows = (
+        Assignment.objects.filter(proposal_id__in=ids)
+        .exclude(status__in=(AssignmentStatus.RETURNED, AssignmentStatus.WITHDRAWN))
+        .values_list("proposal_id", "bureau__name", "bureau__full_name")
+        .order_by("proposal_id", "bureau__sort_order", "bureau_id")
+    )
+    texts: dict[int, list[Any]] = defaultdict(list)
+    for proposal_id, name, full_name in rows:
+        text = " ".join(dict.fromkeys(word for word in (name, full_name) if word))
+        if text not in texts[proposal_id]:
+            texts[proposal_id].append(text)
+    return texts
 
 
 def _facts(row: tuple[Any, ...], *related: dict[int, list[Any]]) -> ProposalFacts:
     pk, kind, status, title, body, category, proposer, outcome, number = row[:9]
     submitted, created, published, session, year, prefix = row[9:]
-    invited, bureaus, replies, merged_people, signed = (tuple(group[pk]) for group in related)
+    invited, bureaus, replies, merged_people, signed, bureau_texts = (tuple(group[pk]) for group in related)
     return ProposalFacts(
         pk, kind, status, title, body, category, proposer, outcome, number, submitted or created,
         published is not None, session, year, prefix, invited, bureaus, replies, merged_people, signed,
+        bureau_texts,
     )  # fmt: skip
 
 

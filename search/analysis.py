@@ -162,8 +162,11 @@ class Clause:
         return typed + tuple((text, tokens, SYNONYM_WEIGHT) for text, tokens in self.synonyms)
 
 
-#: What a synonym's match weighs against the word as typed.
+#: What a synonym's match weighs against the word as typed: a synonym scores a constant
+#: ``field boost x SYNONYM_WEIGHT x SYNONYM_SCORE`` (no term statistics: a long synonym has many bigrams,
+#: and would otherwise outscore the word the user typed), the word typed its BM25 score.
 SYNONYM_WEIGHT = 0.8
+SYNONYM_SCORE = 4.0
 
 
 @dataclass(frozen=True)

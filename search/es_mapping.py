@@ -33,8 +33,8 @@ JSON = dict[str, Any]
 BIGRAMS = "consult_bigrams"
 #: Analyzer of ``words``: Python has segmented it already, so spaces are all that separate words.
 PRESEGMENTED = "consult_presegmented"
-#: Bumped when the mapping changes in a way that needs ``search_rebuild``.
-SCHEMA_VERSION = 1
+#: Bumped when the mapping changes in a way that needs ``search_rebuild`` (2: the ``bureaus`` text field).
+SCHEMA_VERSION = 2
 TEMPLATE_PRIORITY = 500  # above Elastic's built-in templates (100), should a prefix ever overlap them
 
 

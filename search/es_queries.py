@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from search.analysis import Clause, ParsedQuery, is_single_cjk
+from search.analysis import SYNONYM_SCORE, Clause, ParsedQuery, is_single_cjk
 from search.documents import FIELD_BOOSTS, TEXT_FIELDS, FacetValue, Hit, SearchQuery, SimilarQuery
 from search.highlight import MARK_CLOSE, MARK_OPEN, Span, find_spans, highlights, spans_from_marked
 
@@ -58,7 +58,13 @@ def clause_query(clause: Clause, *, word_fields: bool = False) -> JSON:
     anywhere: list[JSON] = []
     as_word: list[JSON] = []
     for text, tokens, weight in clause.variants:
-        anywhere.extend(grams_in(name, text, tokens, FIELD_BOOSTS[name] * weight) for name in TEXT_FIELDS)
+        for name in TEXT_FIELDS:
+            if weight < 1.0:  # a synonym: a fixed score, so that a long one never outweighs the word typed
+                found = {"constant_score": {"filter": grams_in(name, text, tokens, 1.0), "boost": 0.0}}
+                found["constant_score"]["boost"] = FIELD_BOOSTS[name] * weight * SYNONYM_SCORE
+                anywhere.append(found)
+            else:
+                anywhere.append(grams_in(name, text, tokens, FIELD_BOOSTS[name]))
         as_word.append({"term": {"words": {"value": text, "boost": WORD_BOOST * weight}}})
         if word_fields:
             fields = [f"{name}.words^{FIELD_BOOSTS[name]}" for name in TEXT_FIELDS]

@@ -16,7 +16,7 @@ from typing import Any
 
 import tantivy
 
-from search.analysis import Clause, ParsedQuery, grams, is_single_cjk, normalize
+from search.analysis import SYNONYM_SCORE, Clause, ParsedQuery, grams, is_single_cjk, normalize
 from search.documents import FIELD_BOOSTS, TEXT_FIELDS, FacetValue, Hit, SearchQuery, SimilarQuery
 from search.highlight import find_spans, highlights
 
@@ -58,7 +58,11 @@ class QueryBuilder:
         as_word = []
         for text, tokens, weight in clause.variants:
             for name in TEXT_FIELDS:
-                found = Query.boost_query(self._grams_in(f"g_{name}", tokens), FIELD_BOOSTS[name] * weight)
+                matched = self._grams_in(f"g_{name}", tokens)
+                if weight < 1.0:  # a synonym: a fixed score, so that a long one never outweighs the word typed
+                    found = Query.const_score_query(matched, FIELD_BOOSTS[name] * weight * SYNONYM_SCORE)
+                else:
+                    found = Query.boost_query(matched, FIELD_BOOSTS[name])
                 anywhere.append((Occur.Should, found))
             word = Query.boost_query(Query.term_query(self.schema, "words", text), WORD_BOOST * weight)
             as_word.append((Occur.Should, word))
