@@ -120,6 +120,7 @@ class SimilarProposalSerializer(serializers.Serializer[SimilarProposal]):
     status_display = serializers.CharField(source="proposal.get_status_display")
     year = serializers.IntegerField(source="proposal.session.year")
     lead_bureaus = serializers.ListField(child=serializers.CharField(), help_text="lead or separately replying bureaus")
+    reply = serializers.CharField(help_text="the earlier reply, cut short (empty before one was sent)")
     url = serializers.SerializerMethodField()
     highlights = HighlightsField()
 

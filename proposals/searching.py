@@ -230,6 +230,14 @@ class SimilarProposal:
     proposal: Proposal
     lead_bureaus: list[str]
     highlights: Mapping[str, str]
+    reply: str = ""  # the earlier reply, as indexed (what everyone who may find the proposal may read), cut short
+
+
+#: Similar proposals: only hits scoring at least this share of the best hit's score...
+SIMILAR_MIN_SCORE_SHARE = 0.35
+#: ...and holding at least this share of the draft's subject, weighted (title words weigh most).
+SIMILAR_MIN_SUBJECT_SHARE = 0.3
+REPLY_EXCERPT = 140
 
 
 def similar_proposals(
@@ -256,15 +264,34 @@ def similar_proposals(
         logger.warning("search engine unavailable: no similar proposals shown", exc_info=True)
         return []
     subject = similar_terms(title, body)
+    weights = subject_weights(title, subject)
     allowed = Proposal.objects.visible_to(user).exclude(status=Status.DRAFT)
     if exclude_id:
         allowed = allowed.exclude(pk=exclude_id)
-    visible = _recheck(allowed, [hit.object_id for hit in found.hits])
-    shown = [visible[h.object_id] for h in found.hits if h.object_id in visible]
-    shown = [proposal for proposal in shown if _shares_subject(subject, proposal)][:limit]
+    best = max((hit.score for hit in found.hits), default=0.0)
+    related = [hit for hit in found.hits if hit.score >= SIMILAR_MIN_SCORE_SHARE * best]
+    visible = _recheck(allowed, [hit.object_id for hit in related])
+    shown = [visible[h.object_id] for h in related if h.object_id in visible]
+    shown = [proposal for proposal in shown if _shares_subject(weights, proposal)][:limit]
     leads = replying_bureaus(proposal.pk for proposal in shown)
+    replies = earlier_replies([proposal.pk for proposal in shown])
     highlights_of = {hit.object_id: hit.highlights for hit in found.hits}
-    return [SimilarProposal(p, leads.get(p.pk, []), highlights_of[p.pk]) for p in shown]
+    return [
+        SimilarProposal(p, leads.get(p.pk, []), highlights_of[p.pk], replies.get(p.pk, "")) for p in shown
+    ]
+
+
+def earlier_replies(proposal_ids: Sequence[int]) -> dict[int, str]:
+    """The sent replies of each proposal as its search document holds them (``proposals.search.replies_text``:
+    the published wording once published), so exactly what everyone who may find it may read; cut short."""
+    from proposals.search import facts_of, replies_text
+
+    excerpts: dict[int, str] = {}
+    for facts in facts_of(proposal_ids):
+        text = " ".join(replies_text(facts).split())
+        if text:
+            excerpts[facts.pk] = text if len(text) <= REPLY_EXCERPT else text[: REPLY_EXCERPT - 1] + "…"
+    return excerpts
 
 
 def replying_bureaus(proposal_ids: Iterable[int]) -> dict[int, list[str]]:
@@ -286,8 +313,18 @@ def replying_bureaus(proposal_ids: Iterable[int]) -> dict[int, list[str]]:
 MIN_SHARED_TERMS = 2
 
 
-def _shares_subject(subject: Sequence[str], proposal: Proposal) -> bool:
-    """At least two of the draft's telling words (or its only one): one shared place name is no subject."""
+def subject_weights(title: str, subject: Sequence[str]) -> dict[str, float]:
+    """The draft's telling words, weighted: those of its title three, the others one."""
+    in_title = normalize(title)
+    return {normalize(term): 3.0 if normalize(term) in in_title else 1.0 for term in subject}
+
+
+def _shares_subject(weights: Mapping[str, float], proposal: Proposal) -> bool:
+    """At least two of the draft's telling words (or its only one), and a fair share of its subject by
+    weight: one shared place name, or a couple of common words (提高, 居民), is no subject."""
+    if not weights:
+        return False
     text = normalize(f"{proposal.title} {proposal.body}")
-    shared = sum(1 for term in subject if normalize(term) in text)
-    return shared >= min(MIN_SHARED_TERMS, len(subject))
+    shared = [term for term in weights if term in text]
+    share = sum(weights[term] for term in shared) / sum(weights.values())
+    return len(shared) >= min(MIN_SHARED_TERMS, len(weights)) and share >= SIMILAR_MIN_SUBJECT_SHARE

@@ -42,6 +42,7 @@ HIT_KEYS = {
     "highlights",
 }
 SIMILAR_KEYS = {
+    "reply",
     "id",
     "code",
     "title",
@@ -358,6 +359,7 @@ def test_similar_lists_earlier_proposals_with_class_and_lead_bureau(
     assert set(result) == SIMILAR_KEYS
     assert (result["code"], result["outcome_class"], result["lead_bureaus"]) == ("2026-建-0001", "A", ["市交通委"])
     assert result["url"] == f"/proposals/{corpus.elevator.pk}/"
+    assert result["reply"] == " ".join(ELEVATOR_REPLY.split())[:140]  # the earlier reply, as the deputy may read it
 
 
 def test_similar_never_lists_drafts_or_what_the_user_may_not_see(
@@ -445,3 +447,11 @@ def test_message_search_filters_by_consultation_and_refuses_a_bad_one(
 
 def test_message_search_requires_signing_in(client: Client, db: None) -> None:
     assert client.get("/api/search/messages/", {"q": "电梯"}).status_code == 401
+
+
+def test_similar_leaves_out_proposals_sharing_only_generic_words(
+    corpus: Corpus, client_for: ClientFor, staff: User
+) -> None:
+    body = similar(client_for(staff), title="关于提高居民公交出行便利的建议", body="建议提高居民出行服务水平，完善公交线路。")
+
+    assert corpus.elevator.pk not in found_ids(body)  # no shared subject: 提高, 居民, 完善 say nothing
