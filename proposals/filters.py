@@ -85,4 +85,18 @@ class ProposalFilter(django_filters.FilterSet):
         return found
 
     def filter_text(self, queryset: QuerySet[Proposal], name: str, value: str) -> QuerySet[Proposal]:
+        """Through the search engine (synonyms, questions, numbers in text, replies and bureau names),
+        narrowed by the same filters; the list then orders and pages as always. The database's
+        ``icontains`` when the engine is down (as the search API) or for a list without a requesting user."""
+        user = getattr(getattr(self, "request", None), "user", None)
+        if user is not None and user.is_authenticated:
+            from proposals.searching import matching_ids  # searching imports this module
+
+            ids = matching_ids(user, value, self.form.cleaned_data)
+            if ids is not None:
+                return queryset.filter(pk__in=ids)
+        return self.filter_text_in_database(queryset, value)
+
+    @staticmethod
+    def filter_text_in_database(queryset: QuerySet[Proposal], value: str) -> QuerySet[Proposal]:
         return queryset.filter(Q(title__icontains=value) | Q(body__icontains=value))

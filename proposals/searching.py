@@ -174,6 +174,28 @@ def search_proposals(user: Viewer, params: QueryDict) -> ProposalSearch:
     return result
 
 
+#: The list API's ``q=``: at most this many matching proposals (then narrow the search).
+LIST_MATCHES = MAX_RESULTS
+
+
+def matching_ids(user: Viewer, text: str, cleaned: Mapping[str, Any]) -> list[int] | None:
+    """Ids of the proposals ``text`` finds for ``user`` with the list's filters, through the engine (the
+    list API's ``q=``); None when the engine is down (the caller falls back to the database)."""
+    query = SearchQuery(
+        doc_type=DOC_TYPE,
+        text=text[:200],
+        filters=_engine_filters(cleaned),
+        acl=search_keys(user),
+        limit=LIST_MATCHES,
+        highlight=False,
+    )
+    try:
+        return [hit.object_id for hit in get_backend().search(query).hits]
+    except SearchUnavailable:
+        logger.warning("search engine unavailable: the list's q= answers from the database", exc_info=True)
+        return None
+
+
 def _recheck(allowed: QuerySet[Proposal], ids: Sequence[int]) -> dict[int, Proposal]:
     rows = allowed.filter(pk__in=ids).select_related("session", "proposer").order_by()
     return {proposal.pk: proposal for proposal in rows}
@@ -185,7 +207,7 @@ def _from_database(user: Viewer, allowed: QuerySet[Proposal], result: ProposalSe
         invited = CoSigner.objects.filter(proposal=OuterRef("pk"), deputy_id=user.pk)
         rows = rows.filter(Q(proposer_id=user.pk) | Exists(invited))
     if result.text:
-        rows = ProposalFilter().filter_text(rows, "q", result.text)
+        rows = ProposalFilter.filter_text_in_database(rows, result.text)
     ordered = rows.select_related("session", "proposer").order_by(
         "-created_at" if result.sort != "oldest" else "created_at", "-id"
     )

@@ -87,6 +87,8 @@ class SearchQuery:
     #: Synonyms, generic words left out, numbers inside the text and minimum-should-match
     #: (``search.synonyms.parse``); None: as ``settings.SEARCH_EXPANSION`` says (on unless turned off).
     expand: bool | None = None
+    #: False: hits carry the id and score only (no texts read, no snippets): a list asking which ids match.
+    highlight: bool = True
 
 
 @dataclass(frozen=True)

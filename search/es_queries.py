@@ -164,7 +164,9 @@ def search_body(query: SearchQuery, parsed: ParsedQuery, *, word_fields: bool = 
         "track_total_hits": True,
         "_source": SOURCE_FIELDS,
     }
-    if parsed.clauses:
+    if not query.highlight:
+        body["_source"] = ["object_id"]
+    elif parsed.clauses:
         body["highlight"] = highlight_spec()
     if query.facets:
         body["aggs"] = facet_aggs(query.facets)

@@ -34,7 +34,7 @@ from search.documents import (
     SimilarQuery,
     version_key,
 )
-from search.engines.tantivy_query import QueryBuilder, facets_of, hits_of
+from search.engines.tantivy_query import QueryBuilder, facets_of, hits_of, ids_of
 
 logger = logging.getLogger(__name__)
 
@@ -212,7 +212,10 @@ class TantivyBackend:
             found = searcher.search(
                 built, query.limit, count=True, offset=query.offset, order_by_field="order", order=order
             )
-        hits = hits_of(searcher, found.hits, parsed.highlight_terms, scored=scored)
+        if query.highlight:
+            hits = hits_of(searcher, found.hits, parsed.highlight_terms, scored=scored)
+        else:
+            hits = ids_of(searcher, found.hits, scored=scored)
         facets = facets_of(searcher, built, query.facets)
         return SearchResults(hits=hits, total=_count(found), facets=facets)
 

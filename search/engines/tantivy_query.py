@@ -139,6 +139,16 @@ def hits_of(
     return hits
 
 
+def ids_of(searcher: tantivy.Searcher, found: Sequence[tuple[Any, tantivy.DocAddress]], *, scored: bool) -> list[Hit]:
+    """Hits without texts: ids from the fast field, no stored document read."""
+    ids = searcher.fast_field_values("object_id", [address for _, address in found])
+    return [
+        Hit(object_id=int(object_id), score=float(key) if scored else 0.0)
+        for (key, _), object_id in zip(found, ids, strict=True)
+        if object_id is not None
+    ]
+
+
 def facets_of(searcher: tantivy.Searcher, query: tantivy.Query, names: Sequence[str]) -> dict[str, list[FacetValue]]:
     if not names:
         return {}
