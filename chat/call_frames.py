@@ -93,8 +93,8 @@ class CallLink:
             "audio": True,
             "video": False,
         }
-        if grant["filename"]:
-            body["filename"] = grant["filename"]
+        if grant["filename"]:  # recorded by the room anyway (record: true); this names the speaker's file
+            body["record"], body["filename"] = True, grant["filename"]
         event = await self.janus.message(self.publisher, body, {"type": "offer", "sdp": sdp})
         answer = event.get("jsep") or {}
         await consumer._frame("call.answer", call=self.call_id, sdp=answer.get("sdp", ""))

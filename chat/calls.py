@@ -21,6 +21,7 @@ import logging
 import secrets
 import shutil
 import subprocess
+import time
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -59,6 +60,20 @@ class Busy(DomainError):
 
 def janus_admin(url: str | None = None) -> JanusAdmin:
     return JanusAdmin(url or settings.JANUS_URLS[0], settings.JANUS_API_SECRET)
+
+
+_availability: dict[str, tuple[float, bool]] = {}
+
+
+def media_available() -> bool:
+    """Whether the first Janus answers (remembered for 15 s: every room page asks)."""
+    url = settings.JANUS_URLS[0]
+    now = time.monotonic()
+    cached = _availability.get(url)
+    if cached is None or now - cached[0] > 15:
+        cached = (now, janus_admin(url).ping())
+        _availability[url] = cached
+    return cached[1]
 
 
 def media_dir(call: Call) -> Path:
@@ -273,7 +288,7 @@ def media_grant(*, actor: User, consultation_id: int, call_id: int) -> dict[str,
             participant.save(update_fields=["joined_at"])
             _publish(call)
     stamp = int(timezone.now().timestamp() * 1000)
-    filename = str(media_dir(call) / f"user-{actor.pk}-{stamp}") if call.rec_dir else ""
+    filename = f"user-{actor.pk}-{stamp}" if call.rec_dir else ""  # in the room's rec_dir (Janus joins them)
     return {"url": call.janus_url, "room": call.room, "display": str(actor.pk), "filename": filename}
 
 

@@ -118,6 +118,16 @@ class JanusAdmin:
             if error.code != 426:  # no such room: destroyed already (or Janus restarted)
                 raise
 
+    def ping(self) -> bool:
+        """Whether Janus answers with the VideoRoom plugin loaded (``info`` needs no session)."""
+        try:
+            with connect_sync(self.url, subprotocols=[SUBPROTOCOL], open_timeout=3) as ws:  # type: ignore[list-item]
+                ws.send(json.dumps({"janus": "info", "transaction": "ping", "apisecret": self.secret}))
+                answer = json.loads(ws.recv(timeout=3))
+        except Exception:
+            return False
+        return answer.get("janus") == "server_info" and VIDEOROOM in (answer.get("plugins") or {})
+
     def room_exists(self, room: int) -> bool:
         return bool(self._videoroom({"request": "exists", "room": room}).get("exists"))
 

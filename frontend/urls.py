@@ -3,6 +3,7 @@ from django.urls import path
 
 from frontend import views, views_search
 from frontend.forms import ThrottledAuthenticationForm
+from frontend.views_desk import calls as desk_calls
 from frontend.views_desk import deputy as desk_deputy
 from frontend.views_desk import office as desk_office
 from frontend.views_desk import room as desk_room
@@ -42,6 +43,13 @@ urlpatterns = [
     path("desk/", desk_deputy.desk, name="desk"),
     path("desk/start/", desk_deputy.start, name="desk-start"),
     path("desk/consultations/<int:pk>/", desk_room.room, name="desk-room"),
+    path("desk/consultations/<int:pk>/calls/config/", desk_calls.call_config, name="desk-call-config"),
+    path("desk/consultations/<int:pk>/calls/<int:call_id>/", desk_calls.replay, name="desk-call-replay"),
+    path(
+        "desk/consultations/<int:pk>/calls/<int:call_id>/tracks/<int:track_id>/",
+        desk_calls.track_audio,
+        name="desk-call-track",
+    ),
     path("desk/consultations/<int:pk>/<slug:name>/", desk_room.act, name="desk-act"),
     path("desk/workbench/", desk_workbench.workbench, name="desk-workbench"),
     path("desk/workbench/presence/", desk_workbench.presence, name="desk-presence"),

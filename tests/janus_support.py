@@ -62,12 +62,12 @@ def start_janus(folder: Path, secret: str = "test-janus-secret") -> JanusServer:
 
 @pytest.fixture(scope="module")
 def janus() -> Iterator[JanusServer]:
-    with tempfile.TemporaryDirectory(prefix="janus-") as folder:
-        server = start_janus(Path(folder))
-        try:
-            yield server
-        finally:
-            stop(server.process)
+    folder = Path(tempfile.mkdtemp(prefix="janus-", dir=settings.VAR_DIR))  # kept with the run's logs: janus.log
+    server = start_janus(folder)
+    try:
+        yield server
+    finally:
+        stop(server.process)
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,65 @@
+"""Calls in the room: the call bar's configuration, the replay page of a call, and its tracks' audio.
+
+Everything here follows the consultation's readers (``chat.calls.readable_call`` asks ``consult.desk.access``): a
+call's recordings and transcript are served only to those who read the consultation; a call is joined only by its
+writers, on the chat socket (``chat.call_frames``).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+
+from chat import calls
+from chat.models import CallTrack
+from consult.desk import access
+from consult.embedded_janus import INSTALL_HINT
+from consult.exceptions import NotFound
+from frontend.views_desk.common import visible_consultation
+from frontend.views_proposals.common import current_user
+
+
+@login_required
+def call_config(request: HttpRequest, pk: int) -> JsonResponse:
+    user = current_user(request)
+    consultation = visible_consultation(user, pk)
+    if not access.can_read(user, consultation):
+        raise Http404
+    live = calls.live_call_of(pk)
+    return JsonResponse(
+        {
+            "available": calls.media_available(),
+            "install": INSTALL_HINT,
+            "can_call": access.can_post(user, consultation),
+            "ice_servers": settings.CALL_ICE_SERVERS,
+            "live": calls.call_payload(live) if live else None,
+        }
+    )
+
+
+@login_required
+def replay(request: HttpRequest, pk: int, call_id: int) -> HttpResponse:
+    user = current_user(request)
+    try:
+        call = calls.readable_call(user, pk, call_id)
+    except NotFound as missing:
+        raise Http404 from missing
+    transcript = calls.call_transcript(call)
+    context = {"consultation": call.consultation, "call": call, "transcript": transcript}
+    return render(request, "frontend/desk/call_replay.html", context)
+
+
+@login_required
+def track_audio(request: HttpRequest, pk: int, call_id: int, track_id: int) -> FileResponse:
+    user = current_user(request)
+    try:
+        call = calls.readable_call(user, pk, call_id)
+    except NotFound as missing:
+        raise Http404 from missing
+    track = CallTrack.objects.filter(pk=track_id, call=call).first()
+    path = calls.media_dir(call) / track.audio.rsplit("/", 1)[-1] if track else None
+    if path is None or not path.exists():
+        raise Http404
+    return FileResponse(path.open("rb"), content_type="audio/ogg")
