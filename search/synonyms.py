@@ -180,12 +180,17 @@ def reset() -> None:
     _loaded.thesaurus, _loaded.stamp, _loaded.retry_at = None, None, 0.0
 
 
+#: The document types whose searches are expanded unless a query says otherwise: proposals (issue 14).
+#: Consultation messages keep the strict reading until their own relevance set says expansion helps them.
+EXPANDED_TYPES = frozenset({"proposal"})
+
+
 def expansion_on(query: SearchQuery) -> bool:
     from django.conf import settings
 
     if query.expand is not None:
         return query.expand
-    return bool(getattr(settings, "SEARCH_EXPANSION", True))
+    return bool(getattr(settings, "SEARCH_EXPANSION", True)) and query.doc_type in EXPANDED_TYPES
 
 
 def parse(query: SearchQuery) -> ParsedQuery:

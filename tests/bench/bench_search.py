@@ -44,7 +44,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -59,7 +59,8 @@ from consult.models import Bureau, Consultation, DeputyProfile, ExpertProfile, H
 from proposals.demo import SeedReport, build_benchmark_corpus
 from proposals.models import Assignment, Proposal
 from search import analysis, indexing, registry
-from search.documents import SearchDocument, SearchResults
+from search.analysis import number_keywords
+from search.documents import SearchDocument, SearchQuery, SearchResults
 from search.engines.tantivy_engine import TantivyBackend, to_tantivy
 from tests.bench.search_corpus import (
     BenchQuery,
@@ -73,6 +74,7 @@ from tests.bench.search_corpus import (
     pad,
     percentile,
 )
+from tests.search import relevance
 
 pytestmark = pytest.mark.bench
 
@@ -81,7 +83,7 @@ MESSAGES = int(os.environ.get("SEARCH_BENCH_MESSAGES", "1000000"))
 QUERIES = int(os.environ.get("SEARCH_BENCH_QUERIES", "1000"))
 BASELINE_QUERIES = int(os.environ.get("SEARCH_BENCH_BASELINE_QUERIES", "250"))
 PROFILE = os.environ.get("SEARCH_BENCH_PROFILE", "") == "1"
-TARGET_P95_MS = 50.0
+TARGET_P95_MS = 20.0  # issue 14: with synonyms, should-match and numbers in text on
 PAGE = 20
 WARM_UP = 30
 STATEMENT_TIMEOUT = "60s"  # a baseline query slower than this fails the run rather than stalling it
@@ -369,15 +371,39 @@ def table_sizes() -> dict[str, int]:
 # --- running the queries --------------------------------------------------------------------
 
 
-def run_engine(backend: TantivyBackend, queries: Sequence[BenchQuery]) -> tuple[Samples, dict[int, SearchResults]]:
-    for query in queries[:WARM_UP]:
-        backend.search(query.query)
+def run_engine(
+    backend: TantivyBackend, queries: Sequence[BenchQuery], *, expand: bool = True
+) -> tuple[Samples, dict[int, SearchResults]]:
+    """``expand``: users' searches as they run now (synonyms, should-match, numbers in text); False: strict."""
+    searched = [replace(query.query, expand=expand) for query in queries]
+    for warm in searched[:WARM_UP]:
+        backend.search(warm)
     samples, answers = Samples(), {}
-    for index, query in enumerate(queries):
+    for index, (query, search_query) in enumerate(zip(queries, searched, strict=True)):
         started = time.perf_counter()
-        answers[index] = backend.search(query.query)
+        answers[index] = backend.search(search_query)
         samples.add(query.category, (time.perf_counter() - started) * 1000)
     return samples, answers
+
+
+def measure_relevance(backend: TantivyBackend) -> None:
+    """The judged classes of miss at this size (titles of the generated corpus, as office), before and after."""
+    rows = Proposal.objects.exclude(status="draft").values_list(
+        "pk", "title", "number", "session__year", "session__number_prefix"
+    )
+    titles: dict[int, str] = {}
+    numbers: dict[int, list[str]] = {}
+    for pk, title, number, year, prefix in rows.iterator(chunk_size=5000):
+        titles[pk] = title
+        numbers[pk] = number_keywords(year, prefix, number) if number else []
+
+    def search(text: str, expand: bool) -> list[int]:
+        query = SearchQuery("proposal", text, acl=["office"], limit=10, expand=expand, highlight=False)
+        return [hit.object_id for hit in backend.search(query).hits]
+
+    for name in ("tuning", "held_out"):
+        items = relevance.judged(relevance.CLASSES[name], titles, numbers)
+        print(relevance.class_table(f"relevance at {len(titles)} proposals, {name} set", relevance.run(search, items)))
 
 
 def run_baseline(baseline: Baseline, queries: dict[int, BenchQuery], label: str) -> tuple[Samples, dict[int, Found]]:
@@ -408,8 +434,11 @@ def test_search_against_postgresql(corpus: Corpus, engine: tuple[TantivyBackend,
     sampled = {index: queries[index] for index in range(0, len(queries), step)}
     print(f"  {len(queries)} queries; baselines on every {step}th ({len(sampled)})", flush=True)
 
+    strict, _ = run_engine(backend, queries, expand=False)  # the behaviour before: the cost of expansion
     tantivy, answers = run_engine(backend, queries)
     check_numbers(queries, answers)
+    print_expansion_cost(strict, tantivy)
+    measure_relevance(backend)
     baseline = Baseline()
     plain, plain_found = run_baseline(baseline, sampled, "PostgreSQL icontains")
     built = build_trigram_indexes()
@@ -420,6 +449,20 @@ def test_search_against_postgresql(corpus: Corpus, engine: tuple[TantivyBackend,
     sizes = table_sizes()
     print_indexing(corpus, indexed, built, sizes)
     print_queries(queries, sampled, tantivy, plain, trigram, answers, plain_found)
+
+
+def print_expansion_cost(strict: Samples, expanded: Samples) -> None:
+    print(f"\n{'expansion (ms)':<16} {'n':>4} {'strict p50':>10} {'p95':>6} {'expanded p50':>12} {'p95':>6}")
+    for category in sorted(expanded.by_category):
+        before, after = strict.by_category[category], expanded.by_category[category]
+        print(
+            f"{pad(category, 16)} {len(after):>4} {percentile(before, 50):>10.1f} {percentile(before, 95):>6.1f} "
+            f"{percentile(after, 50):>12.1f} {percentile(after, 95):>6.1f}"
+        )
+    print(
+        f"{'all':<16} {len(expanded.all):>4} {percentile(strict.all, 50):>10.1f} {percentile(strict.all, 95):>6.1f} "
+        f"{percentile(expanded.all, 50):>12.1f} {percentile(expanded.all, 95):>6.1f}"
+    )
 
 
 def check_numbers(queries: Sequence[BenchQuery], answers: dict[int, SearchResults]) -> None:

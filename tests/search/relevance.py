@@ -87,7 +87,10 @@ class Row:
 
 
 def run(search: Search, items: Sequence[Judged]) -> list[Row]:
-    return [Row(item, scores(search(item.query, False), item.relevant), scores(search(item.query, True), item.relevant)) for item in items]
+    return [
+        Row(item, scores(search(item.query, False), item.relevant), scores(search(item.query, True), item.relevant))
+        for item in items
+    ]
 
 
 def by_class(rows: Sequence[Row]) -> dict[str, tuple[Scores, Scores, int]]:

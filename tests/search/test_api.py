@@ -452,6 +452,8 @@ def test_message_search_requires_signing_in(client: Client, db: None) -> None:
 def test_similar_leaves_out_proposals_sharing_only_generic_words(
     corpus: Corpus, client_for: ClientFor, staff: User
 ) -> None:
-    body = similar(client_for(staff), title="关于提高居民公交出行便利的建议", body="建议提高居民出行服务水平，完善公交线路。")
+    body = similar(
+        client_for(staff), title="关于提高居民公交出行便利的建议", body="建议提高居民出行服务水平，完善公交线路。"
+    )
 
     assert corpus.elevator.pk not in found_ids(body)  # no shared subject: 提高, 居民, 完善 say nothing

@@ -106,9 +106,7 @@ def fresh_synonyms() -> Iterator[None]:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_group_added_in_the_admin_applies_on_the_next_query(
-    corpus: SearchBackend, fresh_synonyms: None
-) -> None:
+def test_a_group_added_in_the_admin_applies_on_the_next_query(corpus: SearchBackend, fresh_synonyms: None) -> None:
     assert ranked(corpus, "小黄车") == []
 
     group = Synonym.objects.create(terms="小黄车, 互联网租赁自行车", note="旧称")
@@ -132,7 +130,9 @@ def test_a_question_finds_its_subject_without_its_wording(corpus: SearchBackend)
 
 def test_a_look_alike_sharing_words_but_not_the_subject_ranks_below(corpus: SearchBackend) -> None:
     hits = ranked(corpus, "小区晚上广场舞噪音")
-    assert hits.index(SQUARE_DANCE.object_id) < hits.index(LOOK_ALIKE.object_id) if LOOK_ALIKE.object_id in hits else True
+    assert (
+        hits.index(SQUARE_DANCE.object_id) < hits.index(LOOK_ALIKE.object_id) if LOOK_ALIKE.object_id in hits else True
+    )
     assert hits[0] == SQUARE_DANCE.object_id
 
 
@@ -179,4 +179,3 @@ def test_a_bare_serial_also_searches_text(engine: SearchBackend) -> None:
 @pytest.mark.parametrize("query", ["卫健委", "卫生健康委 门诊", "市卫生健康委员会"])
 def test_a_bureau_name_or_abbreviation_finds_the_proposals_it_handles(corpus: SearchBackend, query: str) -> None:
     assert ranked(corpus, query) == [HANDLED_BY_HEALTH.object_id]
-
