@@ -12,10 +12,14 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from consult.routing import websocket_urlpatterns  # noqa: E402
+from consult.socket_outage import TryAgainWhenRedisIsDown  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        # Redis down: a handshake gets 1013 (try again later), not HTTP 500 (consult.socket_outage)
+        "websocket": TryAgainWhenRedisIsDown(
+            AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
+        ),
     }
 )

@@ -20,6 +20,8 @@ from pathlib import Path
 
 import dj_database_url
 import django_stubs_ext
+from redis.asyncio.retry import Retry as RedisRetry
+from redis.backoff import ExponentialBackoff
 
 from consult.embedded_redis import resolve_redis_url
 
@@ -149,6 +151,12 @@ if REDIS_URL:
                     {
                         "address": REDIS_URL,
                         "max_connections": int(os.environ.get("REDIS_MAX_CONNECTIONS", "1000")),
+                        # After a Redis restart every pooled connection is dead; without a retry the first
+                        # group_send on each fails and its broadcast is lost. One quick reconnect-and-retry
+                        # (docs/decisions/0010-redis-restarts.md); while Redis is down it fails fast.
+                        "retry": RedisRetry(ExponentialBackoff(cap=0.2, base=0.05), 2),
+                        "socket_connect_timeout": 2,
+                        "socket_keepalive": True,
                     }
                 ],
                 "prefix": CHANNEL_LAYER_PREFIX,

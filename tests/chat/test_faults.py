@@ -416,3 +416,143 @@ async def test_a_client_dropping_before_the_ack_and_resending_makes_exactly_one_
     assert [seq for seq, _ in stored] == list(range(1, 2 + ROUNDS + 1))
     assert {client_id: seq for seq, client_id in stored if client_id} == acks
     assert [f["message"]["seq"] for f in seen_by_expert if f["type"] == "message"] == list(range(3, last + 1))
+
+
+# --- Redis restarts under open sockets and during handshakes (issue 11, item 9) ---------------------------
+
+
+def layer_channel_of(consultation: Consultation) -> str:
+    """The Redis pub/sub channel the chat group of ``consultation`` is carried on (channels_redis' naming)."""
+    from chat.services import group_name
+
+    return f"{settings.CHANNEL_LAYER_PREFIX}__group__{group_name(consultation.pk)}"
+
+
+def subscribers(redis: OwnRedis, channel: str) -> int:
+    """``PUBSUB NUMSUB``, asked of the test's own redis-server (0 while it is down)."""
+    name = channel.encode()
+    command = b"*3\r\n$6\r\nPUBSUB\r\n$6\r\nNUMSUB\r\n$%d\r\n%s\r\n" % (len(name), name)
+    try:
+        with socket.create_connection(("127.0.0.1", redis.port), timeout=1) as conn:
+            conn.sendall(command)
+            reply = conn.recv(4096)
+    except OSError:
+        return 0
+    return int(reply.rstrip(b"\r\n").rsplit(b"\r\n", 1)[-1].lstrip(b":"))
+
+
+async def wait_for_subscribers(redis: OwnRedis, channel: str) -> None:
+    for _ in range(600):  # bounded: a guard against hangs, not a measurement
+        if await asyncio.to_thread(subscribers, redis, channel) >= 1:
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"nobody subscribed to {channel} again")
+
+
+async def test_a_handshake_while_redis_is_down_is_closed_1013_and_greeted_once_it_is_back(
+    own_daphne: LiveServer, own_redis: OwnRedis, chat_pair: tuple[Consultation, str, str, str]
+) -> None:
+    from tests.sockets import close_code_after, open_socket
+
+    consultation, deputy_cookie, _, _ = chat_pair
+    await asyncio.to_thread(own_redis.kill)
+
+    # when a chat socket and a live socket open while Redis is down
+    async with chat_socket(own_daphne, consultation.pk, deputy_cookie) as ws:
+        chat_code = await close_code_after(ws)
+    async with open_socket(own_daphne, deputy_cookie) as ws:
+        live_code = await close_code_after(ws)
+
+    # then each handshake is accepted and closed with 1013, try again later (not HTTP 500)
+    assert (chat_code, live_code) == (1013, 1013)
+
+    # and once Redis is back, the same sockets open and are greeted
+    await asyncio.to_thread(own_redis.start)
+    ws, hello = await greeted(own_daphne, consultation.pk, deputy_cookie)
+    assert hello["consultation"]["last_seq"] == 2
+    await ws.close()
+
+
+async def test_after_a_redis_restart_the_next_broadcast_reaches_a_socket_that_stayed_open(
+    own_daphne: LiveServer, own_redis: OwnRedis, chat_pair: tuple[Consultation, str, str, str]
+) -> None:
+    consultation, deputy_cookie, expert_cookie, _ = chat_pair
+    expert_ws, _ = await greeted(own_daphne, consultation.pk, expert_cookie)
+    deputy_ws, _ = await greeted(own_daphne, consultation.pk, deputy_cookie)
+    await send(deputy_ws, {"type": "send", "client_id": "before", "body": "重启之前"})
+    await frames_until(deputy_ws, of_type("ack"))
+    await frames_until(expert_ws, is_message(3))  # the layer's connections are in use
+
+    # when Redis is killed and restarted under both open sockets
+    await asyncio.to_thread(own_redis.kill)
+    await asyncio.to_thread(own_redis.start)
+    await wait_for_subscribers(own_redis, layer_channel_of(consultation))  # redis-py subscribed again by itself
+
+    # then the next message is broadcast to the expert, who never reconnected nor synced
+    await send(deputy_ws, {"type": "send", "client_id": "after", "body": "重启之后的第一条"})
+    ack = (await frames_until(deputy_ws, of_type("ack")))[-1]
+    assert ack["seq"] == 4
+    frames = await frames_until(expert_ws, is_message(4))
+    assert frames[-1]["message"]["body"] == "重启之后的第一条"
+    await expert_ws.close()
+    await deputy_ws.close()
+
+
+async def test_a_broadcast_lost_in_the_outage_is_filled_by_the_next_pong(
+    own_daphne: LiveServer, own_redis: OwnRedis, chat_pair: tuple[Consultation, str, str, str]
+) -> None:
+    consultation, deputy_cookie, expert_cookie, _ = chat_pair
+    expert_ws, hello = await greeted(own_daphne, consultation.pk, expert_cookie)
+    held = hello["consultation"]["last_seq"]
+    deputy_ws, _ = await greeted(own_daphne, consultation.pk, deputy_cookie)
+
+    # when the deputy sends while Redis is down: the message is stored and acknowledged, its broadcast is lost
+    await asyncio.to_thread(own_redis.kill)
+    await send(deputy_ws, {"type": "send", "client_id": "in-outage", "body": "停电时发的"})
+    ack = (await frames_until(deputy_ws, of_type("ack")))[-1]
+    assert ack["seq"] == held + 1
+    await asyncio.to_thread(own_redis.start)
+
+    # then the expert's next heartbeat tells it the thread goes further, and one sync fills the gap
+    await send(expert_ws, {"type": "ping", "ref": 1})
+    pong = (await frames_until(expert_ws, of_type("pong")))[-1]
+    assert pong["last_seq"] == held + 1 > held
+    await send(expert_ws, {"type": "sync", "after": held})
+    page = (await frames_until(expert_ws, of_type("messages")))[-1]
+    assert [(m["seq"], m["client_id"]) for m in page["items"]] == [(held + 1, "in-outage")]
+    assert page["last_seq"] == held + 1
+    await expert_ws.close()
+    await deputy_ws.close()
+
+
+def rate_warnings(server: LiveServer) -> int:
+    """How often the server's log says the send limit could not be checked (one line per warning)."""
+    port = server.url.rsplit(":", 1)[-1]
+    text = (Path(settings.VAR_DIR) / f"daphne-faults-{port}.log").read_text(errors="replace")
+    return text.count("send-rate cache unavailable")
+
+
+async def test_the_send_limit_warns_once_per_outage_not_once_per_message(
+    own_daphne: LiveServer, own_redis: OwnRedis, chat_pair: tuple[Consultation, str, str, str]
+) -> None:
+    consultation, deputy_cookie, _, _ = chat_pair
+    deputy_ws, hello = await greeted(own_daphne, consultation.pk, deputy_cookie)
+    seq = hello["consultation"]["last_seq"]
+    warned: list[int] = []
+    for outage in range(2):
+        await asyncio.to_thread(own_redis.kill)
+        for n in range(8):  # within the socket's send budget (burst 20)
+            await send(deputy_ws, {"type": "send", "client_id": f"o{outage}-{n}", "body": f"停电{outage}第{n}条"})
+            seq = (await frames_until(deputy_ws, of_type("ack")))[-1]["seq"]
+        await asyncio.to_thread(own_redis.start)
+        for n in range(3):  # Redis is back: the limit is checked again, which ends the outage for the log
+            await send(deputy_ws, {"type": "send", "client_id": f"back{outage}-{n}", "body": "恢复"})
+            seq = (await frames_until(deputy_ws, of_type("ack")))[-1]["seq"]
+        warned.append(rate_warnings(own_daphne))
+    await deputy_ws.close()
+
+    # every message went through (not limited while the limit could not be checked), and the log has one
+    # warning per outage (at most one per send path: on the event loop, and the thread's fallback), not 8
+    assert seq == hello["consultation"]["last_seq"] + 22
+    assert 1 <= warned[0] <= 2, warned
+    assert 1 <= warned[1] - warned[0] <= 2, warned

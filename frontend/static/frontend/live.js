@@ -20,7 +20,6 @@ function connect() {
   socket = new WebSocket(`${scheme}://${location.host}/ws/live/`);
   setState("connecting");
   socket.addEventListener("open", () => {
-    attempt = 0;
     setState("open");
     for (const entry of topics) {
       const [topic, key] = entry.split("\u0000");
@@ -32,6 +31,9 @@ function connect() {
   socket.addEventListener("close", () => clearInterval(heartbeat), { once: true });
   socket.addEventListener("message", (event) => {
     const frame = JSON.parse(event.data);
+    // The backoff resets on hello, not on open: a socket closed at once (1013 while Redis is down, 4429) keeps
+    // backing off instead of reconnecting every half second.
+    if (frame.type === "hello") attempt = 0;
     window.dispatchEvent(new CustomEvent("consult:live", { detail: frame }));
   });
   socket.addEventListener("close", (event) => {
