@@ -92,7 +92,7 @@ def test_hanging_up_ends_the_call_destroys_its_room_and_writes_the_duration(
     assert janus.destroyed == [call.room]
     said = lines(consultation)
     assert len(said) == 3, said
-    assert said[2].endswith("(0:00)"), said
+    assert "0:00" in said[2], said  # the duration
 
 
 def test_the_callee_declines_and_the_caller_cannot_answer_their_own_call(
@@ -138,7 +138,7 @@ def test_an_unanswered_call_is_missed_after_the_ring_time(
     assert calls.expire_ringing(now=later) == 1
     call.refresh_from_db()
     assert call.state == CallState.MISSED
-    assert "no answer" in lines(consultation)[-1] or "未接听" in lines(consultation)[-1]
+    assert "无人接听" in lines(consultation)[-1]  # no answer (the site speaks Chinese)
 
 
 def test_only_the_consultations_writers_take_part(
