@@ -10,14 +10,15 @@ Daphne pointed at it (``tests.janus_support``).
 
 from __future__ import annotations
 
+import difflib
 import shutil
 import subprocess
 import wave
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-from django.conf import settings
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from chat import calls
@@ -28,11 +29,16 @@ from tests.conftest import LiveServer
 from tests.e2e.conftest import CHROMIUM_FLAGS, open_context
 from tests.e2e.test_login import sign_in
 from tests.e2e.test_proposal_journey import read_db
+from tests.e2e.test_voice import base_model  # noqa: F401 (fixture: the real Whisper base weights)
 from tests.janus_support import JanusServer, call_server, janus  # noqa: F401 (fixtures)
 from tests.required import skip_or_fail
+from transcription import jobs
+from transcription import services as transcription
+from transcription.models import Transcript
 
 pytestmark = pytest.mark.e2e
 
+WRITTEN = {"deputy": "你好我想咨询学区划分的问题", "expert": "好的今年的方案下周公布"}
 SENTENCES = {
     "deputy": "ni3 hao3. wo3 xiang3 zi1 xun2 xue2 qu1 hua4 fen1 de5 wen4 ti2.",  # 你好。我想咨询学区划分的问题。
     "expert": "hao3 de5. jin1 nian2 de5 fang1 an4 xia4 zhou1 gong1 bu4.",  # 好的。今年的方案下周公布。
@@ -105,6 +111,9 @@ def test_two_people_talk_through_janus_and_each_is_recorded_on_the_server(
     janus: JanusServer,  # noqa: F811
     call_server: LiveServer,  # noqa: F811
     speakers: dict[str, Browser],
+    base_model: Path,  # noqa: F811
+    settings: Any,
+    monkeypatch: pytest.MonkeyPatch,
     deputy: User,
     expert: User,
     password: str,
@@ -139,6 +148,7 @@ def test_two_people_talk_through_janus_and_each_is_recorded_on_the_server(
     assert ended.state == CallState.ENDED
 
     # After the call: one Opus track per speaker, each with its own start time, listed on the replay page.
+    monkeypatch.setattr(transcription, "dispatch", lambda transcript_id, countdown=0: None)  # run below, here
     tracks = read_db(lambda: calls.process_call(call.pk))
     assert sorted(track.user_id for track in tracks) == sorted([deputy.pk, expert.pk])
     for track in tracks:
@@ -146,6 +156,34 @@ def test_two_people_talk_through_janus_and_each_is_recorded_on_the_server(
         assert opus.stat().st_size > 2000, track
         assert track.duration > 1.0, track
         assert track.started_us > 0
+
+    # Each track transcribed on its own job (the real Whisper base weights), merged on one timeline naming each
+    # speaker: each speaker's words match their own sentence better than the other's (attribution by track).
+    settings.WHISPER_MODEL_DIR = base_model
+    for track in tracks:
+        transcript = read_db(lambda t=track: Transcript.objects.get(source_kind=calls.SOURCE_KIND, source_id=t.pk))
+        assert read_db(lambda t=transcript: jobs.run(t.pk)) == "done"
+    merged = read_db(lambda: calls.call_transcript(Call.objects.get(pk=call.pk)))
+    said = {
+        who: "".join(line["text"] for line in merged["lines"] if line["user"] == user.pk)
+        for who, user in (("deputy", deputy), ("expert", expert))
+    }
+    print(f"call transcript: {said!r}")
+    for who, other in (("deputy", "expert"), ("expert", "deputy")):
+        own, others = similarity(said[who], WRITTEN[who]), similarity(said[who], WRITTEN[other])
+        assert own > others, (who, said[who], own, others)
+    assert {line["role"] for line in merged["lines"]} == {"deputy", "expert"}
+
     expert_page.goto(f"/desk/consultations/{consultation.pk}/calls/{call.pk}/")
     expect(expert_page.locator("[data-track] audio")).to_have_count(2)
+    expect(expert_page.locator("[data-seek]")).to_have_count(len(merged["lines"]))
+    expect(expert_page.locator("[data-call-transcript]")).to_contain_text(deputy.full_name)
+    expect(expert_page.locator("[data-call-transcript]")).to_contain_text(expert.full_name)
     expert_page.screenshot(path=tmp_path / "replay.png", full_page=True)
+
+
+def similarity(heard: str, written: str) -> float:
+    """Characters in common, in order (difflib), over the written sentence's length: robotic TTS through base
+    Whisper is rough (CER ~0.65), so only the comparison between the two sentences is asserted."""
+    chinese = "".join(ch for ch in heard if "\u4e00" <= ch <= "\u9fff")
+    return difflib.SequenceMatcher(None, chinese, written).ratio()
