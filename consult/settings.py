@@ -153,7 +153,7 @@ if REDIS_URL:
                         "max_connections": int(os.environ.get("REDIS_MAX_CONNECTIONS", "1000")),
                         # After a Redis restart every pooled connection is dead; without a retry the first
                         # group_send on each fails and its broadcast is lost. One quick reconnect-and-retry
-                        # (docs/decisions/0010-redis-restarts.md); while Redis is down it fails fast.
+                        # (docs/decisions/0011-redis-restarts.md); while Redis is down it fails fast.
                         "retry": RedisRetry(ExponentialBackoff(cap=0.2, base=0.05), 2),
                         "socket_connect_timeout": 2,
                         "socket_keepalive": True,

@@ -14,7 +14,7 @@ around the whole socket:
 
 Each outage is logged once (a warning), not once per socket; the next socket that gets as far as sending a
 frame ends the outage for the log. Surviving sockets are not touched: redis-py resubscribes the layer's
-subscriptions when Redis is back (docs/decisions/0010-redis-restarts.md).
+subscriptions when Redis is back (docs/decisions/0011-redis-restarts.md).
 """
 
 from __future__ import annotations

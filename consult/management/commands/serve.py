@@ -5,7 +5,11 @@ on SIGTERM that ``consult.server`` describes).
 
 Starts Daphne (HTTP + WebSockets) and one Celery worker with its beat scheduler, on the
 configured Redis (the embedded one when ``REDIS_URL`` is unset, which this process keeps
-alive). Ctrl-C stops both; if either dies, the other is stopped too.
+alive). Ctrl-C stops both. A worker that exits is started again, after 1 s, then 2, 4 … at most
+30 s while it keeps exiting within a minute (each restart logged); if Daphne dies, everything is stopped.
+The worker runs without gossip, mingle and heartbeat events (one worker; /healthz pings it through its
+control queue): on a broker reconnect those steps reach for channels of the closed connection
+(docs/decisions/0011-redis-restarts.md).
 
 Bound to every address (``--host 0.0.0.0`` or ``::``) with no ``ALLOWED_HOSTS`` in the environment, it
 also allows this machine's host name and addresses (``consult.hosts``), for Daphne's HTTP and WebSocket
@@ -14,6 +18,7 @@ origin checks alike: the children get them as their ``ALLOWED_HOSTS``.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -28,6 +33,11 @@ from consult import embedded_janus
 from consult.demo import DEMO_LOGINS, DEMO_PASSWORD
 from consult.hosts import WILDCARD_BINDS, allowed_hosts_for_bind
 
+WORKER = ["-m", "celery", "-A", "consult", "worker", "-B", "-l", "INFO"]
+WORKER += ["--without-gossip", "--without-mingle", "--without-heartbeat"]
+WORKER_STABLE_S = 60.0  # a worker that ran this long before exiting starts the backoff again from 1 s
+WORKER_BACKOFF_MAX_S = 30.0
+
 
 class Command(BaseCommand):
     help = "Run Daphne and a Celery worker together; Ctrl-C stops both."
@@ -41,11 +51,12 @@ class Command(BaseCommand):
         if host in WILDCARD_BINDS and "ALLOWED_HOSTS" not in os.environ:
             os.environ["ALLOWED_HOSTS"] = ",".join(allowed_hosts_for_bind(host, settings.ALLOWED_HOSTS))
         processes = [self._start(["-m", "consult.server", "-b", host, "-p", str(port), "consult.asgi:application"])]
+        worker: list[str] = []
         if not no_worker and not settings.CELERY_TASK_ALWAYS_EAGER:
             schedule = settings.VAR_DIR / "celerybeat-schedule"
-            worker = ["-m", "celery", "-A", "consult", "worker", "-B", "-s", str(schedule), "-l", "INFO"]
             # both queues: the default one and the transcription jobs' (CELERY_TASK_ROUTES)
-            processes.append(self._start([*worker, "-Q", "celery,transcription"]))
+            worker = [*WORKER, "-s", str(schedule), "-Q", "celery,transcription"]
+            processes.append(self._start_worker(worker))
         janus = self._start_janus()  # calls' media server: started and stopped with the rest, not watched
         self._announce(host, port)
         stopping = False
@@ -56,8 +67,20 @@ class Command(BaseCommand):
 
         signal.signal(signal.SIGINT, stop)
         signal.signal(signal.SIGTERM, stop)
-        while not stopping and all(process.poll() is None for process in processes):
+        restarts, started, restart_at = 0, time.monotonic(), 0.0
+        while not stopping and processes[0].poll() is None:
             time.sleep(0.3)
+            if worker and processes[1].poll() is not None:
+                if not restart_at:
+                    code = processes[1].returncode
+                    restarts = restarts + 1 if time.monotonic() - started < WORKER_STABLE_S else 1
+                    delay = min(WORKER_BACKOFF_MAX_S, 2.0 ** (restarts - 1))
+                    self._reap(processes[1])
+                    self.stderr.write(f"the Celery worker exited (code {code}); restart {restarts} in {delay:.0f} s")
+                    restart_at = time.monotonic() + delay
+                elif time.monotonic() >= restart_at:
+                    processes[1] = self._start_worker(worker)
+                    started, restart_at = time.monotonic(), 0.0
         exit_codes = self._stop(processes)
         self._stop([janus] if janus else [])
         if not stopping:
@@ -66,6 +89,16 @@ class Command(BaseCommand):
 
     def _start(self, argv: list[str]) -> subprocess.Popen[bytes]:
         return subprocess.Popen([sys.executable, *argv], start_new_session=True)
+
+    def _start_worker(self, argv: list[str]) -> subprocess.Popen[bytes]:
+        process = self._start(argv)
+        self.stdout.write(f"Celery worker started (pid {process.pid})")
+        return process
+
+    def _reap(self, process: subprocess.Popen[bytes]) -> None:
+        """What the dead worker left in its process group (its pool, its beat) goes with it."""
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, signal.SIGKILL)
 
     def _start_janus(self) -> subprocess.Popen[bytes] | None:
         """The local Janus (``consult.embedded_janus``) when no JANUS_URLS is set and Debian's janus is installed."""
