@@ -298,9 +298,7 @@ def similar_proposals(
     leads = replying_bureaus(proposal.pk for proposal in shown)
     replies = earlier_replies([proposal.pk for proposal in shown])
     highlights_of = {hit.object_id: hit.highlights for hit in found.hits}
-    return [
-        SimilarProposal(p, leads.get(p.pk, []), highlights_of[p.pk], replies.get(p.pk, "")) for p in shown
-    ]
+    return [SimilarProposal(p, leads.get(p.pk, []), highlights_of[p.pk], replies.get(p.pk, "")) for p in shown]
 
 
 def earlier_replies(proposal_ids: Sequence[int]) -> dict[int, str]:

@@ -124,7 +124,8 @@ def write_messages(count: int) -> tuple[int, int]:
             "outcome, outcome_note, rating_comment, last_seq"
         )
         message_columns = (
-            "consultation_id, seq, sender_id, client_id, kind, body, file, file_name, content_type, created_at"
+            "consultation_id, seq, sender_id, client_id, kind, body, file, file_name, content_type, created_at, "
+            "change, levels"
         )
         pending: list[Any] = []
         with raw.copy(f"COPY consult_consultation ({consultation_columns}) FROM STDIN") as copy:
@@ -143,7 +144,7 @@ def write_messages(count: int) -> tuple[int, int]:
                 pending.extend(
                     (key, line.seq, senders[line.sender], "", line.kind)
                     + ((line.text, "", "") if line.kind != "file" else ("", f"chat/{line.text}", line.text))
-                    + ("", line.at)
+                    + ("", line.at, 0, "[]")  # never edited; no voice levels
                     for line in talk.lines
                 )
         with raw.copy(f"COPY chat_message ({message_columns}) FROM STDIN") as copy:

@@ -359,9 +359,7 @@ def test_list_filters(
 
 
 @pytest.fixture
-def indexed_catalogue(
-    catalogue: dict[str, Proposal], settings: Any, tmp_path: Any
-) -> Iterator[dict[str, Proposal]]:
+def indexed_catalogue(catalogue: dict[str, Proposal], settings: Any, tmp_path: Any) -> Iterator[dict[str, Proposal]]:
     """The catalogue in a fresh embedded search index (the list's q= asks the engine)."""
     from proposals.search import documents
     from search.backends import get_backend, reset_backend
@@ -383,7 +381,11 @@ def indexed_catalogue(
     ],
 )
 def test_list_text_search_goes_through_the_engine(
-    client_for: ClientFor, staff: User, indexed_catalogue: dict[str, Proposal], query: dict[str, Any], expected: set[str]
+    client_for: ClientFor,
+    staff: User,
+    indexed_catalogue: dict[str, Proposal],
+    query: dict[str, Any],
+    expected: set[str],
 ) -> None:
     response = client_for(staff).get("/api/proposals/", query)
 
