@@ -23,6 +23,7 @@ Used only on PostgreSQL with Redis (``available``); elsewhere the socket takes t
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import math
 import re
@@ -64,9 +65,15 @@ class RateLimited(DomainError):
         self.retry_after = retry_after
 
 
+_available: bool | None = None
+
+
 def available() -> bool:
     """The hot path needs PostgreSQL (the statement) and Redis (the shared send window)."""
-    return connections["default"].vendor == "postgresql" and bool(getattr(settings, "REDIS_URL", ""))
+    global _available
+    if _available is None:
+        _available = connections["default"].vendor == "postgresql" and bool(getattr(settings, "REDIS_URL", ""))
+    return _available
 
 
 # --- the statement -----------------------------------------------------------------------------------------
@@ -121,10 +128,26 @@ class _Statement:
             " SELECT m.id, m.seq FROM m"
         )
 
+        # What does not change from one text message to the next is prepared once: each field's database value
+        # of a fresh Message; what the send sets, and any other callable default (a new uuid…), per message.
+        prototype = Message(kind=MessageKind.TEXT)
+        self.per_message = [
+            f
+            for f in self.fields
+            if f.attname in _SET_BY_SEND or (f.has_default() and callable(f.default) and f.default not in (list, dict))
+        ]
+        self.constant = {
+            f.attname: f.get_db_prep_save(f.pre_save(prototype, True), connection)
+            for f in self.fields
+            if f not in self.per_message
+        }
+        self.connection = connection
+
     def params(self, message: Message) -> dict[str, Any]:
         """What Django's INSERT would send for the message: each field's ``pre_save`` and database value."""
-        connection = connections["default"]
-        params = {f.attname: f.get_db_prep_save(f.pre_save(message, True), connection) for f in self.fields}
+        params = dict(self.constant)
+        for f in self.per_message:
+            params[f.attname] = f.get_db_prep_save(f.pre_save(message, True), self.connection)
         params.update(
             consultation_id=message.consultation_id,
             actor=message.sender_id,
@@ -132,6 +155,9 @@ class _Statement:
             queued_at=message.created_at,
         )
         return params
+
+
+_SET_BY_SEND = frozenset({"sender_id", "client_id", "kind", "body", "created_at"})
 
 
 def _base_type(db_type: str | None) -> str:
@@ -185,6 +211,15 @@ async def _connect() -> psycopg.AsyncConnection[Any]:
 _resources: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopResources] = weakref.WeakKeyDictionary()
 
 
+async def close() -> None:
+    """Close this event loop's connections (a test's loop ends; the server's live as long as the process)."""
+    found = _resources.pop(asyncio.get_running_loop(), None)
+    if found is not None:
+        for conn in found.idle:
+            await conn.close()
+        await found.redis.aclose()
+
+
 def _here() -> _LoopResources:
     loop = asyncio.get_running_loop()
     found = _resources.get(loop)
@@ -196,6 +231,7 @@ def _here() -> _LoopResources:
 # --- the send --------------------------------------------------------------------------------------------------
 
 _rate_warned = False
+_member_prefix, _members = uuid4().hex[:16], itertools.count()  # a distinct member of the window per send
 _drain_asked_at = float("-inf")
 _background: set[asyncio.Future[Any]] = set()
 
@@ -206,7 +242,7 @@ async def send_rate_wait(user_id: int) -> float:
     try:
         wait_ms = await _here().window(
             keys=[services.send_rate_key(user_id)],
-            args=[services.SEND_WINDOW_MS, settings.CHAT_SEND_RATE_PER_MINUTE, uuid4().hex],
+            args=[services.SEND_WINDOW_MS, settings.CHAT_SEND_RATE_PER_MINUTE, f"{_member_prefix}{next(_members)}"],
         )
     except Exception:  # Redis is down: let messages through rather than drop every socket (logged once)
         if not _rate_warned:
