@@ -340,6 +340,10 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 # --- Chat -----------------------------------------------------------------
 CHAT_EDIT_WINDOW_SECONDS = int(os.environ.get("CHAT_EDIT_WINDOW_SECONDS", "300"))
 CHAT_SEND_RATE_PER_MINUTE = int(os.environ.get("CHAT_SEND_RATE_PER_MINUTE", "120"))
+# Voice messages (chat.voice): the longest clip accepted, in seconds, and the largest upload (60 s of Opus at
+# 32 kbit/s is about 240 KB; iOS's AAC is larger).
+CHAT_VOICE_MAX_SECONDS = float(os.environ.get("CHAT_VOICE_MAX_SECONDS", "60"))
+CHAT_VOICE_MAX_BYTES = int(os.environ.get("CHAT_VOICE_MAX_BYTES", str(4 * 1024 * 1024)))
 # Calls (chat.calls, chat/PROTOCOL.md "Calls"): the Janus hosts Django controls over their WebSocket API (rooms are
 # placed on the first that answers), their API secret, the ICE servers browsers get (a TURN server for deputies
 # behind strict NAT, e.g. [{"urls": "turn:turn.example.org:3478", "username": "…", "credential": "…"}]; none on
