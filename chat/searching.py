@@ -16,10 +16,9 @@ from django.db.models import QuerySet
 from django.http import QueryDict
 
 from chat.models import Message
-from consult.desk.access import consultations_visible_to
+from consult.desk.access import consultations_visible_to, search_keys
 from consult.exceptions import InvalidInput
-from consult.roles import Role
-from consult.selectors import Viewer, bureau_id_of, is_office, role_of
+from consult.selectors import Viewer
 from search.analysis import parse_query
 from search.backends import get_backend
 from search.documents import SearchQuery, SearchUnavailable, Sort
@@ -31,18 +30,6 @@ DOC_TYPE = "message"
 FILTERS = ("consultation", "bureau")
 PER_PAGE = 20
 MAX_PAGE_SIZE = 50
-
-
-def acl_keys(user: Viewer) -> list[str]:
-    """What the user may find (see ``chat.search.consultation_acl``)."""
-    if is_office(user):
-        return ["office"]
-    if not user.is_authenticated:
-        return []
-    keys = [f"user:{user.pk}"]
-    if role_of(user) == Role.EXPERT and bureau_id_of(user) is not None:
-        keys.append(f"bureau-queue:{bureau_id_of(user)}")
-    return keys
 
 
 @dataclass(frozen=True)
@@ -89,7 +76,7 @@ def search_messages(user: Viewer, params: QueryDict) -> MessageSearch:
     allowed = Message.objects.filter(consultation__in=consultations_visible_to(user).values("pk"), deleted_at=None)
     for name, values in filters.items():
         allowed = allowed.filter(**{f"consultation__{'pk' if name == 'consultation' else 'bureau_id'}__in": values})
-    query = SearchQuery(DOC_TYPE, text, filters, acl_keys(user), sort, (page - 1) * page_size, page_size)
+    query = SearchQuery(DOC_TYPE, text, filters, search_keys(user), sort, (page - 1) * page_size, page_size)
     try:
         found = get_backend().search(query)
     except SearchUnavailable:
