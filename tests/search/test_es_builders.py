@@ -9,13 +9,14 @@ from the cluster's plugins, and snippets cut from the original text exactly as t
 from __future__ import annotations
 
 import fnmatch
+import json
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from search import analysis, es_mapping, es_queries
-from search.analysis import normalize, parse_query
+from search.analysis import SYNONYM_SCORE, SYNONYM_WEIGHT, ParsedQuery, normalize, parse_query
 from search.documents import (
     FIELD_BOOSTS,
     KEYWORD_FIELDS,
@@ -27,6 +28,7 @@ from search.documents import (
     version_key,
 )
 from search.highlight import find_spans, highlights
+from search.synonyms import Thesaurus
 
 IK = es_mapping.WORDS_PLUGINS[0]
 SMARTCN = es_mapping.WORDS_PLUGINS[1]
@@ -454,3 +456,59 @@ def test_versions_come_from_a_scan_of_ids_and_version_keys():
     ]
 
     assert es_queries.versions_of(hits) == {1: 11, 2: 22}
+
+
+# --- users' searches: synonyms, generic words, numbers in text, minimum-should-match (issue 14) -------
+
+THESAURUS = Thesaurus.of([("共享单车", "互联网租赁自行车"), ("吵", "噪音", "噪声")])
+
+
+def relaxed(text: str) -> ParsedQuery:
+    return parse_query(text, thesaurus=THESAURUS, relaxed=True)
+
+
+def test_a_synonym_is_an_alternative_phrase_scoring_a_constant_below_the_word_typed() -> None:
+    [must] = es_queries.search_query(SearchQuery(doc_type="proposal"), relaxed("共享单车"))["bool"]["must"]
+    anywhere = must["bool"]["must"][0]["bool"]["should"]  # one word: required, as in the strict reading
+
+    typed = [q for q in anywhere if "match_phrase" in q]
+    synonyms = [q["constant_score"] for q in anywhere if "constant_score" in q]
+    assert {q["match_phrase"]["title"]["query"] for q in typed if "title" in q["match_phrase"]} == {"共享单车"}
+    assert {
+        s["filter"]["match_phrase"]["title"]["query"] for s in synonyms if "title" in s["filter"]["match_phrase"]
+    } == {"互联网租赁自行车"}
+    assert max(s["boost"] for s in synonyms) == FIELD_BOOSTS["title"] * SYNONYM_WEIGHT * SYNONYM_SCORE
+
+
+def test_a_question_needs_only_some_of_its_subject_words_and_leaves_out_its_wording() -> None:
+    parsed = relaxed("我们小区晚上广场舞太吵了有没有人提过")
+    [must] = es_queries.search_query(SearchQuery(doc_type="proposal"), parsed)["bool"]["must"]
+
+    assert [clause.text for clause in parsed.clauses] == ["小区", "晚上", "广场舞", "吵"]
+    assert must["bool"]["minimum_should_match"] == parsed.minimum_match == 2
+    every = must["bool"]["should"][-1]["constant_score"]  # holding every word: a bonus above any partial match
+    assert len(every["filter"]["bool"]["must"]) == 4
+    assert every["boost"] == es_queries.ALL_CLAUSES_BONUS
+
+
+def test_two_words_stay_both_required() -> None:
+    body = es_queries.search_query(SearchQuery(doc_type="proposal"), relaxed("老旧小区 电梯"))
+
+    assert len(body["bool"]["must"]) == 2  # each clause a must, as in the strict reading
+    assert all("minimum_should_match" not in clause["bool"] for clause in body["bool"]["must"])
+
+
+def test_a_number_inside_text_is_looked_up_besides_the_text_search_and_first() -> None:
+    parsed = relaxed("第0123号 噪声")
+    [must] = es_queries.search_query(SearchQuery(doc_type="proposal"), parsed)["bool"]["must"]
+
+    number, text = must["bool"]["should"]
+    assert must["bool"]["minimum_should_match"] == 1
+    assert number == {"constant_score": {"filter": {"term": {"number": "123"}}, "boost": es_queries.NUMBER_BONUS}}
+    assert "噪声" in json.dumps(text, ensure_ascii=False)
+
+
+def test_the_strict_reading_is_the_old_one() -> None:
+    assert es_queries.search_query(SearchQuery(doc_type="proposal"), parse_query("第0123号"))["bool"]["must"] == [
+        {"term": {"number": "123"}}
+    ]
