@@ -183,7 +183,7 @@ class _LoopResources:
     def __init__(self) -> None:
         self.idle: list[psycopg.AsyncConnection[Any]] = []
         self.slots = asyncio.Semaphore(CONNECTIONS_PER_LOOP)
-        self.redis: aioredis.Redis = aioredis.Redis.from_url(str(settings.REDIS_URL))
+        self.redis: aioredis.Redis = aioredis.Redis.from_url(str(settings.REDIS_URL), **_layer_options())
         self.window = self.redis.register_script(services.SEND_WINDOW_SCRIPT)
 
     @asynccontextmanager
@@ -199,6 +199,15 @@ class _LoopResources:
                     self.idle.append(conn)
                 raise
             self.idle.append(conn)
+
+
+def _layer_options() -> dict[str, Any]:
+    """The channel layer's retry and timeouts (fail fast while Redis is down, reconnect once after a restart)."""
+    layer: dict[str, Any] = settings.CHANNEL_LAYERS["default"]
+    config: dict[str, Any] = layer.get("CONFIG", {})
+    host = (config.get("hosts") or [{}])[0]
+    wanted = ("retry", "socket_connect_timeout", "socket_keepalive")
+    return {name: host[name] for name in wanted if isinstance(host, dict) and name in host}
 
 
 async def _connect() -> psycopg.AsyncConnection[Any]:
