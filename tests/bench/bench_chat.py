@@ -178,7 +178,16 @@ def daphnes(count: int) -> Iterator[list[Server]]:
             port = free_port()
             log = open(Path(settings.VAR_DIR) / f"bench-daphne-{port}.log", "wb")  # noqa: SIM115 (closed below)
             logs.append(log)
-            command = [sys.executable, "-m", "consult.server", "-b", "127.0.0.1", "-p", str(port), "consult.asgi:application"]
+            command = [
+                sys.executable,
+                "-m",
+                "consult.server",
+                "-b",
+                "127.0.0.1",
+                "-p",
+                str(port),
+                "consult.asgi:application",
+            ]
             process = subprocess.Popen(command, cwd=APP_DIR, env=env, stdout=log, stderr=subprocess.STDOUT)
             servers.append(Server(process, port))
         for server in servers:
