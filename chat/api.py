@@ -23,9 +23,9 @@ from rest_framework.views import APIView
 from chat import selectors, services
 from chat.models import Message, MessageKind
 from consult.desk import access
-from consult.exceptions import DomainError, NotFound
+from consult.kernel.exceptions import DomainError, NotFound
 from consult.models import Consultation, User
-from consult.selectors import Viewer
+from consult.people.selectors import Viewer
 
 PAGE = 200
 CONSULTATION_ID = OpenApiParameter("consultation_id", int, OpenApiParameter.PATH)

@@ -20,8 +20,8 @@ from django.conf import settings
 from chat import calls
 from chat.janus import JanusError, JanusSession, plugin_data
 from chat.models import Call
-from consult.exceptions import DomainError
-from consult.frames import FieldProblem, int_field, text_field
+from consult.kernel.exceptions import DomainError
+from consult.realtime.frames import FieldProblem, int_field, text_field
 
 logger = logging.getLogger(__name__)
 

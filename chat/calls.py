@@ -36,11 +36,11 @@ from chat.live_events import CALL
 from chat.models import Call, CallParticipant, CallState, CallTrack
 from chat.services import post_system_message
 from consult.desk import access
-from consult.exceptions import DomainError, InvalidTransition, NotAllowed, NotFound
+from consult.kernel.exceptions import DomainError, InvalidTransition, NotAllowed, NotFound
 from consult.models import Consultation, ConsultationStatus, User
+from consult.people.roles import Role
+from consult.people.selectors import Viewer, role_of
 from consult.realtime.catalogue import publish
-from consult.roles import Role
-from consult.selectors import Viewer, role_of
 from transcription import services as transcription
 from transcription.models import Transcript
 

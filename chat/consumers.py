@@ -19,11 +19,11 @@ from chat.hotpath import RateLimited
 from chat.live_events import TYPING
 from chat.models import Message
 from consult.desk import access
-from consult.exceptions import DomainError
-from consult.frames import FieldProblem, FrameProblem, decode_frame, int_field, text_field
+from consult.kernel.exceptions import DomainError
 from consult.models import Consultation
 from consult.realtime.catalogue import publish_now
-from consult.socket_guard import CLOSE_TOO_MANY, FrameBudget, SessionGuard
+from consult.realtime.frames import FieldProblem, FrameProblem, decode_frame, int_field, text_field
+from consult.realtime.socket_guard import CLOSE_TOO_MANY, FrameBudget, SessionGuard
 
 PROTOCOL_VERSION = 1
 MAX_FRAME_BYTES = 16 * 1024

@@ -46,7 +46,7 @@ from chat import services
 from chat.live_events import MESSAGE
 from chat.models import Message, MessageKind
 from chat.selectors import message_payload
-from consult.exceptions import DomainError
+from consult.kernel.exceptions import DomainError
 from consult.models import Consultation, ConsultationStatus, ExpertProfile, User
 from consult.realtime.catalogue import publish_committed
 from search.indexing import DEBOUNCE_SECONDS, schedule_drain

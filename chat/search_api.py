@@ -16,7 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from chat.searching import MAX_PAGE_SIZE, PER_PAGE, MessageHit, MessageSearch, search_messages
-from consult.pagination import page_links
+from consult.api.pagination import page_links
 
 
 class MessageHitSerializer(serializers.Serializer[MessageHit]):
@@ -40,7 +40,7 @@ class MessageHitSerializer(serializers.Serializer[MessageHit]):
 
 
 class MessageSearchSerializer(serializers.Serializer[MessageSearch]):
-    """The one page shape (``consult.pagination``), with ``degraded`` beside ``results``.
+    """The one page shape (``consult.api.pagination``), with ``degraded`` beside ``results``.
 
     ``context["links"]``: ``next`` and ``previous``.
     """

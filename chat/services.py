@@ -33,11 +33,11 @@ from chat.live_events import DELETED, EDITED, MESSAGE, READ
 from chat.models import Message, MessageKind, MessageRevision, ReadMarker
 from chat.selectors import message_payload
 from consult.desk.access import can_post, can_read
-from consult.exceptions import DomainError, InvalidInput, InvalidTransition, NotAllowed, NotFound
+from consult.kernel.exceptions import DomainError, InvalidInput, InvalidTransition, NotAllowed, NotFound
+from consult.kernel.uploads import check_upload
+from consult.kernel.validators import plain_text
 from consult.models import Consultation, ConsultationStatus, User
 from consult.realtime.catalogue import group_of, publish
-from consult.uploads import check_upload
-from consult.validators import plain_text
 from search.indexing import queue_change
 
 MAX_BODY_CHARS = 2000
@@ -290,7 +290,7 @@ def post_file_message(
 ) -> tuple[Message, bool]:
     """Store a file (or a PNG/JPEG image) as a message and broadcast it; returns (message, created).
 
-    Checked like proposal attachments (``consult.uploads.check_upload``: type by name and by content),
+    Checked like proposal attachments (``consult.kernel.uploads.check_upload``: type by name and by content),
     at most 10 MiB, images at most 5 MiB. The file is written before the consultation row is locked, so a
     slow disk never holds up the thread's numbering; it is removed again when the message is refused.
     A retry with the same ``client_id`` returns the first message and stores nothing.

@@ -19,8 +19,8 @@ from django.http import QueryDict
 from chat.models import Message, MessageKind
 from chat.search import TRANSCRIPT_DOC_TYPE
 from consult.desk.access import consultations_visible_to, search_keys
-from consult.exceptions import InvalidInput
-from consult.selectors import Viewer
+from consult.kernel.exceptions import InvalidInput
+from consult.people.selectors import Viewer
 from search.analysis import parse_query
 from search.backends import get_backend
 from search.documents import SearchQuery, SearchUnavailable, Sort

@@ -25,10 +25,10 @@ from chat.live_events import MESSAGE, PLAYED, TRANSCRIPT
 from chat.models import Message, MessageKind, VoicePlay
 from chat.services import _clean_client_id, _next_seq
 from consult.desk.access import can_post, can_read
-from consult.exceptions import InvalidTransition, NotAllowed, NotFound
+from consult.kernel.exceptions import InvalidTransition, NotAllowed, NotFound
 from consult.models import Consultation, ConsultationStatus, User
+from consult.people.selectors import Viewer, is_office
 from consult.realtime.catalogue import publish
-from consult.selectors import Viewer, is_office
 from search.indexing import queue_change
 from transcription import services as transcription
 from transcription.models import Transcript, TranscriptRevision, TranscriptStatus

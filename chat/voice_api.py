@@ -23,8 +23,8 @@ from rest_framework.views import APIView
 from chat import services, voice
 from chat.api import CONSULTATION_ID, MESSAGE_ID, MessageSerializer, _posted, _readable, _spend_send_budget, _validated
 from chat.transcript_search import MAX_PAGE_SIZE, PER_PAGE, TranscriptHit, TranscriptSearch, search_transcripts
+from consult.api.pagination import page_links
 from consult.models import User
-from consult.pagination import page_links
 
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
@@ -180,7 +180,7 @@ def clip_url(hit: TranscriptHit) -> str:
 
 
 class TranscriptSearchSerializer(serializers.Serializer[TranscriptSearch]):
-    """The one page shape (``consult.pagination``), with ``degraded`` beside ``results``."""
+    """The one page shape (``consult.api.pagination``), with ``degraded`` beside ``results``."""
 
     count = serializers.IntegerField(source="total")
     next = serializers.SerializerMethodField()

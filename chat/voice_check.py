@@ -6,7 +6,7 @@ demuxer's answer, the duration is the decoded samples (MediaRecorder's WebM carr
 bar is measured on the way. A cut-off upload is found by the container's own structure: an element, page or box
 that runs past the end of the file, or an Ogg stream without its last page.
 
-Every refusal is an :class:`~consult.exceptions.InvalidInput` on the field ``file`` with a code naming the
+Every refusal is an :class:`~consult.kernel.exceptions.InvalidInput` on the field ``file`` with a code naming the
 problem: ``too_large``, ``empty``, ``not_audio``, ``truncated``, ``too_long``.
 """
 
@@ -21,7 +21,7 @@ import numpy as np
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from consult.exceptions import InvalidInput
+from consult.kernel.exceptions import InvalidInput
 
 LEVELS = 48  # bars in the level bar
 ACCEPTED = "WebM/Ogg (Opus), MP4 (AAC)"

@@ -7,12 +7,13 @@ class ConsultConfig(AppConfig):
     verbose_name = _("People and bureaus")
 
     def ready(self) -> None:
-        from consult import live, live_events  # noqa: F401  (declares its live events)
         from consult.desk import live_events as desk_live_events  # noqa: F401
+        from consult.notifications import live_events  # noqa: F401  (declares its live events)
+        from consult.realtime import topics as live
 
         live.register_builtin_topics()
 
-        from consult import revocation
+        from consult.realtime import revocation
 
         revocation.connect_signals()
 

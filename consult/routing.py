@@ -3,7 +3,7 @@
 from django.urls import path
 
 from chat.consumers import ChatConsumer
-from consult.consumers import LiveConsumer
+from consult.realtime.consumers import LiveConsumer
 
 websocket_urlpatterns = [
     path("ws/live/", LiveConsumer.as_asgi()),

@@ -223,7 +223,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-AUTHENTICATION_BACKENDS = ["consult.login_throttle.ThrottledModelBackend"]
+AUTHENTICATION_BACKENDS = ["consult.people.login_throttle.ThrottledModelBackend"]
 LOGIN_MAX_FAILURES = int(os.environ.get("LOGIN_MAX_FAILURES", "5"))
 LOGIN_LOCKOUT_SECONDS = int(os.environ.get("LOGIN_LOCKOUT_SECONDS", "900"))
 LOGIN_URL = "login"
@@ -263,16 +263,16 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PAGINATION_CLASS": "consult.pagination.Page",
+    "DEFAULT_PAGINATION_CLASS": "consult.api.pagination.Page",
     "PAGE_SIZE": 50,
-    # JSON nested deeper than the parser can follow is a 400, not a RecursionError (consult.parsers).
+    # JSON nested deeper than the parser can follow is a 400, not a RecursionError (consult.api.parsers).
     "DEFAULT_PARSER_CLASSES": [
-        "consult.parsers.JSONParser",
+        "consult.api.parsers.JSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "consult.api_errors.exception_handler",
+    "EXCEPTION_HANDLER": "consult.api.errors.exception_handler",
 }
 # Personal API tokens: knox checks them, our model stores them (hash only); they live until revoked
 # unless created with an expiry. The prefix lets secret scanners recognise a leaked token.
@@ -291,10 +291,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    # Every operation documents its 4xx answers in the one error shape (consult.api_schema).
+    # Every operation documents its 4xx answers in the one error shape (consult.api.schema).
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "consult.api_schema.document_errors",
+        "consult.api.schema.document_errors",
     ],
     # Several models have a "status"; give each choice set its own schema name.
     "ENUM_NAME_OVERRIDES": {
@@ -356,8 +356,9 @@ JANUS_RTP_PORTS = os.environ.get("JANUS_RTP_PORTS", "20000-40000")
 CALL_ICE_SERVERS = json.loads(os.environ.get("CALL_ICE_SERVERS", "[]"))
 CALL_RING_SECONDS = int(os.environ.get("CALL_RING_SECONDS", "45"))
 CALL_RECORDING = env_bool("CALL_RECORDING", True)
-# Sockets (consult.socket_guard, consult.server; chat/PROTOCOL.md "Limits"): sessions are re-checked at expiry
-# and at least this often; sockets per user per server process; refused frames in a row before closing 4429.
+# Sockets (consult.realtime.socket_guard, consult.realtime.server; chat/PROTOCOL.md "Limits"): sessions are
+# re-checked at expiry and at least this often; sockets per user per server process; refused frames in a row
+# before closing 4429.
 SOCKET_SESSION_RECHECK_SECONDS = float(os.environ.get("SOCKET_SESSION_RECHECK_SECONDS", "60"))
 SOCKETS_PER_USER = int(os.environ.get("SOCKETS_PER_USER", "30"))
 SOCKET_FLOOD_CLOSE_AFTER = int(os.environ.get("SOCKET_FLOOD_CLOSE_AFTER", "200"))

@@ -7,8 +7,8 @@ from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
-from consult import api
 from consult.health import healthz
+from consult.people import api
 
 router = DefaultRouter()
 router.register("bureaus", api.BureauViewSet, basename="bureau")
@@ -24,8 +24,8 @@ api_urls: list[URLPattern | URLResolver] = [
     path("", include("proposals.urls")),
     path("", include("consult.desk.api")),
     path("", include("chat.urls")),
-    path("notifications/", include("consult.notification_api")),
-    path("tokens/", include("consult.token_api")),
+    path("notifications/", include("consult.notifications.api")),
+    path("tokens/", include("consult.people.token_api")),
 ]
 
 urlpatterns = [

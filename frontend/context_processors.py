@@ -12,8 +12,8 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from consult.notifications import unread_count
-from consult.roles import OFFICE_ROLES, Role
+from consult.notifications.services import unread_count
+from consult.people.roles import OFFICE_ROLES, Role
 from frontend.views_desk.common import unread_total
 
 DESK_ROOM = {"desk-room", "desk-act"}

@@ -1,7 +1,7 @@
 """What a request that fails outside a view's own handling gets: 400, 403 (CSRF too), 404, 413 and 500.
 
 Under ``/api/`` the answer is the API's one error body, ``{"code": ..., "message": ...}`` (the shape of
-``consult.api_errors``, which covers what DRF views raise; these views cover the rest: unknown paths, unhandled
+``consult.api.errors``, which covers what DRF views raise; these views cover the rest: unknown paths, unhandled
 exceptions, bodies over the size limit, requests Django refuses before any view runs). Everywhere else it is
 a page in the site's look, in the language of the switch (Chinese unless English was chosen).
 

@@ -19,8 +19,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_stubs_ext import StrOrPromise
 
-from consult import login_throttle
 from consult.models import Bureau, DeputyProfile, User
+from consult.people import login_throttle
 from proposals.access import recipients_of  # who may rate: the services' own answer
 from proposals.categories import CATEGORIES
 from proposals.filters import ProposalFilter

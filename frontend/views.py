@@ -13,12 +13,12 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from consult import services
-from consult.exceptions import DomainError
-from consult.filters import BureauFilter
+from consult.kernel.exceptions import DomainError
 from consult.models import Bureau, DeputyContact, DeputyProfile, ExpertProfile, HandlerProfile, User
-from consult.roles import Chamber, Role
-from consult.selectors import bureau_id_of
+from consult.people import services
+from consult.people.filters import BureauFilter
+from consult.people.roles import Chamber, Role
+from consult.people.selectors import bureau_id_of
 
 
 def _user(request: HttpRequest) -> User:

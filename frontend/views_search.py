@@ -28,8 +28,8 @@ from django.views.decorators.http import require_GET
 from chat.searching import MessageSearch, search_messages
 from chat.transcript_search import TranscriptSearch, search_transcripts
 from chat.voice_api import clip_url
-from consult.exceptions import InvalidInput
-from consult.roles import Role
+from consult.kernel.exceptions import InvalidInput
+from consult.people.roles import Role
 from frontend.views_proposals.common import current_user, visible_proposal
 from proposals.models import Proposal
 from proposals.searching import (

@@ -26,9 +26,9 @@ from typing import TYPE_CHECKING, cast
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
 
-from consult.exceptions import NotAllowed
-from consult.roles import Role
-from consult.selectors import Viewer, bureau_id_of, is_office, role_of
+from consult.kernel.exceptions import NotAllowed
+from consult.people.roles import Role
+from consult.people.selectors import Viewer, bureau_id_of, is_office, role_of
 from proposals.masking import strip_contact_details
 from proposals.models.choices import (
     AssignmentRole,

@@ -3,7 +3,7 @@
 Every URL with a proposal id goes through ``Proposal.objects.visible_to(user)`` first: a proposal outside
 the viewer's scope is a 404, whatever the action. Actions answer with the refreshed proposal detail,
 or with the object they created (an attachment, a communication record, an opinion, an extension request,
-a draft reply). Domain errors become HTTP in ``consult.api_errors``.
+a draft reply). Domain errors become HTTP in ``consult.api.errors``.
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from consult.exceptions import NotAllowed, NotFound
+from consult.kernel.exceptions import NotAllowed, NotFound
 from consult.models import User
-from consult.selectors import Viewer, is_office
+from consult.people.selectors import Viewer, is_office
 from proposals import metrics, services
 from proposals.access import access_of, readable_attachment
 from proposals.actions import Action

@@ -9,7 +9,7 @@ class ProposalsConfig(AppConfig):
     verbose_name = _("Proposals")
 
     def ready(self) -> None:
-        from consult import live
+        from consult.realtime import topics as live
         from proposals import live_events  # noqa: F401  (declares its live events)
         from proposals.selectors import can_see_id
 

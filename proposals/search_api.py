@@ -2,7 +2,7 @@
 
 Thin views over ``proposals.searching``: it validates the filters (the list API's ``ProposalFilter``),
 scopes every hit to what the viewer may see and answers from the database when the engine is down
-(``degraded``). Errors (a bad filter, a bad page) come out in the one shape of ``consult.api_errors``,
+(``degraded``). Errors (a bad filter, a bad page) come out in the one shape of ``consult.api.errors``,
 naming the field.
 """
 
@@ -17,7 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from consult.pagination import page_links
+from consult.api.pagination import page_links
 from proposals.models import OutcomeClass, Proposal, ProposalKind, Status
 from proposals.searching import (
     MAX_PER_PAGE,
@@ -77,7 +77,7 @@ class FacetOptionSerializer(serializers.Serializer[FacetOption]):
 
 
 class ProposalSearchSerializer(serializers.Serializer[ProposalSearch]):
-    """The one page shape (``consult.pagination``): ``count``, ``next``, ``previous``, ``results``, and beside
+    """The one page shape (``consult.api.pagination``): ``count``, ``next``, ``previous``, ``results``, and beside
     them ``degraded`` and ``facets``. ``context["links"]``: ``next`` and ``previous``."""
 
     count = serializers.IntegerField(source="total")

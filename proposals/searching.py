@@ -21,9 +21,9 @@ from typing import Any
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import QueryDict
 
-from consult.exceptions import InvalidInput
+from consult.kernel.exceptions import InvalidInput
 from consult.models import Bureau
-from consult.selectors import Viewer
+from consult.people.selectors import Viewer
 from proposals.access import search_keys
 from proposals.filters import ProposalFilter
 from proposals.masking import strip_contact_details
@@ -126,7 +126,7 @@ def _page_args(params: QueryDict) -> tuple[str, Sort, int, int]:
     sort_value = params.get("sort") or ("relevance" if text else "newest")
     sort: Sort = next((s for s in SORTS if s == sort_value), "relevance")
     try:
-        # page_size is the API's name (consult.pagination); the search page's links say per_page.
+        # page_size is the API's name (consult.api.pagination); the search page's links say per_page.
         per_page = max(1, min(int(params.get("page_size") or params.get("per_page") or "20"), MAX_PER_PAGE))
         page = max(1, min(int(params.get("page") or "1"), MAX_RESULTS // per_page))
     except ValueError as exc:

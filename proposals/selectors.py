@@ -1,24 +1,15 @@
-"""Reads of proposals. Who sees what is decided in one place, ``proposals.access``; this module only
-attaches that rule to the QuerySet (``Proposal.objects.visible_to(user)``) and answers small questions."""
+"""Small reads of proposals. Who sees what is decided in one place, ``proposals.access``; the QuerySet that
+applies it is ``proposals.querysets.ProposalQuerySet``."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from django.db import models
-
-from consult.selectors import Viewer
+from consult.people.selectors import Viewer
 
 if TYPE_CHECKING:
     from proposals.actions import Action
     from proposals.models import Proposal
-
-
-class ProposalQuerySet(models.QuerySet["Proposal"]):
-    def visible_to(self, user: Viewer) -> ProposalQuerySet:
-        from proposals.access import visible_proposals  # access reads the models; the models read this module
-
-        return visible_proposals(self, user)  # type: ignore[return-value]
 
 
 def can_see_id(user: Viewer, proposal_id: int) -> bool:

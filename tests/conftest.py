@@ -23,7 +23,7 @@ from django.conf import settings
 from django.db import connection
 
 from consult.models import Bureau, User
-from consult.roles import Chamber, Role
+from consult.people.roles import Chamber, Role
 from tests.factories import (
     PASSWORD,
     BureauFactory,
@@ -165,7 +165,16 @@ def daphne_server(django_db_setup: None, django_db_blocker: pytest.FixtureReques
     port = free_port()
     log = open(Path(settings.VAR_DIR) / f"daphne-{port}.log", "wb")  # noqa: SIM115 (closed below)
     process = subprocess.Popen(
-        [sys.executable, "-m", "consult.server", "-b", "127.0.0.1", "-p", str(port), "consult.asgi:application"],
+        [
+            sys.executable,
+            "-m",
+            "consult.realtime.server",
+            "-b",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "consult.asgi:application",
+        ],
         cwd=REPO_ROOT,
         env=child_env(),
         stdout=log,

@@ -79,7 +79,16 @@ def call_server(
     log = open(Path(settings.VAR_DIR) / f"daphne-calls-{port}.log", "wb")  # noqa: SIM115 (closed below)
     env = child_env(JANUS_URLS=janus.url, JANUS_API_SECRET=janus.secret, MEDIA_ROOT=str(settings.MEDIA_ROOT))
     process = subprocess.Popen(
-        [sys.executable, "-m", "consult.server", "-b", "127.0.0.1", "-p", str(port), "consult.asgi:application"],
+        [
+            sys.executable,
+            "-m",
+            "consult.realtime.server",
+            "-b",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "consult.asgi:application",
+        ],
         cwd=REPO_ROOT,
         env=env,
         stdout=log,

@@ -33,8 +33,8 @@ from collections.abc import Iterable
 from django.db.models import Q, QuerySet
 
 from consult.models import Consultation, ConsultationStatus, ConsultationTransfer
-from consult.roles import Role
-from consult.selectors import Viewer, bureau_id_of, is_office, role_of
+from consult.people.roles import Role
+from consult.people.selectors import Viewer, bureau_id_of, is_office, role_of
 
 
 def consultations_visible_to(user: Viewer) -> QuerySet[Consultation]:

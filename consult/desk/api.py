@@ -3,7 +3,7 @@
 Every URL with a consultation id goes through ``consultations_visible_to(user)`` first: a consultation outside
 the viewer's scope is a 404, whatever the action. Actions answer with the refreshed consultation detail.
 The chat's messages and files of a consultation are in ``chat.api``. Domain errors become HTTP in
-``consult.api_errors``. Mounted under /api/ by one ``include`` in ``consult.urls``; the routes live here.
+``consult.api.errors``. Mounted under /api/ by one ``include`` in ``consult.urls``; the routes live here.
 
 =====================================  ==================================================================
 GET  desk/bureaus/                     bureaus with experts online now and queue length (any signed-in user)
@@ -66,10 +66,10 @@ from consult.desk.serializers import (
     TransferInputSerializer,
     WorkbenchSerializer,
 )
-from consult.exceptions import NotAllowed, NotFound
+from consult.kernel.exceptions import NotAllowed, NotFound
 from consult.models import Bureau, Consultation, ConsultationStatus, ConsultationTransfer, User
-from consult.roles import Role
-from consult.selectors import Viewer, is_office
+from consult.people.roles import Role
+from consult.people.selectors import Viewer, is_office
 
 Input = type[serializers.Serializer[Any]] | None
 Handler = TypeVar("Handler", bound=Callable[..., Response])

@@ -3,7 +3,7 @@
 The desk lives in ``consult``, the lowest domain layer (``docs/architecture.md``), so it may not import
 ``chat`` or ``proposals``. Yet a consultation writes system lines into its chat thread, may link one of the
 deputy's own proposals, and shows the expert the deputy's earlier proposals. Those apps register the
-functions here, the way they register their live topics in ``consult.live``; the desk calls them through
+functions here, the way they register their live topics in ``consult.realtime.topics``; the desk calls them through
 this module. Calling one that nobody registered is a setup error (the app is missing from INSTALLED_APPS).
 """
 

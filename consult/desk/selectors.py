@@ -20,7 +20,7 @@ from consult.models import (
     Outcome,
     PresenceStatus,
 )
-from consult.selectors import Viewer, bureau_id_of
+from consult.people.selectors import Viewer, bureau_id_of
 
 PRESENCE_TIMEOUT = timedelta(seconds=90)
 

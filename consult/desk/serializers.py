@@ -16,10 +16,11 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from consult.api_schema import MAX_ID
+from consult.api.schema import MAX_ID
 from consult.desk.access import can_post
 from consult.desk.selectors import DeskFigures
 from consult.desk.services import is_present, queue_position
+from consult.kernel.validators import plain_text, plausible_date
 from consult.models import (
     Bureau,
     Consultation,
@@ -32,8 +33,7 @@ from consult.models import (
     PresenceStatus,
     User,
 )
-from consult.serializers import BureauRefSerializer
-from consult.validators import plain_text, plausible_date
+from consult.people.serializers import BureauRefSerializer
 
 
 @extend_schema_field({"type": "string", "enum": list(PresenceStatus.values)}, component_name="PresenceStatus")

@@ -33,7 +33,7 @@ from consult.desk.live_events import (
     QUEUE_CHANGED,
 )
 from consult.desk.selectors import PRESENCE_TIMEOUT
-from consult.exceptions import InvalidInput, InvalidTransition, NotAllowed, NotFound
+from consult.kernel.exceptions import InvalidInput, InvalidTransition, NotAllowed, NotFound
 from consult.models import (
     Bureau,
     Consultation,
@@ -46,9 +46,9 @@ from consult.models import (
     PresenceStatus,
     User,
 )
+from consult.people.roles import Role
+from consult.people.selectors import is_office
 from consult.realtime.catalogue import publish
-from consult.roles import Role
-from consult.selectors import is_office
 from search.indexing import queue_change
 
 

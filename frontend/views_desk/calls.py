@@ -16,7 +16,7 @@ from chat import calls
 from chat.models import CallTrack
 from consult.desk import access
 from consult.embedded_janus import INSTALL_HINT
-from consult.exceptions import NotFound
+from consult.kernel.exceptions import NotFound
 from frontend.views_desk.common import visible_consultation
 from frontend.views_proposals.common import current_user
 

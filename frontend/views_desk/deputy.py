@@ -15,10 +15,10 @@ from django.views.decorators.http import require_POST
 from consult.desk import services
 from consult.desk.access import consultations_visible_to
 from consult.desk.selectors import experts_with_presence, online_counts
-from consult.exceptions import DomainError
+from consult.kernel.exceptions import DomainError
 from consult.models import Bureau, ConsultationStatus, User
-from consult.roles import Role
-from consult.selectors import is_office
+from consult.people.roles import Role
+from consult.people.selectors import is_office
 from frontend.views_desk.common import with_unread
 from frontend.views_desk.forms import StartForm
 from frontend.views_proposals.common import current_user, show_domain_error

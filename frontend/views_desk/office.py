@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from consult.desk import services
 from consult.desk.access import consultations_visible_to
 from consult.desk.selectors import desk_figures, desk_figures_per_bureau, online_counts
-from consult.exceptions import DomainError
+from consult.kernel.exceptions import DomainError
 from consult.models import Bureau, ConsultationPeriod, ConsultationStatus, ExpertProfile, User
 from frontend.views_desk.forms import PeriodForm
 from frontend.views_proposals.common import current_user, require_office, show_domain_error

@@ -26,10 +26,10 @@ from django_stubs_ext import StrOrPromise
 from chat import selectors as chat
 from consult.desk import access, services
 from consult.desk.selectors import deputy_history, experts_with_presence
-from consult.exceptions import DomainError
+from consult.kernel.exceptions import DomainError
 from consult.models import Bureau, Consultation, ConsultationStatus, User
-from consult.roles import Role
-from consult.selectors import is_office
+from consult.people.roles import Role
+from consult.people.selectors import is_office
 from frontend.views_desk.common import visible_consultation
 from frontend.views_desk.forms import OutcomeForm, RatingForm, TransferForm
 from frontend.views_proposals.common import current_user, show_domain_error

@@ -18,9 +18,9 @@ from django.views.decorators.http import require_POST
 from consult.desk import services
 from consult.desk.access import consultations_visible_to
 from consult.desk.selectors import expert_workbench, online_counts
-from consult.exceptions import DomainError
+from consult.kernel.exceptions import DomainError
 from consult.models import ExpertProfile, PresenceStatus, User
-from consult.roles import Role
+from consult.people.roles import Role
 from frontend.views_desk.common import with_unread
 from frontend.views_desk.forms import PresenceForm
 from frontend.views_proposals.common import current_user

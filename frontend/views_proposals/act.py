@@ -15,7 +15,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from consult.exceptions import DomainError
+from consult.kernel.exceptions import DomainError
 from frontend.views_proposals import deputy, detail, handling, office, supervision
 from frontend.views_proposals.common import (
     BoundForms,

@@ -12,10 +12,10 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 
-from consult.exceptions import DomainError
+from consult.kernel.exceptions import DomainError
 from consult.models import DeputyProfile, User
-from consult.roles import Role
-from consult.selectors import bureau_id_of, is_office
+from consult.people.roles import Role
+from consult.people.selectors import bureau_id_of, is_office
 from proposals import workdays
 from proposals.models import Proposal
 from proposals.rules import current_rules

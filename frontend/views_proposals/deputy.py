@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from consult.exceptions import DomainError
+from consult.kernel.exceptions import DomainError
 from consult.models import Bureau, User
 from frontend.forms import DraftForm
 from frontend.views_proposals.common import (

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from consult.models import Notification
-from consult.notifications import mark_read
+from consult.notifications.services import mark_read
 from frontend.views_proposals.common import current_user
 
 PER_PAGE = 30

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from consult.exceptions import DomainError
+from consult.kernel.exceptions import DomainError
 from consult.models import User
 from frontend.forms import BulkAssignForm, BulkSelectionForm
 from frontend.views_proposals.common import BoundForms, BulkOutcome, current_user, require_office, unshown_errors

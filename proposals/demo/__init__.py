@@ -23,9 +23,9 @@ from django.db import transaction
 from django.db.models import Count, Max
 from django.utils import translation
 
-from consult.demo import CPPCC_TERM, NPC_TERM, seed_people
+from consult.demo.city import CPPCC_TERM, NPC_TERM, seed_people
 from consult.models import Bureau, DeputyProfile, HandlerProfile, User
-from consult.roles import Chamber, Role
+from consult.people.roles import Chamber, Role
 from proposals.demo.plan import OPEN_YEAR, YEARS, BureauRef, Cast, Person, Planner, SessionRef, Spec
 from proposals.demo.rows import Rows, given_timestamps
 from proposals.demo.story import World, tell_all
@@ -88,11 +88,11 @@ def seed_sessions() -> dict[tuple[str, int], SessionRef]:
 
 
 def load_cast() -> Cast:
-    """The people ``consult.demo.seed_people`` made, in a fixed order (so the plan is the same each run)."""
+    """The people ``consult.demo.city.seed_people`` made, in a fixed order (so the plan is the same each run)."""
     people = {u.username: Person(u.pk, u.full_name) for u in User.objects.filter(username__in=["deputy", "member"])}
     handler = User.objects.filter(username="handler").values_list("pk", "full_name").first()
     if len(people) < 2 or handler is None:
-        raise RuntimeError("the demo people are missing: run consult.demo.seed_people() first")
+        raise RuntimeError("the demo people are missing: run consult.demo.city.seed_people() first")
     deputies: dict[str, list[Person]] = {str(c): [] for c in Chamber}
     rows = DeputyProfile.objects.filter(user__is_active=True).exclude(user__username__in=["deputy", "member"])
     for user_id, name, chamber in rows.order_by("user__username").values_list("user_id", "user__full_name", "chamber"):

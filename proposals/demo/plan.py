@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from consult.roles import Chamber
+from consult.people.roles import Chamber
 from proposals.demo.texts import Original, originals
 from proposals.demo.timeline import LATEST_YEAR, Timeline, merged_timeline, need, random_due_offset, timeline_of
 from proposals.demo.timing import Clock

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from consult.demo import DISTRICTS, ROADS
-from consult.roles import Chamber
+from consult.demo.city import DISTRICTS, ROADS
+from consult.people.roles import Chamber
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "demo" / "proposals.jsonl"
 SUFFIX: dict[str, str] = {Chamber.NPC: "的建议", Chamber.CPPCC: "的提案"}

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from dateutil.relativedelta import relativedelta
 from django.utils import timezone
 
-from consult.roles import Chamber
+from consult.people.roles import Chamber
 from proposals import workdays
 from proposals.models.calendar import SATURDAY, CalendarDay, DayKind
 

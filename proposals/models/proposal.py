@@ -8,9 +8,9 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from consult.models import Bureau
-from consult.roles import Chamber
+from consult.people.roles import Chamber
 from proposals.models.choices import CoSignerStatus, OutcomeClass, ProposalKind, Status
-from proposals.selectors import ProposalQuerySet
+from proposals.querysets import ProposalQuerySet
 
 
 class ProposalSession(models.Model):

@@ -10,7 +10,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from consult.models import User
-from consult.serializers import BureauRefSerializer
+from consult.people.serializers import BureauRefSerializer
 from proposals.access import ProposalAccess, Wording
 from proposals.models import (
     Assignment,

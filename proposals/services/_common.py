@@ -12,11 +12,11 @@ from collections.abc import Iterable
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from consult.exceptions import DomainError, InvalidInput, InvalidTransition, NotFound
+from consult.kernel.exceptions import DomainError, InvalidInput, InvalidTransition, NotFound
 from consult.models import User
-from consult.notifications import notify
+from consult.notifications.services import notify
+from consult.people.roles import Role
 from consult.realtime.catalogue import publish
-from consult.roles import Role
 from proposals.access import who_may_see
 from proposals.actions import Action, TimelineAction
 from proposals.live_events import PROPOSAL_CHANGED, ProposalChanged

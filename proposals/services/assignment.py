@@ -16,7 +16,7 @@ from django.db.models import Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from consult.exceptions import InvalidInput
+from consult.kernel.exceptions import InvalidInput
 from consult.models import Bureau, User
 from proposals import workdays
 from proposals.access import require_handler_of, require_office

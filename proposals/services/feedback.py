@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from consult.exceptions import InvalidInput, NotAllowed
+from consult.kernel.exceptions import InvalidInput, NotAllowed
 from consult.models import User
 from proposals.access import recipients_of, require_handler_of, require_office
 from proposals.actions import Action, Outcome

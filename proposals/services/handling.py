@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from consult.exceptions import InvalidInput
+from consult.kernel.exceptions import InvalidInput
 from consult.models import User
 from proposals import workdays
 from proposals.access import recipients_of, require_handler_of, require_office

@@ -8,7 +8,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from consult.exceptions import InvalidInput
+from consult.kernel.exceptions import InvalidInput
 from consult.models import User
 from proposals.access import require_office
 from proposals.actions import Action

@@ -12,7 +12,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from consult.exceptions import InvalidInput, InvalidTransition, NotAllowed
+from consult.kernel.exceptions import InvalidInput, InvalidTransition, NotAllowed
 from consult.models import User
 from proposals import workdays
 from proposals.access import recipients_of, require_handler_of, require_office

@@ -16,10 +16,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from consult.exceptions import InvalidInput, NotAllowed, NotFound
+from consult.kernel.exceptions import InvalidInput, NotAllowed, NotFound
+from consult.kernel.uploads import check_upload
 from consult.models import Bureau, DeputyProfile, User
-from consult.roles import Chamber, Role
-from consult.uploads import check_upload
+from consult.people.roles import Chamber, Role
 from proposals.access import require_proposer
 from proposals.actions import Action, Outcome
 from proposals.categories import CATEGORIES

@@ -26,7 +26,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from consult.models import Bureau, User
-from consult.roles import Chamber, Role
+from consult.people.roles import Chamber, Role
 from proposals import services
 from proposals.models import Assignment, CoSigner, Proposal, ProposalSession, Reply
 from search import indexing

@@ -13,11 +13,11 @@ from typing import Any
 from django.utils import timezone
 
 from chat.models import Message
-from consult import tokens
-from consult.demo import DEMO_LOGINS, seed_people
+from consult.demo.city import DEMO_LOGINS, seed_people
+from consult.demo.desk import seed_consultations
 from consult.desk import services as desk
-from consult.desk.demo import seed_consultations
 from consult.models import Bureau, Consultation, ExpertPresence, PresenceStatus, User
+from consult.people import tokens
 from proposals import services as proposal_services
 from proposals.demo import seed_proposals
 from proposals.models import Attachment, Proposal

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
+from consult.api.pagination import MAX_PAGE_SIZE
 from consult.models import Bureau, User
-from consult.pagination import MAX_PAGE_SIZE
 from tests.api.conftest import ClientFor
 from tests.factories import BureauFactory
 

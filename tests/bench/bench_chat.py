@@ -63,7 +63,7 @@ from django.utils import timezone
 
 from chat.models import Message
 from consult.models import Bureau, Consultation, ConsultationStatus, ExpertProfile, User
-from consult.roles import Role
+from consult.people.roles import Role
 from tests.conftest import REPO_ROOT, child_env, free_port, stop, wait_until_serving
 from tests.sockets import session_cookie
 
@@ -181,7 +181,7 @@ def daphnes(count: int) -> Iterator[list[Server]]:
             command = [
                 sys.executable,
                 "-m",
-                "consult.server",
+                "consult.realtime.server",
                 "-b",
                 "127.0.0.1",
                 "-p",

@@ -46,8 +46,8 @@ from typing import Any, Protocol
 import pytest
 from django.db import transaction
 
-from consult import services
-from consult.demo import load_bureaus
+from consult.demo.city import load_bureaus
+from consult.people import services
 from search import analysis
 from search.documents import (
     FIELD_BOOSTS,

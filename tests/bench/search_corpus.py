@@ -7,7 +7,7 @@ Shared by ``bench_search.py`` (PostgreSQL rows, the issue's sizes) and ``bench_s
   proposals: variants of the 300 written ones (``proposals.demo.texts``), the demo's mix of years and
   states (``state_quotas``), bureaus, sent replies, numbers and the same ``acl`` keys.
 - ``conversations(n)``: consultation threads about ``n`` messages long in all: the 60 written dialogues
-  (``consult/fixtures/demo/consultations.jsonl``) with districts, roads and figures changed, sentences
+  (``consult/demo/fixtures/demo/consultations.jsonl``) with districts, roads and figures changed, sentences
   recombined, chat fillers and file messages, so that 1 000 000 messages are not 600 lines repeated.
   ``message_documents`` turns them into what ``chat.search.message_document`` builds.
 - ``mixed_queries(universe, n)``: searches as people type them, drawn from words of the same texts by
@@ -30,7 +30,7 @@ from datetime import UTC, datetime, timedelta
 from functools import cache
 from itertools import islice
 
-from consult.demo import DISTRICTS, FIXTURES, GIVEN, ROADS, SURNAMES
+from consult.demo.city import DISTRICTS, FIXTURES, GIVEN, ROADS, SURNAMES
 from proposals.demo.plan import REACHED_BUREAU, REPLIED_STATES, state_quotas
 from proposals.demo.texts import HONORIFIC, Original, originals, reply_letter, variant
 from proposals.models import Status

@@ -13,9 +13,9 @@ from chat import call_frames, calls, tasks
 from chat.janus import JanusError
 from chat.models import Call, CallParticipant, CallState, CallTrack, Message, MessageKind
 from consult.desk import services as desk
-from consult.exceptions import DomainError, NotAllowed, NotFound
-from consult.frames import FieldProblem
+from consult.kernel.exceptions import DomainError, NotAllowed, NotFound
 from consult.models import Consultation, User
+from consult.realtime.frames import FieldProblem
 from transcription import services as transcription
 from transcription.models import Transcript
 

@@ -17,7 +17,7 @@ from chat import hotpath
 from chat import services as chat
 from chat.models import Message
 from chat.selectors import message_payload
-from consult.exceptions import InvalidTransition, NotAllowed, NotFound
+from consult.kernel.exceptions import InvalidTransition, NotAllowed, NotFound
 from consult.models import Consultation, ConsultationStatus, User
 from search.models import PendingChange
 

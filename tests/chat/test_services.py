@@ -14,7 +14,7 @@ from chat import services as chat
 from chat.models import Message, MessageKind, MessageRevision, ReadMarker
 from chat.selectors import message_payload, messages_after
 from consult.desk import services as desk
-from consult.exceptions import InvalidInput, InvalidTransition, NotAllowed, NotFound
+from consult.kernel.exceptions import InvalidInput, InvalidTransition, NotAllowed, NotFound
 from consult.models import Bureau, Consultation, User
 from tests.chat.conftest import open_consultation
 from tests.factories import ExpertProfileFactory

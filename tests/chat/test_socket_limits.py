@@ -1,5 +1,5 @@
 """Sockets that obey the session, validate every field, stay inside their consultation and their budgets
-(issue 11, items 1–6 and 8), end to end under the real server (``python -m consult.server``) and Redis.
+(issue 11, items 1–6 and 8), end to end under the real server (``python -m consult.realtime.server``) and Redis.
 
 No assertion here is on time: the tests wait for conditions (a close, a frame) with generous guards.
 """
@@ -25,7 +25,7 @@ from websockets.exceptions import ConnectionClosed
 from chat import services as chat
 from chat.models import Message
 from consult.desk import services as desk
-from consult.exceptions import InvalidInput
+from consult.kernel.exceptions import InvalidInput
 from consult.models import Bureau, Consultation, User
 from tests.chat.conftest import chat_socket, frames_until, greeted, of_type, open_consultation, receive, send
 from tests.conftest import REPO_ROOT, LiveServer, child_env, free_port, stop, wait_until_serving
@@ -34,7 +34,7 @@ from tests.sockets import close_code_after, open_greeted, open_socket
 pytestmark = pytest.mark.django_db(transaction=True)
 
 GUARD_S = 30  # against hangs only
-SERVER = [sys.executable, "-m", "consult.server"]
+SERVER = [sys.executable, "-m", "consult.realtime.server"]
 
 
 def signed_in(user: User) -> tuple[Client, str]:

@@ -16,7 +16,7 @@ from django.test import Client
 from openapi_spec_validator import validate
 
 from consult.models import Bureau, DeputyContact, DeputyProfile, ExpertProfile, User
-from consult.roles import Chamber
+from consult.people.roles import Chamber
 from tests.factories import BureauFactory, DeputyProfileFactory, ExpertProfileFactory
 
 CONTACT_KEYS = {"mobile", "email", "address", "postcode"}

@@ -18,7 +18,7 @@ from chat.models import Message, MessageKind
 from consult.desk import services as desk
 from consult.desk.access import can_post, can_read
 from consult.desk.selectors import PRESENCE_TIMEOUT, DeskFigures, desk_figures, desk_figures_per_bureau, online_counts
-from consult.exceptions import InvalidInput, InvalidTransition, NotAllowed
+from consult.kernel.exceptions import InvalidInput, InvalidTransition, NotAllowed
 from consult.models import (
     Bureau,
     Consultation,
@@ -30,7 +30,7 @@ from consult.models import (
     PresenceStatus,
     User,
 )
-from consult.roles import Chamber
+from consult.people.roles import Chamber
 from proposals import services as proposals
 from proposals.models import ProposalSession
 from tests.factories import BureauFactory, DeputyProfileFactory, ExpertProfileFactory

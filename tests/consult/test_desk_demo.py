@@ -14,8 +14,8 @@ from django.db.models import Count, F, Max, Min
 from django.utils import timezone
 
 from chat.models import Message, MessageKind, ReadMarker
-from consult.demo import seed_people
-from consult.desk.demo import DEFAULT_COUNT, OUTCOMES, ConsultationSeedReport, load_dialogues, seed_consultations
+from consult.demo.city import seed_people
+from consult.demo.desk import DEFAULT_COUNT, OUTCOMES, ConsultationSeedReport, load_dialogues, seed_consultations
 from consult.models import Consultation, ConsultationStatus, ConsultationTransfer, Outcome
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -13,8 +13,8 @@ import json
 import pytest
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from consult import live
 from consult.models import Bureau, User
+from consult.realtime import topics as live
 from tests.conftest import LiveServer
 from tests.sockets import (
     close_code_after,

@@ -12,8 +12,8 @@ from django.test import Client
 from django.utils import timezone
 
 from consult.models import Notification, User
-from consult.notifications import notify
-from consult.roles import Chamber
+from consult.notifications.services import notify
+from consult.people.roles import Chamber
 from proposals import services
 from proposals.models import ProposalSession
 from tests.proposals.conftest import content

@@ -8,9 +8,9 @@ import pytest
 from django.contrib.auth import authenticate
 from django.core.management import call_command
 
-from consult.demo import DEMO_LOGINS, DEMO_PASSWORD, FIXTURES
+from consult.demo.city import DEMO_LOGINS, DEMO_PASSWORD, FIXTURES
 from consult.models import Bureau, Department, DeputyContact, DeputyProfile, ExpertProfile, HandlerProfile, User
-from consult.roles import Chamber, Role
+from consult.people.roles import Chamber, Role
 
 
 def _snapshot() -> dict[str, object]:

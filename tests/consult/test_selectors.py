@@ -1,6 +1,6 @@
 """Who sees which people and organisations: ``visible_to(user)`` for every model and every persona.
 
-The rules are the table in ``consult/selectors.py``. Each test builds one small world (two active
+The rules are the table in ``consult/people/selectors.py``. Each test builds one small world (two active
 bureaus, one closed bureau, experts and handlers in each, deputies of both chambers), asks one
 persona's question, and compares the exact set of rows returned.
 """
@@ -22,7 +22,7 @@ from consult.models import (
     HandlerProfile,
     User,
 )
-from consult.roles import Chamber, Role
+from consult.people.roles import Chamber, Role
 from tests.factories import (
     BureauFactory,
     DepartmentFactory,

@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 from django.contrib.auth.hashers import make_password
 
-from consult import services
-from consult.exceptions import InvalidInput, NotAllowed
+from consult.kernel.exceptions import InvalidInput, NotAllowed
 from consult.models import Bureau, Department, DeputyContact, DeputyProfile, ExpertProfile, HandlerProfile, User
-from consult.roles import Chamber, Role
-from consult.services import BureauPost, ContactDetails, Credentials
+from consult.people import services
+from consult.people.roles import Chamber, Role
+from consult.people.services import BureauPost, ContactDetails, Credentials
 from tests.factories import DepartmentFactory, DeputyProfileFactory
 
 GOOD_CONTACT = ContactDetails(

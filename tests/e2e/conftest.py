@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
-from consult.demo import seed_people
+from consult.demo.city import seed_people
 from tests.conftest import LiveServer
 from tests.required import skip_or_fail
 

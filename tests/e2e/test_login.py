@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from consult.demo import DEMO_PASSWORD
+from consult.demo.city import DEMO_PASSWORD
 from tests.conftest import LiveServer
 
 pytestmark = pytest.mark.e2e

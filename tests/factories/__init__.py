@@ -8,7 +8,7 @@ import factory
 from django.contrib.auth.hashers import make_password
 
 from consult.models import Bureau, Department, DeputyContact, DeputyProfile, ExpertProfile, HandlerProfile, User
-from consult.roles import Chamber, Role
+from consult.people.roles import Chamber, Role
 
 PASSWORD = "correct-horse-42"
 

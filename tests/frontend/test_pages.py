@@ -19,9 +19,9 @@ import pytest
 from django.test import Client
 from pytest_django.asserts import assertContains, assertNotContains, assertRedirects
 
-from consult import services
-from consult.exceptions import InvalidInput
+from consult.kernel.exceptions import InvalidInput
 from consult.models import Bureau, DeputyContact, User
+from consult.people import services
 from tests.conftest import REPO_ROOT
 from tests.required import skip_or_fail
 

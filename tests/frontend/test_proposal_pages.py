@@ -22,7 +22,7 @@ from pytest_django.fixtures import Settings
 
 import tests.proposals.conftest as proposal_fixtures
 from consult.models import Bureau, Notification, User
-from consult.notifications import notify
+from consult.notifications.services import notify
 from proposals import services
 from proposals.models import (
     Assignment,

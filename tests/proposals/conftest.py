@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from consult.models import Bureau, User
-from consult.roles import Chamber
+from consult.people.roles import Chamber
 from proposals import services
 from proposals.models import Assignment, Proposal, ProposalSession
 from tests.factories import BureauFactory, HandlerProfileFactory

@@ -20,7 +20,7 @@ from django.utils import timezone
 from openapi_spec_validator import validate
 
 from consult.models import Bureau, User
-from consult.roles import Chamber
+from consult.people.roles import Chamber
 from proposals import services
 from proposals.models import Assignment, Attachment, Proposal, ProposalSession, Reply, Status
 from tests.factories import DeputyProfileFactory

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.db.models import Min
 from django.utils import timezone
 
-from consult.demo import seed_people
+from consult.demo.city import seed_people
 from consult.models import Bureau, User
 from proposals import services, workdays
 from proposals.access import recipients_of

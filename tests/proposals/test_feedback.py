@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from consult.exceptions import InvalidInput, InvalidTransition, NotAllowed
+from consult.kernel.exceptions import InvalidInput, InvalidTransition, NotAllowed
 from consult.models import Bureau, Notification, User
 from proposals import services, workdays
 from proposals.models import (

@@ -12,7 +12,7 @@ from django.db import connection
 from pytest_django.fixtures import Settings
 
 from consult.models import Notification, User
-from consult.notifications import mark_read, notify
+from consult.notifications.services import mark_read, notify
 from consult.tasks import email_notifications
 from proposals import services
 from proposals.models import Proposal

@@ -12,7 +12,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from consult.exceptions import InvalidTransition
+from consult.kernel.exceptions import InvalidTransition
 from consult.models import Bureau, Notification, User
 from proposals import services, workdays
 from proposals.masking import strip_contact_details

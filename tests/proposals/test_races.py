@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 from django.db import connection, transaction
 
-from consult.exceptions import DomainError, InvalidInput, InvalidTransition, NotFound
+from consult.kernel.exceptions import DomainError, InvalidInput, InvalidTransition, NotFound
 from consult.models import Bureau, User
-from consult.roles import Role
+from consult.people.roles import Role
 from proposals import services
 from proposals.models import Assignment, AssignmentStatus, Proposal, ProposalSession, Reply, ReplyStatus, Status
 from proposals.services._common import lock

@@ -10,7 +10,7 @@ import pytest
 from dateutil.relativedelta import relativedelta
 from django.utils import timezone
 
-from consult.exceptions import InvalidInput, NotAllowed
+from consult.kernel.exceptions import InvalidInput, NotAllowed
 from consult.models import Bureau, Notification, User
 from proposals import services
 from proposals.access import recipients_of

@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 from pytest_django.fixtures import Settings
 
-from consult.exceptions import InvalidInput, InvalidTransition, NotAllowed
+from consult.kernel.exceptions import InvalidInput, InvalidTransition, NotAllowed
 from consult.models import Bureau, Notification, User
 from proposals import services
 from proposals.models import (

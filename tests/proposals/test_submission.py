@@ -11,7 +11,7 @@ import pytest
 from django.utils import timezone
 from pytest_django.fixtures import DjangoCaptureOnCommitCallbacks, Settings
 
-from consult.exceptions import InvalidInput, InvalidTransition, NotAllowed, NotFound
+from consult.kernel.exceptions import InvalidInput, InvalidTransition, NotAllowed, NotFound
 from consult.models import Bureau, Notification, User
 from proposals import services
 from proposals.models import Attachment, CoSigner, CoSignerStatus, Proposal, ProposalKind, ProposalSession, Status

@@ -21,7 +21,7 @@ import pytest
 from django.utils import timezone
 from pytest_django.fixtures import Settings
 
-from consult.exceptions import InvalidTransition, NotAllowed
+from consult.kernel.exceptions import InvalidTransition, NotAllowed
 from consult.models import Bureau, User
 from proposals import services
 from proposals.models import (

@@ -19,7 +19,7 @@ from django.test import Client
 
 from chat import services as chat_services
 from consult.models import Bureau, Consultation, User
-from consult.roles import Chamber
+from consult.people.roles import Chamber
 from proposals import services
 from proposals.models import Proposal, ProposalSession, Reply
 from search import indexing

@@ -31,7 +31,7 @@ from statistics import mean
 import pytest
 from django.db import transaction
 
-from consult.demo import seed_people
+from consult.demo.city import seed_people
 from proposals.demo import seed_proposals
 from proposals.workdays import seed_calendar
 from search import analysis, indexing

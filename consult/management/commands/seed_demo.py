@@ -5,9 +5,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from consult.demo import DEMO_LOGINS, DEMO_PASSWORD, seed_people
-from consult.desk.demo import DEFAULT_COUNT as DEFAULT_CONSULTATIONS
-from consult.desk.demo import seed_consultations
+from consult.demo.city import DEMO_LOGINS, DEMO_PASSWORD, seed_people
+from consult.demo.desk import DEFAULT_COUNT as DEFAULT_CONSULTATIONS
+from consult.demo.desk import seed_consultations
 from proposals.demo import seed_proposals
 from proposals.workdays import seed_calendar
 from search import indexing, registry

@@ -1,7 +1,7 @@
 """``manage.py serve``: run the whole platform in one terminal (what ``make run`` calls).
 
-Daphne runs as ``python -m consult.server`` (Daphne with the WebSocket limits, header timeout and the 1001 close
-on SIGTERM that ``consult.server`` describes).
+Daphne runs as ``python -m consult.realtime.server`` (Daphne with the WebSocket limits, header timeout and the
+1001 close on SIGTERM that ``consult.realtime.server`` describes).
 
 Starts Daphne (HTTP + WebSockets) and one Celery worker with its beat scheduler, on the
 configured Redis (the embedded one when ``REDIS_URL`` is unset, which this process keeps
@@ -30,7 +30,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
 from consult import embedded_janus
-from consult.demo import DEMO_LOGINS, DEMO_PASSWORD
+from consult.demo.city import DEMO_LOGINS, DEMO_PASSWORD
 from consult.hosts import WILDCARD_BINDS, allowed_hosts_for_bind
 
 WORKER = ["-m", "celery", "-A", "consult", "worker", "-B", "-l", "INFO"]
@@ -50,7 +50,9 @@ class Command(BaseCommand):
     def handle(self, *args: Any, host: str, port: int, no_worker: bool, **options: Any) -> None:
         if host in WILDCARD_BINDS and "ALLOWED_HOSTS" not in os.environ:
             os.environ["ALLOWED_HOSTS"] = ",".join(allowed_hosts_for_bind(host, settings.ALLOWED_HOSTS))
-        processes = [self._start(["-m", "consult.server", "-b", host, "-p", str(port), "consult.asgi:application"])]
+        processes = [
+            self._start(["-m", "consult.realtime.server", "-b", host, "-p", str(port), "consult.asgi:application"])
+        ]
         worker: list[str] = []
         if not no_worker and not settings.CELERY_TASK_ALWAYS_EAGER:
             schedule = settings.VAR_DIR / "celerybeat-schedule"

@@ -10,7 +10,7 @@
 - Deterministic for a seed, written with ``bulk_create`` in one transaction, and idempotent: once any
   consultation exists in the demo's past (2026 up to today), it does nothing.
 
-Run after ``consult.demo.seed_people``; ``manage.py seed_demo`` calls it after the proposals.
+Run after ``consult.demo.city.seed_people``; ``manage.py seed_demo`` calls it after the proposals.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from chat.models import Message, MessageKind, ReadMarker
-from consult.demo import FIXTURES
+from consult.demo.city import FIXTURES
 from consult.models import (
     Bureau,
     Consultation,
@@ -42,7 +42,7 @@ from consult.models import (
     Outcome,
     User,
 )
-from consult.roles import Role
+from consult.people.roles import Role
 
 __all__ = ["DEFAULT_COUNT", "ConsultationSeedReport", "load_dialogues", "seed_consultations"]
 
@@ -379,7 +379,7 @@ def seed_consultations(
         return ConsultationSeedReport(created=0, skipped=count > 0)
     cast = _Cast.load()
     if not cast.deputies or not cast.experts:
-        raise RuntimeError("the demo people are missing: run consult.demo.seed_people() first")
+        raise RuntimeError("the demo people are missing: run consult.demo.city.seed_people() first")
     rng = random.Random(seed)  # noqa: S311 (demo data: deterministic, not cryptographic)
     clock = _Clock(rng, now or timezone.now())
     period = _period(cast)

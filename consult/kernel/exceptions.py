@@ -1,4 +1,4 @@
-"""Domain errors. Services raise these; one handler (consult.api_errors) maps them to HTTP."""
+"""Domain errors. Services raise these; one handler (consult.api.errors) maps them to HTTP."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """What the OpenAPI schema says about errors: every operation documents its 4xx answers.
 
-All of them share the one body of ``consult.api_errors`` (the ``Error`` component). Which codes an
+All of them share the one body of ``consult.api.errors`` (the ``Error`` component). Which codes an
 operation may answer follows from what it takes: any request may be unauthenticated (401), refused (403),
 about something missing (404), malformed (400) or throttled (429); a write may also come in a wrong state
 (409), with a body over the size limit (413) or in a media type it cannot read (415).

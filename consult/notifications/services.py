@@ -11,8 +11,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from consult.live_events import NOTIFICATION_NEW, NOTIFICATION_READ
 from consult.models import Notification, User
+from consult.notifications.live_events import NOTIFICATION_NEW, NOTIFICATION_READ
 from consult.realtime.catalogue import publish
 
 

@@ -22,7 +22,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.db import models
 
-from consult.roles import BUREAU_ROLES, OFFICE_ROLES, Role
+from consult.people.roles import BUREAU_ROLES, OFFICE_ROLES, Role
 
 if TYPE_CHECKING:
     from consult.models import User

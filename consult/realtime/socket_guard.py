@@ -1,7 +1,7 @@
 """What every WebSocket of the platform (``/ws/live/``, ``/ws/consultations/<id>/``) obeys besides its protocol.
 
 - **The session.** A socket lives only as long as the session it was opened with. It joins the group
-  ``user-sockets.<user id>``; logging out, deactivating the user, changing the password (``consult.revocation``
+  ``user-sockets.<user id>``; logging out, deactivating the user, changing the password (``consult.realtime.revocation``
   publishes ``session.revoked`` there after commit, from any process) makes every socket of that user re-check
   its session at once, and a socket whose session is gone, expired, or no longer matches the user (inactive,
   other password) is closed with ``4401``. Each socket also re-checks by itself when its session expires and
@@ -16,7 +16,7 @@
   user can hold N × 30.
 
 The outgoing side (a client that does not read) and frames over Daphne's own limit are bounded by the server
-process itself (``consult.server``), because only it sees the transport.
+process itself (``consult.realtime.server``), because only it sees the transport.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 from django.utils import timezone
 
-from consult import revocation
+from consult.realtime import revocation
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_TOO_MANY = 4429  # too many sockets for this user, or a socket that keeps flooding over its budget

@@ -17,7 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from consult.models import Notification, User
-from consult.notifications import mark_read, unread_count
+from consult.notifications.services import mark_read, unread_count
 
 
 class NotificationSerializer(serializers.ModelSerializer[Notification]):

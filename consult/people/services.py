@@ -20,7 +20,7 @@ from django.db import transaction
 from django.db.models import Model
 from django.utils.translation import gettext as _
 
-from consult.exceptions import InvalidInput, NotAllowed
+from consult.kernel.exceptions import InvalidInput, NotAllowed
 from consult.models import (
     Bureau,
     Department,
@@ -30,7 +30,7 @@ from consult.models import (
     HandlerProfile,
     User,
 )
-from consult.roles import OFFICE_ROLES, Chamber, Role
+from consult.people.roles import OFFICE_ROLES, Chamber, Role
 
 # ASCII digits only, whole string: full-width digits and trailing newlines are refused.
 MOBILE_PATTERN = re.compile(r"1[3-9][0-9]{9}")

@@ -1,6 +1,6 @@
 """The live-events socket (``/ws/live/``): authenticate, subscribe after a check, relay.
 
-It never changes domain state; services publish through :mod:`consult.live`.
+It never changes domain state; services publish through :mod:`consult.realtime.topics`.
 Frames and close codes are documented in README ("Live events").
 """
 
@@ -13,11 +13,11 @@ from typing import Any
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
-from consult import live
 from consult.desk import services as desk
-from consult.frames import FieldProblem, FrameProblem, decode_frame, text_field
-from consult.roles import Role
-from consult.socket_guard import CLOSE_TOO_MANY, FrameBudget, SessionGuard
+from consult.people.roles import Role
+from consult.realtime import topics as live
+from consult.realtime.frames import FieldProblem, FrameProblem, decode_frame, text_field
+from consult.realtime.socket_guard import CLOSE_TOO_MANY, FrameBudget, SessionGuard
 
 MAX_FRAME_BYTES = 4096
 MAX_SUBSCRIPTIONS = 50

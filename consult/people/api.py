@@ -12,11 +12,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from consult import services
-from consult.exceptions import NotAllowed
-from consult.filters import BureauFilter, DeputyFilter, ExpertFilter
+from consult.kernel.exceptions import NotAllowed
 from consult.models import Bureau, DeputyContact, DeputyProfile, ExpertProfile, User
-from consult.serializers import (
+from consult.people import services
+from consult.people.filters import BureauFilter, DeputyFilter, ExpertFilter
+from consult.people.serializers import (
     BureauSerializer,
     ContactSerializer,
     DeputySerializer,

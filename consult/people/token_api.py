@@ -17,10 +17,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from consult import tokens
-from consult.exceptions import NotAllowed
+from consult.kernel.exceptions import NotAllowed
+from consult.kernel.validators import plain_text
 from consult.models import ApiToken, User
-from consult.validators import plain_text
+from consult.people import tokens
 
 
 class TokenSerializer(serializers.ModelSerializer[ApiToken]):

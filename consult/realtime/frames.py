@@ -8,7 +8,7 @@ from typing import Any
 
 from rest_framework.exceptions import ValidationError
 
-from consult.validators import plain_text
+from consult.kernel.validators import plain_text
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Ending a user's open sockets when their session ends (``consult.socket_guard`` is the socket's side).
+"""Ending a user's open sockets when their session ends (``consult.realtime.socket_guard`` is the socket's side).
 
 ``session.revoked`` goes to the group ``user-sockets.<user id>`` on the channel layer (Redis pub/sub: every
 Daphne process), after the transaction commits:
@@ -109,6 +109,6 @@ def connect_signals() -> None:
     from django.contrib.auth import get_user_model
 
     user_model = get_user_model()
-    user_logged_out.connect(_logged_out, dispatch_uid="consult.revocation.logged_out")
-    post_init.connect(_remember, sender=user_model, dispatch_uid="consult.revocation.remember")
-    post_save.connect(_saved, sender=user_model, dispatch_uid="consult.revocation.saved")
+    user_logged_out.connect(_logged_out, dispatch_uid="consult.realtime.revocation.logged_out")
+    post_init.connect(_remember, sender=user_model, dispatch_uid="consult.realtime.revocation.remember")
+    post_save.connect(_saved, sender=user_model, dispatch_uid="consult.realtime.revocation.saved")

@@ -12,9 +12,9 @@ from pathlib import Path
 
 from django.db import transaction
 
-from consult import services
 from consult.models import Bureau
-from consult.roles import Chamber, Role
+from consult.people import services
+from consult.people.roles import Chamber, Role
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "demo"
 DEMO_PASSWORD = "demo1234"

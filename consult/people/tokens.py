@@ -11,9 +11,9 @@ from datetime import timedelta
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
-from consult.exceptions import InvalidInput, NotAllowed, NotFound
+from consult.kernel.exceptions import InvalidInput, NotAllowed, NotFound
 from consult.models import ApiToken, User
-from consult.roles import Role
+from consult.people.roles import Role
 
 MAX_TOKENS_PER_USER = 20
 

@@ -15,8 +15,8 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from consult.people.selectors import bureau_id_of, is_office
 from consult.realtime.catalogue import PROTOCOL_VERSION, group_of
-from consult.selectors import bureau_id_of, is_office
 
 __all__ = ["PROTOCOL_VERSION", "can_subscribe", "group_name", "known_topics", "register_topic"]
 

@@ -6,7 +6,7 @@ import django_filters
 from django.db.models import Q, QuerySet
 
 from consult.models import Bureau, DeputyProfile, ExpertProfile
-from consult.roles import Chamber
+from consult.people.roles import Chamber
 
 
 class BureauFilter(django_filters.FilterSet):

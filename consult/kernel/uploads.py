@@ -9,7 +9,7 @@ from typing import IO
 
 from django.utils.translation import gettext as _
 
-from consult.exceptions import InvalidInput
+from consult.kernel.exceptions import InvalidInput
 
 # extension -> (content type, accepted leading bytes)
 ALLOWED_TYPES: dict[str, tuple[str, tuple[bytes, ...]]] = {

@@ -1,6 +1,6 @@
-"""``python -m consult.server``: Daphne with the limits a public WebSocket server needs (what ``serve`` runs).
+"""``python -m consult.realtime.server``: Daphne with the limits a public WebSocket server needs (what ``serve`` runs).
 
-Takes Daphne's own command line (``python -m consult.server -b 0.0.0.0 -p 8000 consult.asgi:application``) and
+Takes Daphne's own command line (``python -m consult.realtime.server -b 0.0.0.0 -p 8000 consult.asgi:application``) and
 changes this, each documented in README ("Live events" and "Scaling out") and chat/PROTOCOL.md ("Limits"):
 
 - **Frames over the limit close with 4413, never a TCP drop.** Daphne's (autobahn's) own cap is set to

@@ -69,6 +69,6 @@ class MeSerializer(serializers.ModelSerializer[User]):
         fields = ["id", "username", "name", "role", "bureau"]
 
     def get_bureau(self, user: User) -> int | None:
-        from consult.selectors import bureau_id_of
+        from consult.people.selectors import bureau_id_of
 
         return bureau_id_of(user)

@@ -1,0 +1,1 @@
+"""The JSON API's shared plumbing: errors, schema, pagination, parsers."""

@@ -1,0 +1,1 @@
+"""What every app may use: domain errors, text validators, upload checks."""

@@ -1,0 +1,1 @@
+"""In-app notifications: what needs someone, delivered in the app (and by e-mail)."""

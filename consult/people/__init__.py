@@ -1,0 +1,1 @@
+"""People and organisations: users, deputies, experts, handlers, bureaus, their API and tokens."""
