@@ -83,6 +83,7 @@ class Page:
     gaps: int = 0
     quiet_syncs: int = 0
     error_codes: list[str] = field(default_factory=list)
+    hold_until: float = 0.0  # after rate_limited: no new sends before this (PROTOCOL.md, "Limits")
     frames: int = 0
     server_last_seq: int | None = None
     room: list[Page] = field(default_factory=list)
@@ -140,6 +141,8 @@ class Page:
                 await self.sync(ws)
         elif frame["type"] == "error":
             self.error_codes.append(frame["code"])  # the text stays pending and is sent again when quiet
+            if frame["code"] == "rate_limited":  # as chat.js does: wait, then resend what waits, in order
+                self.hold_until = asyncio.get_running_loop().time() + float(frame.get("retry_after", 1.0))
 
     async def run(self, everyone_sent: asyncio.Event, deadline: float) -> None:
         """Connect, and reconnect after every drop, until everything is acknowledged and caught up."""
@@ -165,7 +168,10 @@ class Page:
         next_send = last_frame = loop.time()
         final_sync_sent = False
         while self.frames < MAX_FRAMES and time.monotonic() < deadline:
-            if self.sent < len(self.to_send) and loop.time() >= next_send:
+            if self.hold_until and loop.time() >= self.hold_until:
+                self.hold_until = 0.0
+                await self.resend_pending(ws)
+            if self.sent < len(self.to_send) and loop.time() >= next_send and not self.hold_until:
                 client_id = self.client_id(self.sent)
                 self.pending[client_id] = self.to_send[self.sent]
                 self.sent += 1
@@ -309,7 +315,16 @@ def own_daphne(own_redis: OwnRedis, transactional_db: None) -> Iterator[LiveServ
     env["CHAT_SEND_RATE_PER_MINUTE"] = "100000"  # resends must not run into the rate limit here
     log = open(Path(settings.VAR_DIR) / f"daphne-faults-{port}.log", "wb")  # noqa: SIM115 (closed below)
     process = subprocess.Popen(
-        [sys.executable, "-m", "consult.server", "-b", "127.0.0.1", "-p", str(port), "consult.asgi:application"],
+        [
+            sys.executable,
+            "-m",
+            "consult.realtime.server",
+            "-b",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "consult.asgi:application",
+        ],
         cwd=REPO_ROOT,
         env=env,
         stdout=log,
