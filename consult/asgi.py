@@ -11,13 +11,13 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402  (needs Django set u
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from consult.realtime.socket_outage import TryAgainWhenRedisIsDown  # noqa: E402
 from consult.routing import websocket_urlpatterns  # noqa: E402
-from consult.socket_outage import TryAgainWhenRedisIsDown  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        # Redis down: a handshake gets 1013 (try again later), not HTTP 500 (consult.socket_outage)
+        # Redis down: a handshake gets 1013 (try again later), not HTTP 500 (consult.realtime.socket_outage)
         "websocket": TryAgainWhenRedisIsDown(
             AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
         ),

@@ -100,3 +100,22 @@ def call_server(
     finally:
         stop(process)
         log.close()
+
+
+def wait_for_idle_database(timeout_s: float = 30.0) -> None:
+    """Until no other connection to the test database is inside a statement or a transaction: the server's
+    socket handlers finish their work before the test's teardown empties the tables (else the two deadlock)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return  # SQLite: one writer at a time, no deadlock to wait out
+    deadline, quiet = time.monotonic() + timeout_s, 0
+    while time.monotonic() < deadline and quiet < 5:  # idle five times in a row, 0.1 s apart
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid() AND state IS NOT NULL AND state <> 'idle'"
+            )
+            row = cursor.fetchone()
+        quiet = quiet + 1 if row is not None and row[0] == 0 else 0
+        time.sleep(0.1)

@@ -13,7 +13,7 @@ changes this, each documented in README ("Live events" and "Scaling out") and ch
 - **A client that floods faster than its socket is handled is closed**: more than ``--websocket-max-queued``
   (256) frames received and not yet handled close the socket with ``4429``.
 - **1013 (try again later) gets through**: autobahn lets an application close only with 1000 or 3000-4999;
-  ``consult.socket_outage`` closes with 1013 while Redis is down, and this server sends it.
+  ``consult.realtime.socket_outage`` closes with 1013 while Redis is down, and this server sends it.
 - **SIGTERM (a deploy) closes every WebSocket with 1001 (going away)** and waits up to 3 s for the closes before
   the process exits; clients reconnect to the other processes.
 - **Slow request headers time out**: a connection that sends nothing for ``--http-idle-timeout`` seconds (15)
@@ -36,7 +36,7 @@ from daphne.ws_protocol import WebSocketProtocol
 from twisted.internet import defer
 from twisted.internet import reactor as _reactor
 
-from consult.socket_outage import CLOSE_TRY_AGAIN_LATER
+from consult.realtime.socket_outage import CLOSE_TRY_AGAIN_LATER
 
 reactor: Any = _reactor  # the installed reactor (Daphne's asyncio one); Twisted types the module, not it
 
@@ -85,7 +85,7 @@ class GuardedWebSocketProtocol(WebSocketProtocol):  # type: ignore[misc]
         super().onMessage(payload, isBinary)
 
     def serverClose(self, code: int | None = None) -> None:
-        # autobahn's sendClose() refuses 1013 (it allows 1000 and 3000-4999 only); consult.socket_outage closes
+        # autobahn's sendClose() refuses 1013 (it allows 1000 and 3000-4999 only); consult.realtime.socket_outage closes
         # with it while Redis is down, and a registered code is the application's to send.
         if code == CLOSE_TRY_AGAIN_LATER and self.state == self.STATE_OPEN:
             self.sendCloseFrame(code=code, isReply=False)

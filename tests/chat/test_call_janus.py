@@ -5,6 +5,7 @@ call rings, is answered, and ends at once for the other side when one socket clo
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 
 import pytest
 from channels.db import database_sync_to_async
@@ -14,10 +15,17 @@ from chat.models import Call, CallState
 from consult.models import Consultation, User
 from tests.chat.conftest import Frame, greeted, receive, send
 from tests.conftest import LiveServer
-from tests.janus_support import JanusServer, call_server, janus  # noqa: F401 (fixtures)
+from tests.janus_support import JanusServer, call_server, janus, wait_for_idle_database  # noqa: F401 (fixtures)
 from tests.sockets import session_cookie
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def _server_done_before_teardown() -> Iterator[None]:
+    """Each test's sockets close at its end; the server finishes their work before the tables are emptied."""
+    yield
+    wait_for_idle_database()
 
 
 def test_rooms_are_created_recorded_and_destroyed_with_the_api_secret(janus: JanusServer) -> None:  # noqa: F811
@@ -114,3 +122,4 @@ async def test_a_call_rings_is_answered_and_ends_when_a_socket_closes(
     state = await database_sync_to_async(lambda: Call.objects.get(pk=call_id).state)()
     assert state == CallState.ENDED
     await deputy_ws.close()
+    await database_sync_to_async(wait_for_idle_database)()  # the server's disconnect work ends before teardown
