@@ -23,18 +23,13 @@ from rest_framework.views import APIView
 from chat import selectors, services
 from chat.models import Message, MessageKind
 from consult.desk import access
-from consult.kernel.exceptions import DomainError, NotFound
+from consult.kernel.exceptions import NotFound
 from consult.models import Consultation, User
 from consult.people.selectors import Viewer
 
 PAGE = 200
 CONSULTATION_ID = OpenApiParameter("consultation_id", int, OpenApiParameter.PATH)
 MESSAGE_ID = OpenApiParameter("message_id", int, OpenApiParameter.PATH)
-
-
-class RateLimited(DomainError):
-    status = 429
-    code = "rate_limited"
 
 
 # --- shapes -----------------------------------------------------------------------------
@@ -97,7 +92,7 @@ def _spend_send_budget(actor: User, consultation_id: int, client_id: str) -> Non
     """The socket's budget too (one counter per user), so REST is no way around it. A retry of a stored
     ``client_id`` is never refused: the service answers it with the stored message (200)."""
     if services.send_rate_wait(actor.pk) and services.stored_message(consultation_id, actor, client_id) is None:
-        raise RateLimited(_("too many messages; slow down"))
+        raise services.RateLimited(_("too many messages; slow down"))
 
 
 def _validated(serializer: serializers.Serializer[Any]) -> dict[str, Any]:
@@ -122,7 +117,7 @@ class MessagesView(APIView):
         consultation = _readable(request.user, consultation_id)
         query = _validated(HistoryQuerySerializer(data=request.query_params))
         found = list(selectors.messages_after(consultation, query["after"], query["limit"] + 1))
-        items = [selectors.message_payload(message) for message in found[: query["limit"]]]
+        items = selectors.message_payloads(found[: query["limit"]])
         return Response({"items": items, "more": len(found) > query["limit"], "last_seq": consultation.last_seq})
 
     @extend_schema(

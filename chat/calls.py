@@ -85,7 +85,7 @@ def media_dir(call: Call) -> Path:
 
 def call_payload(call: Call) -> dict[str, Any]:
     participants = [
-        {"user": p.user_id, "name": _name(p.user), "role": p.role, "joined": p.joined_at is not None}
+        {"user": p.user_id, "name": p.user.get_full_name(), "role": p.role, "joined": p.joined_at is not None}
         for p in call.participants.select_related("user").order_by("pk")
     ]
     return {
@@ -103,10 +103,6 @@ def call_payload(call: Call) -> dict[str, Any]:
 
 def _publish(call: Call) -> None:
     publish(CALL, call.consultation_id, {"call": call_payload(call)})
-
-
-def _name(user: User) -> str:
-    return user.full_name or user.username
 
 
 def _role(user: User) -> str:
@@ -159,7 +155,9 @@ def start_call(*, actor: User, consultation_id: int) -> Call:
         except JanusError as error:
             logger.warning("call %s: no Janus room: %s", call.pk, error)
             raise CallsUnavailable(_("calls are not available now (no media server)")) from error
-        post_system_message(consultation=consultation, body=_("%(name)s started a call") % {"name": _name(actor)})
+        post_system_message(
+            consultation=consultation, body=_("%(name)s started a call") % {"name": actor.get_full_name()}
+        )
         _publish(call)
         transaction.on_commit(lambda: _schedule_ring_timeout(call.pk))
     return call
@@ -177,7 +175,9 @@ def accept_call(*, actor: User, consultation_id: int, call_id: int) -> Call:
                 CallParticipant.objects.create(call=call, user=actor, role=_role(actor))
         except IntegrityError:
             pass
-        post_system_message(consultation=consultation, body=_("%(name)s joined the call") % {"name": _name(actor)})
+        post_system_message(
+            consultation=consultation, body=_("%(name)s joined the call") % {"name": actor.get_full_name()}
+        )
         _publish(call)
     return call
 
@@ -187,7 +187,7 @@ def decline_call(*, actor: User, consultation_id: int, call_id: int) -> Call:
         call, consultation = _call(actor, consultation_id, call_id)
         if call.state != CallState.RINGING or call.started_by_id == actor.pk:
             raise InvalidTransition(_("this call is not ringing for you"), code="call_not_ringing")
-        _end(call, consultation, CallState.DECLINED, _("%(name)s declined the call") % {"name": _name(actor)})
+        _end(call, consultation, CallState.DECLINED, _("%(name)s declined the call") % {"name": actor.get_full_name()})
     return call
 
 
@@ -198,7 +198,7 @@ def hang_up(*, actor: User, consultation_id: int, call_id: int) -> Call:
         if not call.participants.filter(user=actor).exists():
             raise NotAllowed(_("you are not in this call"))
         if call.state == CallState.RINGING:
-            line = _("Missed call from %(name)s") % {"name": _name(call.started_by)}
+            line = _("Missed call from %(name)s") % {"name": call.started_by.get_full_name()}
             _end(call, consultation, CallState.MISSED, line)
         elif call.state == CallState.ACTIVE:
             _end(call, consultation, CallState.ENDED, _ended_line(call, actor))
@@ -228,7 +228,7 @@ def expire_ringing(*, now: datetime | None = None) -> int:
             if call is None:
                 continue
             consultation = Consultation.objects.select_for_update(of=("self",)).get(pk=call.consultation_id)
-            body = _("Missed call from %(name)s (no answer)") % {"name": _name(call.started_by)}
+            body = _("Missed call from %(name)s (no answer)") % {"name": call.started_by.get_full_name()}
             _end(call, consultation, CallState.MISSED, body)
             expired += 1
     return expired
@@ -237,7 +237,7 @@ def expire_ringing(*, now: datetime | None = None) -> int:
 def _ended_line(call: Call, actor: User) -> str:
     seconds = int((timezone.now() - (call.answered_at or call.started_at)).total_seconds())
     duration = f"{seconds // 60}:{seconds % 60:02d}"
-    return _("%(name)s ended the call (%(duration)s)") % {"name": _name(actor), "duration": duration}
+    return _("%(name)s ended the call (%(duration)s)") % {"name": actor.get_full_name(), "duration": duration}
 
 
 def _end(call: Call, consultation: Consultation, state: str, line: str) -> None:
@@ -381,7 +381,7 @@ def call_transcript(call: Call) -> dict[str, Any]:
     for track in tracks:
         offset = (track.started_us - origin) / 1e6
         transcript = transcripts.get(track.pk)
-        speaker = {"user": track.user_id, "name": _name(track.user), "role": roles.get(track.user_id, "")}
+        speaker = {"user": track.user_id, "name": track.user.get_full_name(), "role": roles.get(track.user_id, "")}
         track_rows.append(
             {
                 "id": track.pk,

@@ -6,7 +6,6 @@ Frames, error codes and close codes are in ``chat/PROTOCOL.md``.
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar
 
@@ -15,7 +14,6 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from chat import call_frames, hotpath, selectors, services
-from chat.hotpath import RateLimited
 from chat.live_events import TYPING
 from chat.models import Message
 from consult.desk import access
@@ -59,7 +57,7 @@ def _hello(consultation_id: int) -> dict[str, Any]:
 def _sync(consultation_id: int, after: int, changes_after: int | None) -> dict[str, Any]:
     changes = services.last_change(consultation_id)  # read first: what follows is at least this new
     consultation = Consultation.objects.get(pk=consultation_id)
-    items = [selectors.message_payload(m) for m in selectors.messages_after(consultation, after, SYNC_PAGE + 1)]
+    items = selectors.message_payloads(list(selectors.messages_after(consultation, after, SYNC_PAGE + 1)))
     page = {"items": items[:SYNC_PAGE], "more": len(items) > SYNC_PAGE, "last_seq": consultation.last_seq}
     if changes_after is not None:
         changed = list(
@@ -70,7 +68,7 @@ def _sync(consultation_id: int, after: int, changes_after: int | None) -> dict[s
         if len(changed) > SYNC_PAGE:
             changed = changed[:SYNC_PAGE]
             changes = changed[-1].change  # the rest follows on the next sync from here
-        page["changed"] = [selectors.message_payload(m) for m in changed]
+        page["changed"] = selectors.message_payloads(changed)
     return {**page, "changes": changes}
 
 
@@ -90,12 +88,8 @@ def _send(user: Any, consultation_id: int, client_id: str, body: str) -> tuple[A
         stored = services.stored_message(consultation_id, user, client_id)
         if stored is not None:
             return stored, False
-        raise RateLimited("too many messages; slow down", retry_after=_seconds(wait))
+        raise services.RateLimited("too many messages; slow down", retry_after=services.retry_after_seconds(wait))
     return services.post_message(actor=user, consultation_id=consultation_id, client_id=client_id, body=body)
-
-
-def _seconds(wait: float) -> float:
-    return math.ceil(wait * 1000) / 1000
 
 
 # Sends run on the executor's threads, not Channels' one thread-sensitive thread that every
@@ -190,7 +184,11 @@ class ChatConsumer(SessionGuard, AsyncWebsocketConsumer):
         elif frame_type != "typing" and self.budget.first_refusal(frame_type):
             echo = _echo(frame) if isinstance(frame, dict) else {}
             await self._error(
-                "rate_limited", f"too many {frame_type!r} frames", frame=frame_type, retry_after=_seconds(wait), **echo
+                "rate_limited",
+                f"too many {frame_type!r} frames",
+                frame=frame_type,
+                retry_after=services.retry_after_seconds(wait),
+                **echo,
             )
         return False
 
@@ -201,7 +199,7 @@ class ChatConsumer(SessionGuard, AsyncWebsocketConsumer):
                 message, created = await hotpath.send(self.user, self.consultation_id, client_id, body)
             else:
                 message, created = await _send_off_thread(self.user, self.consultation_id, client_id, body)
-        except RateLimited as error:
+        except services.RateLimited as error:
             await self._error(error.code, error.message, client_id=client_id, retry_after=error.retry_after)
             return
         except DomainError as error:

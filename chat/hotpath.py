@@ -25,7 +25,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
-import math
 import re
 import time
 import weakref
@@ -46,7 +45,6 @@ from chat import services
 from chat.live_events import MESSAGE
 from chat.models import Message, MessageKind
 from chat.selectors import message_payload
-from consult.kernel.exceptions import DomainError
 from consult.models import Consultation, ConsultationStatus, ExpertProfile, User
 from consult.realtime.catalogue import publish_committed
 from search.indexing import DEBOUNCE_SECONDS, schedule_drain
@@ -55,14 +53,6 @@ from search.models import PendingChange
 logger = logging.getLogger(__name__)
 
 CONNECTIONS_PER_LOOP = 4  # statements of different consultations run side by side; one consultation's queue on its row
-
-
-class RateLimited(DomainError):
-    code = "rate_limited"
-
-    def __init__(self, message: str, *, retry_after: float) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
 
 
 _available: bool | None = None
@@ -262,10 +252,6 @@ async def send_rate_wait(user_id: int) -> float:
     return int(wait_ms) / 1000
 
 
-def _retry_after(wait: float) -> float:
-    return math.ceil(wait * 1000) / 1000
-
-
 _post_off_thread = database_sync_to_async(services.post_message, thread_sensitive=False)
 _stored_off_thread = database_sync_to_async(services.stored_message, thread_sensitive=False)
 
@@ -282,7 +268,7 @@ async def send(actor: User, consultation_id: int, client_id: str, body: str) -> 
         stored = await _stored_off_thread(consultation_id, actor, client_id)
         if stored is not None:
             return stored, False
-        raise RateLimited("too many messages; slow down", retry_after=_retry_after(wait))
+        raise services.RateLimited("too many messages; slow down", retry_after=services.retry_after_seconds(wait))
     message = Message(
         consultation_id=consultation_id,
         seq=0,

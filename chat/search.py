@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from chat.models import Message, MessageKind
+from chat.voice import SOURCE_KIND as VOICE_SOURCE
 from consult.desk.access import search_acl
 from consult.models import Consultation, ConsultationTransfer
 from search.documents import SearchDocument
@@ -169,7 +170,7 @@ def transcript_documents(ids: Sequence[int]) -> list[SearchDocument]:
     """Done transcripts of chat voice messages; one query each for transcripts, messages, consultations."""
     from transcription.models import Transcript, TranscriptStatus
 
-    rows = Transcript.objects.filter(pk__in=ids, source_kind="chat.voice", status=TranscriptStatus.DONE)
+    rows = Transcript.objects.filter(pk__in=ids, source_kind=VOICE_SOURCE, status=TranscriptStatus.DONE)
     texts = dict(rows.values_list("source_id", "text"))
     transcript_of = dict(rows.values_list("source_id", "pk"))
     found = Message.objects.filter(pk__in=list(texts)).values_list(*_MESSAGE_COLUMNS)
@@ -197,7 +198,7 @@ def all_transcript_ids(batch: int = 5000) -> Iterator[list[int]]:
 
     last = 0
     while True:
-        rows = Transcript.objects.filter(source_kind="chat.voice", pk__gt=last).order_by("pk")
+        rows = Transcript.objects.filter(source_kind=VOICE_SOURCE, pk__gt=last).order_by("pk")
         ids = list(rows.values_list("pk", flat=True)[:batch])
         if not ids:
             return

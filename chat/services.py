@@ -14,6 +14,7 @@ notification bus, never the record: a client that misses a broadcast finds the m
 from __future__ import annotations
 
 import logging
+import math
 import time
 from datetime import timedelta
 from pathlib import PurePath
@@ -102,6 +103,22 @@ def send_rate_wait(user_id: int) -> float:
     return int(wait_ms) / 1000
 
 
+class RateLimited(DomainError):
+    """Over the send rate (REST: 429; socket: an ``error`` frame with ``retry_after``)."""
+
+    status = 429
+    code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+def retry_after_seconds(wait: float) -> float:
+    """A wait as the protocol states it: seconds, rounded up to the millisecond."""
+    return math.ceil(wait * 1000) / 1000
+
+
 def within_send_rate(user_id: int) -> bool:
     return send_rate_wait(user_id) == 0.0
 
@@ -175,11 +192,21 @@ def post_message(*, actor: User, consultation_id: int, client_id: str, body: str
     except (IntegrityError, NotAllowed, InvalidTransition):
         # A retry of a message already stored (the same client id won on another connection, or it was
         # stored before the consultation ended): that one is the message. Anything else stands.
-        existing = Message.objects.filter(consultation_id=consultation_id, sender=actor, client_id=client_id).first()
+        existing = stored_message(consultation_id, actor, client_id)
         if existing is None:
             raise
         return existing, False
     return message, True
+
+
+def require_open(actor: User, consultation: Consultation | None) -> Consultation:
+    """The consultation ``actor`` may write in now, or the refusal: not found, not allowed, or ended."""
+    if consultation is None:
+        raise NotFound(_("no such consultation"))
+    refusal = _refusal(actor, consultation)
+    if refusal is not None:
+        raise refusal
+    return consultation
 
 
 def _refusal(actor: User, consultation: Consultation) -> Exception | None:
@@ -296,22 +323,14 @@ def post_file_message(
     A retry with the same ``client_id`` returns the first message and stores nothing.
     """
 
-    def require_open(consultation: Consultation | None) -> None:
-        if consultation is None:
-            raise NotFound(_("no such consultation"))
-        if not can_post(actor, consultation):
-            raise NotAllowed(_("you cannot write in this consultation"))
-        if consultation.status == ConsultationStatus.ENDED:
-            raise InvalidTransition(_("the consultation has ended"), code="consultation_ended")
-
     client_id = _clean_client_id(client_id)
-    existing = Message.objects.filter(consultation_id=consultation_id, sender=actor, client_id=client_id).first()
+    existing = stored_message(consultation_id, actor, client_id)
     if existing is not None:
         return existing, False
     name = PurePath(name.replace("\\", "/")).name[:200]  # never a path: "../../x.pdf" is stored as "x.pdf"
     is_image = PurePath(name).suffix.lower() in IMAGE_EXTENSIONS
     content_type = check_upload(name, size, stream, max_bytes=MAX_IMAGE_BYTES if is_image else MAX_FILE_BYTES)
-    require_open(Consultation.objects.select_related("expert").filter(pk=consultation_id).first())
+    require_open(actor, Consultation.objects.select_related("expert").filter(pk=consultation_id).first())
     kind = MessageKind.IMAGE if is_image else MessageKind.FILE
     message = Message(
         sender=actor, client_id=client_id, kind=kind, file_name=name, file_size=size, content_type=content_type
@@ -320,14 +339,14 @@ def post_file_message(
     try:
         with transaction.atomic():
             consultation, seq = _next_seq(consultation_id)
-            require_open(consultation)
+            require_open(actor, consultation)
             message.consultation, message.seq = consultation, seq
             message.save()
             publish(MESSAGE, consultation_id, {"message": message_payload(message)})
             queue_change("message", message.pk)
     except IntegrityError:
         message.file.delete(save=False)
-        existing = Message.objects.filter(consultation_id=consultation_id, sender=actor, client_id=client_id).first()
+        existing = stored_message(consultation_id, actor, client_id)
         if existing is None:
             raise
         return existing, False

@@ -23,10 +23,10 @@ from django.utils.translation import gettext as _
 
 from chat.live_events import MESSAGE, PLAYED, TRANSCRIPT
 from chat.models import Message, MessageKind, VoicePlay
-from chat.services import _clean_client_id, _next_seq
+from chat.services import _clean_client_id, _next_seq, require_open, stored_message
 from consult.desk.access import can_post, can_read
 from consult.kernel.exceptions import InvalidTransition, NotAllowed, NotFound
-from consult.models import Consultation, ConsultationStatus, User
+from consult.models import Consultation, User
 from consult.people.selectors import Viewer, is_office
 from consult.realtime.catalogue import publish
 from search.indexing import queue_change
@@ -38,16 +38,6 @@ logger = logging.getLogger(__name__)
 
 
 # --- posting ------------------------------------------------------------------------------------------------
-
-
-def _require_open(actor: User, consultation: Consultation | None) -> Consultation:
-    if consultation is None:
-        raise NotFound(_("no such consultation"))
-    if not can_post(actor, consultation):
-        raise NotAllowed(_("you cannot write in this consultation"))
-    if consultation.status == ConsultationStatus.ENDED:
-        raise InvalidTransition(_("the consultation has ended"), code="consultation_ended")
-    return consultation
 
 
 def post_voice_message(
@@ -62,10 +52,10 @@ def post_voice_message(
     from chat.voice_check import check_voice
 
     client_id = _clean_client_id(client_id)
-    existing = Message.objects.filter(consultation_id=consultation_id, sender=actor, client_id=client_id).first()
+    existing = stored_message(consultation_id, actor, client_id)
     if existing is not None:
         return existing, False
-    _require_open(actor, Consultation.objects.select_related("expert").filter(pk=consultation_id).first())
+    require_open(actor, Consultation.objects.select_related("expert").filter(pk=consultation_id).first())
     facts = check_voice(stream, size)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M%S")
     name = f"voice-{stamp}{facts.extension}"
@@ -83,7 +73,7 @@ def post_voice_message(
     try:
         with transaction.atomic():
             consultation, seq = _next_seq(consultation_id)
-            _require_open(actor, consultation)
+            require_open(actor, consultation)
             message.consultation, message.seq = consultation, seq
             message.save()
             transcription.request_transcript(
@@ -92,7 +82,7 @@ def post_voice_message(
             publish(MESSAGE, consultation_id, {"message": voice_payload_of(message)})
     except IntegrityError:
         message.file.delete(save=False)
-        existing = Message.objects.filter(consultation_id=consultation_id, sender=actor, client_id=client_id).first()
+        existing = stored_message(consultation_id, actor, client_id)
         if existing is None:
             raise
         return existing, False
