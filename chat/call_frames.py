@@ -190,6 +190,15 @@ def _link(consumer: Any, call_id: int | None = None) -> CallLink:
     return link
 
 
+def _bound(consumer: Any, call_id: int) -> CallLink:
+    """The socket's own call: media frames never bind a socket to another call (only start and accept do,
+    after the services said yes)."""
+    link: CallLink | None = getattr(consumer, "call_link", None)
+    if link is None or link.call_id != call_id:
+        raise DomainError("no such call on this socket", code="call_not_active")
+    return link
+
+
 async def _run(consumer: Any, frame: dict[str, Any], work: Any) -> None:
     """Domain and Janus errors become ``error`` frames naming the call."""
     echo = {"call": frame["call"]} if type(frame.get("call")) is int else {}
@@ -233,12 +242,20 @@ def _verb(service: Any, *, binds: bool) -> Any:
 
 async def _on_offer(consumer: Any, frame: dict[str, Any]) -> None:
     call_id, sdp = int_field(frame, "call", minimum=1), sdp_field(frame)
-    await _run(consumer, frame, _link(consumer, call_id).publish(sdp))
+    await _run(consumer, frame, _publish(consumer, call_id, sdp))
 
 
 async def _on_answer(consumer: Any, frame: dict[str, Any]) -> None:
     call_id, feed, sdp = int_field(frame, "call", minimum=1), int_field(frame, "feed", minimum=1), sdp_field(frame)
-    await _run(consumer, frame, _link(consumer, call_id).start(feed, sdp))
+    await _run(consumer, frame, _answer(consumer, call_id, feed, sdp))
+
+
+async def _publish(consumer: Any, call_id: int, sdp: str) -> None:
+    await _bound(consumer, call_id).publish(sdp)
+
+
+async def _answer(consumer: Any, call_id: int, feed: int, sdp: str) -> None:
+    await _bound(consumer, call_id).start(feed, sdp)
 
 
 async def _on_candidate(consumer: Any, frame: dict[str, Any]) -> None:

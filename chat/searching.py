@@ -14,10 +14,12 @@ from math import ceil
 
 from django.db.models import QuerySet
 from django.http import QueryDict
+from rest_framework.exceptions import ValidationError
 
 from chat.models import Message
 from consult.desk.access import consultations_visible_to, search_keys
 from consult.kernel.exceptions import InvalidInput
+from consult.kernel.validators import plain_text
 from consult.people.selectors import Viewer
 from search.analysis import parse_query
 from search.backends import get_backend
@@ -52,25 +54,39 @@ class MessageSearch:
         return max(1, ceil(self.total / self.page_size))
 
 
-def _filters(params: QueryDict) -> dict[str, list[str]]:
+MAX_ID = 2**63 - 1
+
+
+def search_args(params: QueryDict, per_page: int, max_page_size: int) -> tuple[str, int, int, dict[str, list[str]]]:
+    """The text, page, page size and id filters of a chat search (messages, transcripts), or the field at fault."""
+    text = params.get("q", "").strip()[:200]
+    try:
+        plain_text(text)
+    except ValidationError as exc:
+        detail = exc.detail[0] if isinstance(exc.detail, list) else exc.detail
+        raise InvalidInput(str(detail), field="q") from exc
+    page_size = _number(params, "page_size", per_page)
+    page_size = max(1, min(page_size, max_page_size))
+    page = max(1, min(_number(params, "page", 1), 10_000 // page_size))
     filters: dict[str, list[str]] = {}
     for name in FILTERS:
         values = [value for value in params.getlist(name) if value]
-        if any(not value.isdigit() for value in values):
+        if any(not (value.isascii() and value.isdigit() and int(value) <= MAX_ID) for value in values):
             raise InvalidInput(f"{name}: a number is required", field=name)
         if values:
             filters[name] = values
-    return filters
+    return text, page, page_size, filters
+
+
+def _number(params: QueryDict, name: str, default: int) -> int:
+    value = params.get(name) or str(default)
+    if not (value.isascii() and value.isdigit()) or len(value) > 9:
+        raise InvalidInput(f"{name}: a whole number is required", field=name)
+    return int(value)
 
 
 def search_messages(user: Viewer, params: QueryDict) -> MessageSearch:
-    text = params.get("q", "").strip()[:200]
-    try:
-        page_size = max(1, min(int(params.get("page_size") or PER_PAGE), MAX_PAGE_SIZE))
-        page = max(1, min(int(params.get("page") or "1"), 10_000 // page_size))
-    except ValueError as exc:
-        raise InvalidInput("page and page_size must be numbers", field="page") from exc
-    filters = _filters(params)
+    text, page, page_size, filters = search_args(params, PER_PAGE, MAX_PAGE_SIZE)
     sort: Sort = "relevance" if text else "newest"
     result = MessageSearch(text=text, page=page, page_size=page_size)
     allowed = Message.objects.filter(consultation__in=consultations_visible_to(user).values("pk"), deleted_at=None)

@@ -18,8 +18,9 @@ from django.http import QueryDict
 
 from chat.models import Message, MessageKind
 from chat.search import TRANSCRIPT_DOC_TYPE
+from chat.searching import search_args
+from chat.voice import SOURCE_KIND as VOICE_SOURCE
 from consult.desk.access import consultations_visible_to, search_keys
-from consult.kernel.exceptions import InvalidInput
 from consult.people.selectors import Viewer
 from search.analysis import parse_query
 from search.backends import get_backend
@@ -55,25 +56,8 @@ class TranscriptSearch:
         return max(1, ceil(self.total / self.page_size))
 
 
-def _numbers(params: QueryDict) -> tuple[int, int, dict[str, list[str]]]:
-    try:
-        page_size = max(1, min(int(params.get("page_size") or PER_PAGE), MAX_PAGE_SIZE))
-        page = max(1, min(int(params.get("page") or "1"), 10_000 // page_size))
-    except ValueError as exc:
-        raise InvalidInput("page and page_size must be numbers", field="page") from exc
-    filters: dict[str, list[str]] = {}
-    for name in ("consultation", "bureau"):
-        values = [value for value in params.getlist(name) if value]
-        if any(not value.isdigit() for value in values):
-            raise InvalidInput(f"{name}: a number is required", field=name)
-        if values:
-            filters[name] = values
-    return page, page_size, filters
-
-
 def search_transcripts(user: Viewer, params: QueryDict) -> TranscriptSearch:
-    text = params.get("q", "").strip()[:200]
-    page, page_size, filters = _numbers(params)
+    text, page, page_size, filters = search_args(params, PER_PAGE, MAX_PAGE_SIZE)
     result = TranscriptSearch(text=text, page=page, page_size=page_size)
     messages = Message.objects.filter(
         consultation__in=consultations_visible_to(user).values("pk"), kind=MessageKind.VOICE, deleted_at=None
@@ -81,7 +65,7 @@ def search_transcripts(user: Viewer, params: QueryDict) -> TranscriptSearch:
     for name, values in filters.items():
         messages = messages.filter(**{f"consultation__{'pk' if name == 'consultation' else 'bureau_id'}__in": values})
     allowed = Transcript.objects.filter(
-        source_kind="chat.voice", status=TranscriptStatus.DONE, source_id__in=messages.values("pk")
+        source_kind=VOICE_SOURCE, status=TranscriptStatus.DONE, source_id__in=messages.values("pk")
     )
     sort: Sort = "relevance" if text else "newest"
     query = SearchQuery(TRANSCRIPT_DOC_TYPE, text, filters, search_keys(user), sort, (page - 1) * page_size, page_size)

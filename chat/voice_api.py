@@ -24,6 +24,7 @@ from chat import services, voice
 from chat.api import CONSULTATION_ID, MESSAGE_ID, MessageSerializer, _posted, _readable, _spend_send_budget, _validated
 from chat.transcript_search import MAX_PAGE_SIZE, PER_PAGE, TranscriptHit, TranscriptSearch, search_transcripts
 from consult.api.pagination import page_links
+from consult.kernel.validators import TextField
 from consult.models import User
 
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
@@ -35,7 +36,7 @@ class VoiceInputSerializer(serializers.Serializer[Any]):
 
 
 class CorrectionSerializer(serializers.Serializer[Any]):
-    text = serializers.CharField(max_length=10_000, help_text="the corrected transcript")
+    text = TextField(max_length=10_000, help_text="the corrected transcript")
 
 
 class VoiceUploadView(APIView):

@@ -108,9 +108,12 @@ def _decode(stream: IO[bytes]) -> tuple[str, str, float, list[float]] | None:
             peaks: list[float] = []  # one per 50 ms
             window = max(1, rate // 20)
             pending_peak, pending_count = 0.0, 0
+            longest = (settings.CHAT_VOICE_MAX_SECONDS + 1) * rate  # past it the clip is refused: stop decoding
             for frame in container.decode(audio):
                 raw = frame.to_ndarray()
                 samples += frame.samples
+                if samples > longest:
+                    break
                 scale = float(2 ** (8 * raw.dtype.itemsize - 1)) if raw.dtype.kind == "i" else 1.0
                 plane = np.abs(np.asarray(raw, dtype=np.float32)) / scale
                 flat: np.ndarray[Any, Any] = plane.max(axis=0) if plane.ndim == 2 else plane

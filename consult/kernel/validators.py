@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import unicodedata
 from datetime import date, datetime
+from typing import Any
 
 from django.utils.translation import gettext as _
+from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 
 ALLOWED_CONTROLS = frozenset("\t\n\r")
@@ -30,3 +32,17 @@ def plausible_date(value: date | datetime) -> None:
     """Refuse dates outside the years the platform can mean (``MIN_YEAR`` to ``MAX_YEAR``)."""
     if not MIN_YEAR <= value.year <= MAX_YEAR:
         raise ValidationError(_("the year must be between %(low)d and %(high)d") % {"low": MIN_YEAR, "high": MAX_YEAR})
+
+
+class TextField(serializers.CharField):
+    """A CharField for text people type: a JSON string only (``42`` or ``true`` is refused, not turned into
+    text) and no control characters (``plain_text``)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("validators", []).append(plain_text)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            raise ValidationError(_("text is required"))
+        return str(super().to_internal_value(data))

@@ -18,7 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from consult.kernel.exceptions import NotAllowed
-from consult.kernel.validators import plain_text
+from consult.kernel.validators import TextField
 from consult.models import ApiToken, User
 from consult.people import tokens
 
@@ -41,7 +41,7 @@ class NewTokenSerializer(TokenSerializer):
 
 
 class TokenInputSerializer(serializers.Serializer[Any]):
-    name = serializers.CharField(max_length=100, validators=[plain_text], help_text="what the token is for")
+    name = TextField(max_length=100, help_text="what the token is for")
     expires_in_days = serializers.IntegerField(
         required=False, allow_null=True, default=None, min_value=1, max_value=3650, help_text="null: until revoked"
     )

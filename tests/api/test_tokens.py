@@ -106,6 +106,14 @@ def test_a_token_name_with_control_characters_is_refused(client_for: ClientFor, 
     assert "name" in response.json()["fields"]
 
 
+def test_a_token_name_that_is_not_text_is_refused_and_nothing_is_stored(client_for: ClientFor, deputy: User) -> None:
+    response = create(client_for(deputy), name=5)
+
+    assert response.status_code == 400
+    assert "name" in response.json()["fields"]
+    assert not ApiToken.objects.filter(user=deputy).exists()
+
+
 def test_the_schema_documents_token_and_session_authentication(client: Client, db: None) -> None:
     schema = client.get("/api/schema/?format=json").json()
 

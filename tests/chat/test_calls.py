@@ -237,3 +237,32 @@ def test_sdp_and_candidates_are_validated_and_size_limited() -> None:
     for bad_candidate in ("x", {"candidate": "c" * 600}, {"candidate": "c", "sdpMLineIndex": True}):
         with pytest.raises(FieldProblem):
             call_frames.candidate_field({"candidate": bad_candidate})
+
+
+class _Socket:
+    """Just what the call frames use of a chat consumer."""
+
+    def __init__(self, link: object = None) -> None:
+        self.call_link = link
+        self.errors: list[tuple[str, dict[str, object]]] = []
+
+    async def _domain_error(self, error: Exception, **fields: object) -> None:
+        self.errors.append((getattr(error, "code", ""), fields))
+
+    async def _error(self, code: str, message: str, **fields: object) -> None:
+        self.errors.append((code, fields))
+
+
+@pytest.mark.parametrize("frame_type", ["call.offer", "call.answer"])
+async def test_a_media_frame_never_binds_the_socket_to_another_call(frame_type: str) -> None:
+    class Bound:
+        call_id = 7
+
+    own = Bound()
+    socket = _Socket(own)
+    frame = {"type": frame_type, "call": 999, "feed": 1, "sdp": "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\n"}
+
+    await call_frames.HANDLERS[frame_type](socket, frame)
+
+    assert socket.errors == [("call_not_active", {"call": 999})]
+    assert socket.call_link is own  # still its own call: the other one is not touched, its own media not lost

@@ -474,3 +474,60 @@ def test_transcript_search_answers_from_the_database_when_the_engine_is_down(
     body = client_for(deputy).get("/api/search/transcripts/", {"q": "学区"}).json()
     assert (body["count"], body["degraded"], body["results"][0]["start"]) == (1, True, 1.2)
     assert client_for(cosigner).get("/api/search/transcripts/", {"q": "学区"}).json()["count"] == 0
+
+
+# --- bad input: a clear error naming the field, nothing changed ---------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    "text", ["学区\x01划分", "学区\x00划分", 42, ["学区"]], ids=["control", "nul", "number", "list"]
+)
+def test_a_correction_with_control_characters_or_not_text_is_refused_and_changes_nothing(
+    client_for: ClientFor, deputy: User, active: Consultation, posted: Message, text: object
+) -> None:
+    finish(posted)
+    url = voice_url(active, posted.pk, "transcript/")
+
+    response = client_for(deputy).post(url, {"text": text}, content_type="application/json")
+
+    assert response.status_code == 400
+    assert "text" in response.json()["fields"]
+    assert not Transcript.objects.get(source_id=posted.pk).revisions.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"consultation": "²"}, "consultation"),  # a digit to str.isdigit(), not to int()
+        ({"bureau": "9" * 30}, "bureau"),
+        ({"q": "学\x00区"}, "q"),
+        ({"page_size": "x"}, "page_size"),
+        ({"page": "٣"}, "page"),
+    ],
+)
+@pytest.mark.parametrize("engine", ["up", "down"])
+def test_a_bad_transcript_or_message_search_is_a_400_naming_the_field(
+    client_for: ClientFor,
+    deputy: User,
+    posted: Message,
+    monkeypatch: pytest.MonkeyPatch,
+    params: dict[str, str],
+    field: str,
+    engine: str,
+) -> None:
+    if engine == "down":
+        from search.documents import SearchUnavailable
+
+        class Down:
+            def search(self, query: object) -> None:
+                raise SearchUnavailable("down")
+
+        monkeypatch.setattr("chat.transcript_search.get_backend", lambda: Down())
+        monkeypatch.setattr("chat.searching.get_backend", lambda: Down())
+    for url in ("/api/search/transcripts/", "/api/search/messages/"):
+        response = client_for(deputy).get(url, params)
+
+        assert response.status_code == 400, (url, response.content)
+        assert field in response.json()["fields"], url
