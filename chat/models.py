@@ -151,6 +151,8 @@ class CallParticipant(models.Model):
     call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="participants")
     user = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
     role = models.CharField(max_length=16)  # "deputy" | "expert", as of the call
+    # A second expert invited by the expert answering (chat.calls.invite_expert); None for the two sides.
+    invited_by = models.ForeignKey(USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     joined_at = models.DateTimeField(null=True, blank=True)
     left_at = models.DateTimeField(null=True, blank=True)
 
