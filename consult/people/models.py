@@ -28,6 +28,8 @@ class User(AbstractUser):  # type: ignore[django-manager-missing]
 
     role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.DEPUTY)
     full_name = models.CharField(_("full name"), max_length=64, blank=True)
+    # 长辈版: larger text, larger touch targets, higher contrast on every page (a cookie carries it when signed out)
+    large_text = models.BooleanField(_("large text"), default=False)
 
     objects: ClassVar[UserManager] = UserManager()
 
