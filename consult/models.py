@@ -10,7 +10,7 @@ from consult.desk.models import (
     Outcome,
     PresenceStatus,
 )
-from consult.notifications.models import Notification
+from consult.notifications.models import Notification, NotificationPreference
 from consult.people.models import (
     ApiToken,
     Bureau,
@@ -36,6 +36,7 @@ __all__ = [
     "ExpertProfile",
     "HandlerProfile",
     "Notification",
+    "NotificationPreference",
     "Outcome",
     "PresenceStatus",
     "User",
