@@ -12,15 +12,24 @@ from typing import Any, ClassVar
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.utils import translation
 
 from chat import call_frames, hotpath, selectors, services
 from chat.live_events import TYPING
 from chat.models import Message
 from consult.desk import access
 from consult.kernel.exceptions import DomainError
+from consult.kernel.texts import render
 from consult.models import Consultation
 from consult.realtime.catalogue import publish_now
-from consult.realtime.frames import FieldProblem, FrameProblem, decode_frame, int_field, text_field
+from consult.realtime.frames import (
+    FieldProblem,
+    FrameProblem,
+    decode_frame,
+    int_field,
+    socket_language,
+    text_field,
+)
 from consult.realtime.socket_guard import CLOSE_TOO_MANY, FrameBudget, SessionGuard
 
 PROTOCOL_VERSION = 1
@@ -118,7 +127,8 @@ class ChatConsumer(SessionGuard, AsyncWebsocketConsumer):
         handler = getattr(self, get_handler_name(message), None)
         if handler is None:
             raise ValueError(f"No handler for message type {message['type']}")
-        await handler(message)
+        with translation.override(socket_language(self.scope)):  # errors and platform lines in the reader's
+            await handler(message)
 
     async def connect(self) -> None:
         user = self.scope.get("user")
@@ -264,6 +274,9 @@ class ChatConsumer(SessionGuard, AsyncWebsocketConsumer):
         event = message["event"]
         if event.get("type") == "typing" and event.get("user") == self.user.pk:
             return  # nobody needs to see their own typing
+        line = event.get("message")
+        if isinstance(line, dict) and line.get("code"):  # a platform line, published in its writer's language
+            event = {**event, "message": {**line, "body": render(line["code"], line.get("params"), line["body"])}}
         await self.send(text_data=json.dumps({"v": PROTOCOL_VERSION, **event}, ensure_ascii=False))
 
     async def _frame(self, frame_type: str, **fields: Any) -> None:

@@ -7,6 +7,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from consult.kernel.texts import render
+
 USER = settings.AUTH_USER_MODEL
 
 
@@ -39,6 +41,10 @@ class Message(models.Model):
     # level bar; both measured on the server from the audio itself (chat.voice).
     duration = models.FloatField(_("duration (seconds)"), null=True, blank=True)
     levels = models.JSONField(_("levels"), default=list, blank=True)
+    # System lines: the platform text's code and parameters (consult.kernel.texts); ``body`` keeps its wording in
+    # the site's language for search and for lines written before codes existed.
+    code = models.CharField(_("text code"), max_length=60, blank=True)
+    params = models.JSONField(_("text parameters"), default=dict, blank=True)
 
     class Meta:
         verbose_name = _("message")
@@ -58,6 +64,11 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"{self.consultation_id}#{self.seq}"
+
+    @property
+    def text(self) -> str:
+        """The body as the reader sees it: a system line in the active language, anything else as written."""
+        return render(self.code, self.params, fallback=self.body) if self.code else self.body
 
 
 class MessageRevision(models.Model):

@@ -37,11 +37,13 @@ def message_payload(message: Message, *, voice_ready: bool = False) -> dict[str,
         "sender": message.sender_id,
         "sender_name": message.sender.full_name if message.sender_id and message.sender else "",
         "client_id": message.client_id,
-        "body": "" if deleted else message.body,
+        "body": "" if deleted else message.text,
         "created_at": message.created_at.isoformat(),
         "edited": message.edited_at is not None,
         "deleted": deleted,
     }
+    if message.code:  # a platform line: each socket renders it again in its reader's language (chat.consumers)
+        payload["code"], payload["params"] = message.code, message.params
     if message.kind in (MessageKind.FILE, MessageKind.IMAGE) and not deleted:
         payload["file"] = {
             "name": message.file_name,

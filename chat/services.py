@@ -30,11 +30,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import ValidationError
 
-from chat.live_events import DELETED, EDITED, MESSAGE, READ
+from chat.live_events import CONSULTATION_MESSAGE, DELETED, EDITED, MESSAGE, READ
 from chat.models import Message, MessageKind, MessageRevision, ReadMarker
 from chat.selectors import message_payload
 from consult.desk.access import can_post, can_read
 from consult.kernel.exceptions import DomainError, InvalidInput, InvalidTransition, NotAllowed, NotFound
+from consult.kernel.texts import Said
 from consult.kernel.uploads import check_upload
 from consult.kernel.validators import plain_text
 from consult.models import Consultation, ConsultationStatus, User
@@ -188,6 +189,7 @@ def post_message(*, actor: User, consultation_id: int, client_id: str, body: str
                 consultation=consultation, seq=seq, sender=actor, client_id=client_id, kind=MessageKind.TEXT, body=text
             )
             publish(MESSAGE, consultation_id, {"message": message_payload(message)})
+            publish(CONSULTATION_MESSAGE, consultation_id, {"seq": seq, "sender": actor.pk})
             queue_change("message", message.pk)
     except (IntegrityError, NotAllowed, InvalidTransition):
         # A retry of a message already stored (the same client id won on another connection, or it was
@@ -217,11 +219,21 @@ def _refusal(actor: User, consultation: Consultation) -> Exception | None:
     return None
 
 
-def post_system_message(*, consultation: Consultation, body: str) -> Message:
-    """A line written by the platform (joined, transferred, ended). Runs inside the caller's transaction."""
+def post_system_message(*, consultation: Consultation, said: Said | None = None, body: str = "") -> Message:
+    """A line written by the platform (joined, transferred, ended). Runs inside the caller's transaction.
+
+    Stored as its code and parameters (each reader sees it in their own language) beside its wording in the
+    site's language."""
     _locked, seq = _next_seq(consultation.pk)
     consultation.last_seq = seq
-    message = Message.objects.create(consultation=consultation, seq=seq, kind=MessageKind.SYSTEM, body=body)
+    message = Message.objects.create(
+        consultation=consultation,
+        seq=seq,
+        kind=MessageKind.SYSTEM,
+        body=said.in_default_language() if said else body,
+        code=said.code if said else "",
+        params=said.params if said else {},
+    )
     publish(MESSAGE, consultation.pk, {"message": message_payload(message)})
     queue_change("message", message.pk)
     return message
@@ -343,6 +355,7 @@ def post_file_message(
             message.consultation, message.seq = consultation, seq
             message.save()
             publish(MESSAGE, consultation_id, {"message": message_payload(message)})
+            publish(CONSULTATION_MESSAGE, consultation_id, {"seq": seq, "sender": actor.pk})
             queue_change("message", message.pk)
     except IntegrityError:
         message.file.delete(save=False)

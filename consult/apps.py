@@ -8,6 +8,7 @@ class ConsultConfig(AppConfig):
 
     def ready(self) -> None:
         from consult.desk import live_events as desk_live_events  # noqa: F401
+        from consult.desk import texts as desk_texts  # noqa: F401  (declares the desk's platform texts)
         from consult.notifications import live_events  # noqa: F401  (declares its live events)
         from consult.realtime import topics as live
 

@@ -27,10 +27,11 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone, translation
-from django.utils.translation import gettext as _
 
 from chat.models import Message, MessageKind, ReadMarker
 from consult.demo.city import FIXTURES
+from consult.desk import texts
+from consult.kernel.texts import Said, label
 from consult.models import (
     Bureau,
     Consultation,
@@ -228,8 +229,9 @@ class _Thread:
         self.consultation, self.rows, self.key = consultation, rows, key
         self.seq = 0
 
-    def add(self, at: datetime, body: str, sender: User | None = None) -> None:
+    def add(self, at: datetime, body: str | Said, sender: User | None = None) -> None:
         self.seq += 1
+        said = body if isinstance(body, Said) else None
         kind = MessageKind.TEXT if sender is not None else MessageKind.SYSTEM
         client_id = f"demo-{self.key}-{self.seq:03d}" if sender is not None else ""
         self.rows.messages.append(
@@ -239,14 +241,16 @@ class _Thread:
                 sender=sender,
                 client_id=client_id,
                 kind=kind,
-                body=body,
+                body=said.in_default_language() if said else str(body),
+                code=said.code if said else "",
+                params=said.params if said else {},
                 created_at=at,
             )
         )
 
 
-def _joined(expert: ExpertProfile) -> str:
-    return _("Expert %(name)s (%(bureau)s) joined") % {"name": expert.user.full_name, "bureau": expert.bureau.name}
+def _joined(expert: ExpertProfile) -> Said:
+    return texts.JOINED(name=expert.user.full_name, bureau=expert.bureau.name)
 
 
 def _tell(
@@ -277,8 +281,7 @@ def _tell(
     thread = _Thread(consultation, rows, f"{key[0]:02d}{key[1]:02d}")
     thread.add(
         started,
-        _("%(name)s started a consultation with %(bureau)s: %(topic)s")
-        % {"name": deputy.full_name, "bureau": bureau.name, "topic": dialogue.topic},
+        texts.STARTED(name=deputy.full_name, bureau=bureau.name, topic=dialogue.topic),
     )
     moment = started + timedelta(seconds=rng.randint(15, 420))
     consultation.assigned_at = moment
@@ -318,8 +321,7 @@ def _transfer(
     )
     thread.add(
         at,
-        _("%(name)s transferred the consultation to %(who)s: %(note)s")
-        % {"name": source.user.full_name, "who": target.user.full_name, "note": note},
+        texts.TRANSFERRED(name=source.user.full_name, who=target.user.full_name, note=note),
     )
     return target
 
@@ -331,15 +333,15 @@ def _finish(
     ended = moment + timedelta(seconds=rng.randint(30, 180))
     ender = deputy if rng.random() < 0.7 else expert.user
     consultation.ended_at, consultation.ended_by = ended, ender
-    thread.add(ended, _("%(name)s ended the consultation") % {"name": ender.full_name})
+    thread.add(ended, texts.ENDED(name=ender.full_name))
     consultation.outcome = dialogue.outcome
     if dialogue.outcome == Outcome.FOLLOW_UP:
         promise = next(text for speaker, text in reversed(dialogue.lines) if speaker == "expert")
         consultation.outcome_note = FOLLOW_UP_NOTE.format(promise=promise)
     elif dialogue.outcome == Outcome.PROPOSAL:
         consultation.outcome_note = PROPOSAL_NOTE
-    label = str(Outcome(dialogue.outcome).label)
-    thread.add(ended + timedelta(seconds=rng.randint(5, 90)), _("Outcome recorded: %(outcome)s") % {"outcome": label})
+    outcome = texts.OUTCOME(outcome=label("desk.outcome", dialogue.outcome))
+    thread.add(ended + timedelta(seconds=rng.randint(5, 90)), outcome)
     consultation.rating = rng.choice(RATINGS)
     if consultation.rating is not None and rng.random() < 0.35:
         consultation.rating_comment = rng.choice(COMMENTS)

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
+from django.utils import translation
 from rest_framework.exceptions import ValidationError
 
 from consult.kernel.validators import plain_text
@@ -76,3 +79,12 @@ def int_field(frame: dict[str, Any], name: str, *, default: int | None = None, m
 def _first(refused: ValidationError) -> str:
     detail = refused.detail
     return str(detail[0] if isinstance(detail, list) and detail else detail)
+
+
+def socket_language(scope: Mapping[str, Any]) -> str:
+    """The language a socket's frames are written in: the language switch's cookie, else the site's (as pages)."""
+    chosen = (scope.get("cookies") or {}).get(settings.LANGUAGE_COOKIE_NAME, "")
+    try:
+        return translation.get_supported_language_variant(chosen) if chosen else settings.LANGUAGE_CODE
+    except LookupError:
+        return settings.LANGUAGE_CODE
