@@ -34,6 +34,7 @@ FRAME_BUDGET = {
     "call.accept": (0.5, 3.0),
     "call.decline": (0.5, 3.0),
     "call.hangup": (0.5, 5.0),
+    "call.invite": (0.2, 3.0),
     "call.offer": (0.5, 3.0),
     "call.answer": (1.0, 6.0),
     "call.candidate": (10.0, 60.0),
@@ -281,10 +282,23 @@ HANDLERS = {
 async def socket_closed(consumer: Any) -> None:
     """The chat socket closed: its Janus session is destroyed now and its call ends (the other side is told)."""
     link: CallLink | None = getattr(consumer, "call_link", None)
+async def _on_invite(consumer: Any, frame: dict[str, Any]) -> None:
+    """The expert answering invites a second expert into the call under way (``chat.calls.invite_expert``)."""
+    call_id, expert_id = int_field(frame, "call", minimum=1), int_field(frame, "expert", minimum=1)
+
+    async def work() -> None:
+        await database_sync_to_async(calls.invite_expert)(
+            actor=consumer.user, consultation_id=consumer.consultation_id, call_id=call_id, expert_id=expert_id
+        )
+
+    await _run(consumer, frame, work())
+
+
     if link is None:
         return
     consumer.call_link = None
     try:
         await link.end()
+    "call.invite": _on_invite,
     except Exception:
         logger.exception("call %s: ending on socket close failed", link.call_id)

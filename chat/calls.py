@@ -7,10 +7,14 @@ Life cycle (the ``Call`` row is the record; each change writes a system line in 
                      │ hang_up by the caller, or CALL_RING_SECONDS without an answer ─► missed
 
 Who may (``consult.desk.access.can_post``): the consultation's deputy and the expert answering now, while it is
-active; nobody else starts, joins or hears a call. One live call per consultation (a second ``start_call`` is
-``busy``). Each call gets its own Janus VideoRoom, created here with recording on and a recording folder of its
-own (``MEDIA_ROOT/calls/<id>``), destroyed when the call ends. After the call (``process_call``, a Celery task):
-each speaker's ``.mjr`` becomes Opus (``janus-pp-rec``), one transcription job per track (source kind
+active, start and answer; the expert answering may invite a second expert (any expert of any bureau, as a
+consultation may be transferred to any bureau) into the call under way (``invite_expert``), who then joins
+(``accept_call``) or declines, and reads the consultation while invited (``access.call_guest``); nobody else joins
+or hears a call. Hanging up: the deputy leaving ends the call; anyone else leaves, and the call ends when fewer than
+two remain in it. Each join and leave is a line in the thread. One live call per consultation (a second
+``start_call`` is ``busy``). Each call gets its own Janus VideoRoom, created here with recording on and a recording
+folder of its own (``MEDIA_ROOT/calls/<id>``), destroyed when the call ends. After the call (``process_call``, a
+Celery task): each speaker's ``.mjr`` becomes Opus (``janus-pp-rec``), one transcription job per track (source kind
 ``chat.call-track``), and :func:`call_transcript` merges the tracks' segments on one timeline by each track's start.
 """
 
@@ -28,6 +32,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -36,8 +41,9 @@ from chat.live_events import CALL
 from chat.models import Call, CallParticipant, CallState, CallTrack
 from chat.services import post_system_message
 from consult.desk import access
-from consult.kernel.exceptions import DomainError, InvalidTransition, NotAllowed, NotFound
+from consult.kernel.exceptions import DomainError, InvalidInput, InvalidTransition, NotAllowed, NotFound
 from consult.models import Consultation, ConsultationStatus, User
+from consult.notifications.services import notify
 from consult.people.roles import Role
 from consult.people.selectors import Viewer, role_of
 from consult.realtime.catalogue import publish
@@ -48,6 +54,7 @@ logger = logging.getLogger(__name__)
 
 SOURCE_KIND = "chat.call-track"
 LIVE = (CallState.RINGING, CallState.ACTIVE)
+MAX_PARTICIPANTS = 3  # the two sides and one invited expert
 
 
 class CallsUnavailable(DomainError):
@@ -85,7 +92,14 @@ def media_dir(call: Call) -> Path:
 
 def call_payload(call: Call) -> dict[str, Any]:
     participants = [
-        {"user": p.user_id, "name": p.user.get_full_name(), "role": p.role, "joined": p.joined_at is not None}
+        {
+            "user": p.user_id,
+            "name": p.user.get_full_name(),
+            "role": p.role,
+            "joined": p.joined_at is not None,
+            "left": p.left_at is not None,
+            "invited": p.invited_by_id is not None,
+        }
         for p in call.participants.select_related("user").order_by("pk")
     ]
     return {
@@ -112,13 +126,15 @@ def _role(user: User) -> str:
 # --- the life cycle ------------------------------------------------------------------------------------------
 
 
-def _writable(actor: Viewer, consultation_id: int) -> Consultation:
+def _writable(actor: Viewer, consultation_id: int, *, guests: bool = False) -> Consultation:
+    """The consultation locked, when the actor takes part in its calls (``guests``: an invited expert too)."""
     consultation = (
         Consultation.objects.select_for_update(of=("self",)).select_related("expert").filter(pk=consultation_id).first()
     )
     if consultation is None or not access.can_read(actor, consultation):
         raise NotFound(_("no such consultation"))
-    if not access.can_post(actor, consultation):
+    allowed = access.can_call if guests else access.can_post
+    if not allowed(actor, consultation):
         raise NotAllowed(_("only the deputy and the expert answering take part in calls"))
     if consultation.status != ConsultationStatus.ACTIVE:
         raise InvalidTransition(_("calls are possible while the consultation is active"), code="consultation_ended")
@@ -126,7 +142,7 @@ def _writable(actor: Viewer, consultation_id: int) -> Consultation:
 
 
 def _call(actor: Viewer, consultation_id: int, call_id: int) -> tuple[Call, Consultation]:
-    consultation = _writable(actor, consultation_id)
+    consultation = _writable(actor, consultation_id, guests=True)
     call = Call.objects.select_for_update().filter(pk=call_id, consultation_id=consultation_id).first()
     if call is None:
         raise NotFound(_("no such call"))
@@ -163,9 +179,29 @@ def start_call(*, actor: User, consultation_id: int) -> Call:
     return call
 
 
+def _invitation(call: Call, actor: User) -> CallParticipant | None:
+    """The actor's invitation into this call under way, not yet answered."""
+    return (
+        call.participants.filter(user=actor, invited_by__isnull=False, joined_at__isnull=True, left_at__isnull=True)
+        .select_for_update()
+        .first()
+        if call.state == CallState.ACTIVE
+        else None
+    )
+
+
 def accept_call(*, actor: User, consultation_id: int, call_id: int) -> Call:
+    """The callee answers a ringing call; an invited expert joins the call under way."""
     with transaction.atomic():
         call, consultation = _call(actor, consultation_id, call_id)
+        invitation = _invitation(call, actor)
+        if invitation is not None:
+            invitation.joined_at = timezone.now()
+            invitation.save(update_fields=["joined_at"])
+            body = _("%(name)s entered the call") % {"name": actor.get_full_name()}
+            post_system_message(consultation=consultation, body=body)
+            _publish(call)
+            return call
         if call.state != CallState.RINGING or call.started_by_id == actor.pk:
             raise InvalidTransition(_("this call is not ringing for you"), code="call_not_ringing")
         call.state, call.answered_at = CallState.ACTIVE, timezone.now()
@@ -183,25 +219,80 @@ def accept_call(*, actor: User, consultation_id: int, call_id: int) -> Call:
 
 
 def decline_call(*, actor: User, consultation_id: int, call_id: int) -> Call:
+    """The callee declines a ringing call; an invited expert declines to join (the call goes on)."""
     with transaction.atomic():
         call, consultation = _call(actor, consultation_id, call_id)
+        invitation = _invitation(call, actor)
+        if invitation is not None:
+            _decline_invitation(call, consultation, invitation, actor)
+            return call
         if call.state != CallState.RINGING or call.started_by_id == actor.pk:
             raise InvalidTransition(_("this call is not ringing for you"), code="call_not_ringing")
         _end(call, consultation, CallState.DECLINED, _("%(name)s declined the call") % {"name": actor.get_full_name()})
     return call
 
 
+def _decline_invitation(call: Call, consultation: Consultation, invitation: CallParticipant, actor: User) -> None:
+    invitation.left_at = timezone.now()
+    invitation.save(update_fields=["left_at"])
+    body = _("%(name)s declined to join the call") % {"name": actor.get_full_name()}
+    post_system_message(consultation=consultation, body=body)
+    _publish(call)
+
+
 def hang_up(*, actor: User, consultation_id: int, call_id: int) -> Call:
-    """Either side ends the call (one-to-one: one leaving ends it); the caller hanging up a ringing call misses it."""
+    """Leave the call. The deputy leaving ends it; anyone else leaves it, and it ends when fewer than two remain
+    (one-to-one: one leaving ends it). The caller hanging up a ringing call misses it."""
     with transaction.atomic():
         call, consultation = _call(actor, consultation_id, call_id)
-        if not call.participants.filter(user=actor).exists():
+        participant = call.participants.filter(user=actor, left_at__isnull=True).first()
+        if participant is None:
             raise NotAllowed(_("you are not in this call"))
         if call.state == CallState.RINGING:
             line = _("Missed call from %(name)s") % {"name": call.started_by.get_full_name()}
             _end(call, consultation, CallState.MISSED, line)
         elif call.state == CallState.ACTIVE:
-            _end(call, consultation, CallState.ENDED, _ended_line(call, actor))
+            _leave(call, consultation, participant, actor)
+    return call
+
+
+def _leave(call: Call, consultation: Consultation, participant: CallParticipant, actor: User) -> None:
+    if participant.invited_by_id is not None and participant.joined_at is None:
+        _decline_invitation(call, consultation, participant, actor)
+        return
+    remaining = call.participants.filter(left_at__isnull=True).exclude(pk=participant.pk)
+    others = remaining.exclude(invited_by__isnull=False, joined_at__isnull=True).count()  # pending invitations: no
+    if actor.pk == consultation.deputy_id or others < 2:
+        _end(call, consultation, CallState.ENDED, _ended_line(call, actor))
+        return
+    participant.left_at = timezone.now()
+    participant.save(update_fields=["left_at"])
+    post_system_message(consultation=consultation, body=_("%(name)s left the call") % {"name": actor.get_full_name()})
+    _publish(call)
+
+
+def invite_expert(*, actor: User, consultation_id: int, call_id: int, expert_id: int) -> Call:
+    """The expert answering brings a second expert into the call under way: a line in the thread, a notification
+    to the invited expert (who joins from the consultation's page, which they read while invited)."""
+    with transaction.atomic():
+        call, consultation = _call(actor, consultation_id, call_id)
+        if consultation.expert is None or consultation.expert.user_id != actor.pk:
+            raise NotAllowed(_("only the expert answering invites a colleague into the call"))
+        if call.state != CallState.ACTIVE:
+            raise InvalidTransition(_("this call is not under way for you"), code="call_not_active")
+        invitee = User.objects.filter(pk=expert_id, is_active=True).first()
+        if invitee is None or role_of(invitee) != Role.EXPERT or invitee.pk == actor.pk:
+            raise InvalidInput(_("'expert' must be another expert"), field="expert")
+        if call.participants.filter(user=invitee).exists():
+            raise InvalidTransition(_("this expert has already been invited to the call"), code="already_invited")
+        if call.participants.filter(left_at__isnull=True).count() >= MAX_PARTICIPANTS:
+            raise Busy(_("this call holds no more speakers"), code="call_full")
+        CallParticipant.objects.create(call=call, user=invitee, role=str(Role.EXPERT), invited_by=actor)
+        names = {"name": actor.get_full_name(), "guest": invitee.get_full_name()}
+        post_system_message(consultation=consultation, body=_("%(name)s invited %(guest)s to the call") % names)
+        title = _("%(name)s invites you to a call: %(topic)s") % {**names, "topic": consultation.topic}
+        notify([invitee.pk], kind="call_invite", title=title, url=reverse("desk-room", args=[consultation.pk]))
+        _publish(call)
     return call
 
 
@@ -213,9 +304,13 @@ def left(*, actor: User, consultation_id: int, call_id: int) -> None:
         # no longer a writer (transferred) or the consultation ended: end the call anyway
         with transaction.atomic():
             call = Call.objects.select_for_update().filter(pk=call_id, state__in=LIVE).first()
-            if call is not None and call.participants.filter(user=actor).exists():
+            participant = call.participants.filter(user=actor, left_at__isnull=True).first() if call else None
+            if call is not None and participant is not None:
                 consultation = Consultation.objects.select_for_update(of=("self",)).get(pk=call.consultation_id)
-                _end(call, consultation, CallState.ENDED, _ended_line(call, actor))
+                if call.state == CallState.ACTIVE:
+                    _leave(call, consultation, participant, actor)
+                else:
+                    _end(call, consultation, CallState.ENDED, _ended_line(call, actor))
 
 
 def expire_ringing(*, now: datetime | None = None) -> int:
@@ -243,7 +338,7 @@ def _ended_line(call: Call, actor: User) -> str:
 def _end(call: Call, consultation: Consultation, state: str, line: str) -> None:
     call.state, call.ended_at = state, timezone.now()
     call.save(update_fields=["state", "ended_at"])
-    call.participants.filter(joined_at__isnull=False, left_at__isnull=True).update(left_at=call.ended_at)
+    call.participants.filter(left_at__isnull=True).update(left_at=call.ended_at)  # invitations lapse with it
     post_system_message(consultation=consultation, body=line)
     _publish(call)
     url, room, call_id, answered = call.janus_url, call.room, call.pk, call.answered_at is not None
@@ -280,8 +375,9 @@ def media_grant(*, actor: User, consultation_id: int, call_id: int) -> dict[str,
     Janus session is opened only with this). ``filename``: the recording of this speaker, named by the server."""
     with transaction.atomic():
         call, _consultation = _call(actor, consultation_id, call_id)
-        participant = call.participants.filter(user=actor).first()
-        if call.state != CallState.ACTIVE or participant is None:
+        participant = call.participants.filter(user=actor, left_at__isnull=True).first()
+        pending = participant is not None and participant.invited_by_id is not None and participant.joined_at is None
+        if call.state != CallState.ACTIVE or participant is None or pending:
             raise InvalidTransition(_("this call is not under way for you"), code="call_not_active")
         if participant.joined_at is None:
             participant.joined_at = timezone.now()

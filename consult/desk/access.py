@@ -17,9 +17,16 @@ the bureau's experts           while it waits  no
                                for a colleague
 an expert named by the deputy  while it waits  no
   (点将, ``requested_expert``)  for them
+an expert invited into a      while the call  no (speaks
+  live call (second expert)    lasts           in the call)
 the office (staff, admins)     every one       no
 anyone else                    no              no
 =============================  ==============  ==========
+
+A second expert invited into a call by the expert answering (``chat.calls.invite_expert``) reads the consultation
+while that call is ringing or under way and they have not left it (``call_guest``), and takes part in that call
+(``can_call``) without writing in the thread; the invitation never outlives the call. Search keeps them out (a
+guest reads the thread on the room page, never finds it by search).
 
 A consultation addressed by name (点将) waits for that expert alone: while it is queued with a
 ``requested_expert``, the named expert reads it and the rest of the bureau does not (nor its search hits, nor its
@@ -50,8 +57,34 @@ def consultations_visible_to(user: Viewer) -> QuerySet[Consultation]:
         waiting = Q(status=ConsultationStatus.QUEUED)
         queue = waiting & Q(bureau_id=bureau_id_of(user), requested_expert__isnull=True)
         named = waiting & Q(requested_expert__user_id=uid)
-        return consultations.filter(Q(expert__user_id=uid) | Q(pk__in=handled) | queue | named)
+        guest = Q(pk__in=_call_guests(uid).values("pk"))
+        return consultations.filter(Q(expert__user_id=uid) | Q(pk__in=handled) | queue | named | guest)
     return consultations.none()
+
+
+LIVE_CALL_STATES = ("ringing", "active")
+
+
+def _call_guests(uid: int) -> QuerySet[Consultation]:
+    """Consultations whose live call holds ``uid`` as an invited expert who has not left (``chat.CallParticipant``)."""
+    return Consultation.objects.filter(
+        calls__state__in=LIVE_CALL_STATES,
+        calls__participants__user_id=uid,
+        calls__participants__invited_by__isnull=False,
+        calls__participants__left_at__isnull=True,
+    )
+
+
+def call_guest(user: Viewer, consultation: Consultation) -> bool:
+    """An expert invited into this consultation's live call (the second expert), until they leave or it ends."""
+    if not user.is_authenticated or role_of(user) != Role.EXPERT:
+        return False
+    return _call_guests(int(user.pk or 0)).filter(pk=consultation.pk).exists()
+
+
+def can_call(user: Viewer, consultation: Consultation) -> bool:
+    """Who takes part in the consultation's call: its writers and an invited second expert."""
+    return can_post(user, consultation) or call_guest(user, consultation)
 
 
 def can_post(user: Viewer, consultation: Consultation) -> bool:
@@ -81,7 +114,9 @@ def can_read(user: Viewer, consultation: Consultation) -> bool:
                 return True
         elif bureau_id_of(user) == consultation.bureau_id:
             return True  # the bureau's experts read what waits in their queue before one takes it
-    return ConsultationTransfer.objects.filter(consultation=consultation, from_expert__user_id=user.pk).exists()
+    if ConsultationTransfer.objects.filter(consultation=consultation, from_expert__user_id=user.pk).exists():
+        return True
+    return call_guest(user, consultation)
 
 
 def search_acl(

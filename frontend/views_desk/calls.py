@@ -12,9 +12,10 @@ from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
-from chat import calls
+from chat import call_transcripts, calls
 from chat.models import CallTrack
 from consult.desk import access
+from consult.desk.selectors import experts_with_presence
 from consult.embedded_janus import INSTALL_HINT
 from consult.kernel.exceptions import NotFound
 from frontend.views_desk.common import visible_consultation
@@ -28,11 +29,19 @@ def call_config(request: HttpRequest, pk: int) -> JsonResponse:
     if not access.can_read(user, consultation):
         raise Http404
     live = calls.live_call_of(pk)
+    answering = consultation.expert is not None and consultation.expert.user_id == user.pk
+    colleagues = experts_with_presence(consultation.bureau) if answering else []
     return JsonResponse(
         {
             "available": calls.media_available(),
             "install": INSTALL_HINT,
-            "can_call": access.can_post(user, consultation),
+            "can_call": access.can_call(user, consultation),
+            # whom the expert answering may invite into the call: their bureau's experts, those online first
+            "invitable": [
+                {"user": expert.user_id, "name": expert.user.get_full_name(), "online": online}
+                for expert, online in sorted(colleagues, key=lambda row: not row[1])
+                if expert.user_id != user.pk
+            ],
             "ice_servers": settings.CALL_ICE_SERVERS,
             "live": calls.call_payload(live) if live else None,
         }
@@ -46,7 +55,7 @@ def replay(request: HttpRequest, pk: int, call_id: int) -> HttpResponse:
         call = calls.readable_call(user, pk, call_id)
     except NotFound as missing:
         raise Http404 from missing
-    transcript = calls.call_transcript(call)
+    transcript = call_transcripts.transcript_detail(user, pk, call_id)
     context = {"consultation": call.consultation, "call": call, "transcript": transcript}
     return render(request, "frontend/desk/call_replay.html", context)
 

@@ -121,6 +121,7 @@ def _viewer(user: User, consultation: Consultation) -> dict[str, bool]:
         # An expert sees their bureau's queue (who waits, about what) but not the thread until it is theirs.
         "can_read": access.can_read(user, consultation),
         "can_post": access.can_post(user, consultation),
+        "can_call": access.can_call(user, consultation),  # the writers and an invited second expert
         "sees_history": user.role == Role.EXPERT or is_office(user),
     }
 

@@ -266,3 +266,114 @@ async def test_a_media_frame_never_binds_the_socket_to_another_call(frame_type: 
 
     assert socket.errors == [("call_not_active", {"call": 999})]
     assert socket.call_link is own  # still its own call: the other one is not touched, its own media not lost
+
+
+# --- a second expert invited into the call -------------------------------------------------------------------
+
+
+@pytest.fixture
+def colleague(bureau_b: Any) -> User:
+    """An expert of another bureau (any expert may be invited: a consultation may move to any bureau)."""
+    from tests.factories import ExpertProfileFactory
+
+    return ExpertProfileFactory(user__username="colleague", user__full_name="孙晓峰", bureau=bureau_b).user
+
+
+def _active_call(consultation: Consultation, deputy: User, expert: User) -> Call:
+    call = calls.start_call(actor=deputy, consultation_id=consultation.pk)
+    calls.accept_call(actor=expert, consultation_id=consultation.pk, call_id=call.pk)
+    for user in (deputy, expert):
+        calls.media_grant(actor=user, consultation_id=consultation.pk, call_id=call.pk)
+    return call
+
+
+def test_the_expert_answering_invites_a_second_expert_who_reads_and_joins_while_invited(
+    janus: FakeJanus, consultation: Consultation, deputy: User, expert: User, colleague: User
+) -> None:
+    from consult.desk import access
+    from consult.models import Notification
+
+    call = _active_call(consultation, deputy, expert)
+    assert not access.can_read(colleague, consultation)
+    assert not access.consultations_visible_to(colleague).filter(pk=consultation.pk).exists()
+    with pytest.raises(NotAllowed):
+        calls.invite_expert(actor=deputy, consultation_id=consultation.pk, call_id=call.pk, expert_id=colleague.pk)
+    with pytest.raises(DomainError) as not_an_expert:
+        calls.invite_expert(actor=expert, consultation_id=consultation.pk, call_id=call.pk, expert_id=deputy.pk)
+    assert (not_an_expert.value.code, not_an_expert.value.field) == ("invalid_input", "expert")
+
+    calls.invite_expert(actor=expert, consultation_id=consultation.pk, call_id=call.pk, expert_id=colleague.pk)
+
+    consultation.refresh_from_db()
+    assert access.can_read(colleague, consultation)
+    assert access.can_call(colleague, consultation)
+    assert not access.can_post(colleague, consultation)  # speaks in the call, never writes in the thread
+    assert access.consultations_visible_to(colleague).filter(pk=consultation.pk).count() == 1
+    assert Notification.objects.filter(user=colleague, kind="call_invite").count() == 1
+    with pytest.raises(DomainError) as pending:  # no media before answering the invitation
+        calls.media_grant(actor=colleague, consultation_id=consultation.pk, call_id=call.pk)
+    assert pending.value.code == "call_not_active"
+    with pytest.raises(DomainError) as twice:
+        calls.invite_expert(actor=expert, consultation_id=consultation.pk, call_id=call.pk, expert_id=colleague.pk)
+    assert twice.value.code == "already_invited"
+
+    calls.accept_call(actor=colleague, consultation_id=consultation.pk, call_id=call.pk)
+    grant = calls.media_grant(actor=colleague, consultation_id=consultation.pk, call_id=call.pk)
+
+    assert grant["room"] == call.room
+    assert grant["filename"].startswith(f"user-{colleague.pk}-")  # recorded and transcribed like the others
+    payload = calls.call_payload(call)
+    assert [(p["user"], p["invited"], p["joined"]) for p in payload["participants"]] == [
+        (deputy.pk, False, True),
+        (expert.pk, False, True),
+        (colleague.pk, True, True),
+    ]
+    assert lines(consultation)[-2:] == [
+        f"{expert.full_name} 邀请 {colleague.full_name} 加入通话",
+        f"{colleague.full_name} 加入了通话",
+    ]
+    with pytest.raises(NotAllowed):  # a guest never starts calls (one live call anyway) nor invites
+        calls.invite_expert(actor=colleague, consultation_id=consultation.pk, call_id=call.pk, expert_id=expert.pk)
+
+
+def test_a_three_party_call_goes_on_while_two_remain_and_the_guest_loses_the_consultation_after(
+    janus: FakeJanus, consultation: Consultation, deputy: User, expert: User, colleague: User
+) -> None:
+    from consult.desk import access
+
+    call = _active_call(consultation, deputy, expert)
+    calls.invite_expert(actor=expert, consultation_id=consultation.pk, call_id=call.pk, expert_id=colleague.pk)
+    calls.accept_call(actor=colleague, consultation_id=consultation.pk, call_id=call.pk)
+
+    calls.hang_up(actor=expert, consultation_id=consultation.pk, call_id=call.pk)  # three → two: it goes on
+    call.refresh_from_db()
+    assert call.state == CallState.ACTIVE
+    assert lines(consultation)[-1] == f"{expert.full_name} 离开了通话"
+    with pytest.raises(NotAllowed):
+        calls.hang_up(actor=expert, consultation_id=consultation.pk, call_id=call.pk)  # gone already
+
+    calls.hang_up(actor=colleague, consultation_id=consultation.pk, call_id=call.pk)  # two → one: it ends
+    call.refresh_from_db()
+    assert call.state == CallState.ENDED
+    consultation.refresh_from_db()
+    assert not access.can_read(colleague, consultation)  # the invitation does not outlive the call
+    assert not CallParticipant.objects.filter(call=call, left_at__isnull=True).exists()
+
+
+def test_the_deputy_leaving_ends_a_three_party_call_and_a_declined_invitation_lapses(
+    janus: FakeJanus, consultation: Consultation, deputy: User, expert: User, colleague: User
+) -> None:
+    from consult.desk import access
+
+    call = _active_call(consultation, deputy, expert)
+    calls.invite_expert(actor=expert, consultation_id=consultation.pk, call_id=call.pk, expert_id=colleague.pk)
+    calls.decline_call(actor=colleague, consultation_id=consultation.pk, call_id=call.pk)
+    consultation.refresh_from_db()
+    assert not access.can_read(colleague, consultation)
+    assert call.participants.get(user=colleague).left_at is not None
+    call.refresh_from_db()
+    assert call.state == CallState.ACTIVE  # declining the invitation leaves the call as it was
+
+    calls.left(actor=deputy, consultation_id=consultation.pk, call_id=call.pk)  # the deputy's socket closed
+    call.refresh_from_db()
+    assert call.state == CallState.ENDED

@@ -16,7 +16,9 @@ function start(root) {
   let iceServers = [];
   let publisher = null; // RTCPeerConnection sending the microphone
   let microphone = null;
-  const subscribers = new Map(); // feed → RTCPeerConnection receiving another speaker
+  const subscribers = new Map(); // feed → RTCPeerConnection receiving another speaker (one per other speaker)
+  const feedUsers = new Map(); // feed → the speaker's user id
+  let invitable = [];
   let statsTimer = null;
   let muted = false;
 
@@ -24,6 +26,14 @@ function start(root) {
     .then((response) => response.json())
     .then((config) => {
       iceServers = config.ice_servers || [];
+      invitable = config.invitable || [];
+      const select = $("[data-call-invite-expert]");
+      for (const expert of invitable) {
+        const option = document.createElement("option");
+        option.value = expert.user;
+        option.textContent = expert.online ? `${expert.name} ●` : expert.name;
+        select.append(option);
+      }
       if (!config.available) {
         root.dataset.state = "unavailable";
         $("[data-call-unavailable]").hidden = false;
@@ -54,7 +64,7 @@ function start(root) {
     else if (frame.type === "call") show(frame.call);
     else if (frame.type === "call.answer") publisher?.setRemoteDescription({ type: "answer", sdp: frame.sdp });
     else if (frame.type === "call.offer") subscribe(frame);
-    else if (frame.type === "error" && (frame.code?.startsWith("call") || ["busy", "calls_unavailable"].includes(frame.code))) {
+    else if (frame.type === "error" && (frame.code?.startsWith("call") || ["busy", "calls_unavailable", "already_invited"].includes(frame.code))) {
       status.textContent = frame.message;
     }
   }
@@ -73,8 +83,19 @@ function start(root) {
     }
   }
 
+  function mine(c) {
+    return c.participants.find((p) => p.user === me);
+  }
+
   function inCall(c) {
-    return c.participants.some((p) => p.user === me);
+    // in it and not gone; an invited expert counts once they have joined
+    const p = mine(c);
+    return Boolean(p) && !p.left && !(p.invited && !p.joined);
+  }
+
+  function invitedNow(c) {
+    const p = mine(c);
+    return c.state === "active" && Boolean(p) && p.invited && !p.joined && !p.left;
   }
 
   function show(c) {
@@ -82,19 +103,37 @@ function start(root) {
     root.dataset.state = c.state;
     root.dataset.callId = c.id;
     const live = c.state === "ringing" || c.state === "active";
-    const mine = c.started_by === me;
+    const caller = c.started_by === me;
+    const invited = invitedNow(c);
+    const speaking = c.state === "active" && inCall(c);
     $("[data-call-start]").hidden = live;
-    $("[data-call-incoming]").hidden = !(c.state === "ringing" && !mine);
-    $("[data-call-bar]").hidden = !(live && (mine || (c.state === "active" && inCall(c))));
+    $("[data-call-incoming]").hidden = !((c.state === "ringing" && !caller) || invited);
+    $("[data-call-bar]").hidden = !(live && ((caller && c.state === "ringing") || speaking));
     $("[data-call-recorded]").hidden = !(live && c.recorded);
-    if (c.state === "ringing") status.textContent = mine ? t.calling : t.incoming;
-    else if (c.state === "active") status.textContent = inCall(c) ? t.inCall : t.busy;
+    $("[data-call-not-recorded]").hidden = !(live && !c.recorded);
+    const present = c.participants.filter((p) => !p.left).length;
+    $("[data-call-invite]").hidden = !(speaking && invitable.length && present < 3);
+    if (c.state === "ringing") status.textContent = caller ? t.calling : t.incoming;
+    else if (invited) status.textContent = t.invited;
+    else if (c.state === "active") status.textContent = speaking ? t.inCall : (mine(c)?.left ? t.left : t.busy);
     else status.textContent = t[c.state] || "";
-    if (c.state === "active" && inCall(c) && !publisher) publish();
+    for (const p of c.participants) if (p.left) dropSpeaker(p.user);
+    if (speaking && !publisher) publish();
     const replay = $("[data-call-replay-link]");
     replay.hidden = !(c.state === "ended" && c.answered_at);
     replay.href = `/desk/consultations/${id}/calls/${c.id}/`;
-    if (!live) stopMedia();
+    if (!live || !speaking) stopMedia();
+  }
+
+  function dropSpeaker(user) {
+    // someone left a call that goes on: their feed is closed here (Janus unpublished it)
+    for (const [feed, pc] of subscribers) {
+      if (feedUsers.get(feed) !== user) continue;
+      pc.close();
+      subscribers.delete(feed);
+      feedUsers.delete(feed);
+    }
+    root.querySelectorAll(`audio[data-call-audio="${user}"]`).forEach((audio) => audio.remove());
   }
 
   async function gathered(pc) {
@@ -124,7 +163,9 @@ function start(root) {
 
   async function subscribe(frame) {
     const pc = new RTCPeerConnection({ iceServers });
+    subscribers.get(frame.feed)?.close();
     subscribers.set(frame.feed, pc);
+    feedUsers.set(frame.feed, frame.user);
     pc.addEventListener("track", (event) => {
       const audio = document.createElement("audio");
       audio.autoplay = true;
@@ -144,16 +185,21 @@ function start(root) {
     statsTimer = setInterval(async () => {
       let packets = 0;
       let energy = 0;
-      for (const pc of subscribers.values()) {
+      const heard = [];
+      for (const [feed, pc] of subscribers) {
         const report = await pc.getStats();
+        let feedPackets = 0;
         report.forEach((s) => {
           if (s.type === "inbound-rtp" && s.kind === "audio") {
-            packets += s.packetsReceived || 0;
+            feedPackets += s.packetsReceived || 0;
             energy += s.totalAudioEnergy || 0;
           }
         });
+        packets += feedPackets;
+        if (feedPackets > 0) heard.push(feedUsers.get(feed));
       }
       root.dataset.receivedPackets = packets;
+      root.dataset.heardSpeakers = heard.sort().join(","); // the users whose audio arrives here
       root.dataset.receivedEnergy = energy.toFixed(4);
       const sent = publisher ? await publisher.getStats() : new Map();
       let out = 0;
@@ -168,6 +214,7 @@ function start(root) {
     publisher = null;
     for (const pc of subscribers.values()) pc.close();
     subscribers.clear();
+    feedUsers.clear();
     microphone?.getTracks().forEach((track) => track.stop());
     microphone = null;
     root.querySelectorAll("audio[data-call-audio]").forEach((audio) => audio.remove());
@@ -177,6 +224,10 @@ function start(root) {
   $("[data-call-accept]").addEventListener("click", () => send({ type: "call.accept", call: call.id }));
   $("[data-call-decline]").addEventListener("click", () => send({ type: "call.decline", call: call.id }));
   $("[data-call-hangup]").addEventListener("click", () => send({ type: "call.hangup", call: call.id }));
+  $("[data-call-invite-send]").addEventListener("click", () => {
+    const expert = Number($("[data-call-invite-expert]").value);
+    if (expert) send({ type: "call.invite", call: call.id, expert });
+  });
   $("[data-call-mute]").addEventListener("click", (event) => {
     muted = !muted;
     microphone?.getAudioTracks().forEach((track) => { track.enabled = !muted; });
