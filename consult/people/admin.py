@@ -37,7 +37,8 @@ class DepartmentInline(admin.TabularInline[Department, Bureau]):
 
 @admin.register(Bureau)
 class BureauAdmin(admin.ModelAdmin[Bureau]):
-    list_display = ["name", "full_name", "code", "is_active", "sort_order"]
+    list_display = ["name", "full_name", "code", "is_active", "call_recording", "sort_order"]
+    list_filter = ["call_recording"]
     search_fields = ["name", "full_name", "code"]
     inlines = [DepartmentInline]
 

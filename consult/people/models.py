@@ -63,6 +63,9 @@ class Bureau(models.Model):
     topics = models.JSONField(_("topics"), default=list, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     sort_order = models.PositiveIntegerField(_("sort order"), default=0)
+    # Calls in this bureau's consultations are recorded on the server (chat.calls); off: no recording at all, and
+    # everyone in the call is told so before audio flows. CALL_RECORDING=False turns it off everywhere.
+    call_recording = models.BooleanField(_("record calls"), default=True)
 
     objects = BureauQuerySet.as_manager()
 
