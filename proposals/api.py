@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import IO, Any, TypeVar, cast
 
 from django.db.models import Prefetch, QuerySet
-from django.http import FileResponse
+from django.http import FileResponse, HttpResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -25,7 +25,7 @@ from rest_framework.response import Response
 from consult.kernel.exceptions import NotAllowed, NotFound
 from consult.models import User
 from consult.people.selectors import Viewer, is_office
-from proposals import metrics, services
+from proposals import metrics, metrics_export, services
 from proposals.access import access_of, readable_attachment
 from proposals.actions import Action
 from proposals.filters import ProposalFilter
@@ -48,6 +48,7 @@ from proposals.serializers import (
     ExtensionRequestSerializer,
     FollowUpInputSerializer,
     MergeInputSerializer,
+    MetricsExportQuerySerializer,
     MetricsQuerySerializer,
     MetricsSerializer,
     OpinionInputSerializer,
@@ -63,6 +64,8 @@ from proposals.serializers import (
     ReplySerializer,
     SignOffInputSerializer,
 )
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 Input = type[serializers.Serializer[Any]] | None
 Handler = TypeVar("Handler", bound=Callable[..., Response])
@@ -392,10 +395,27 @@ class ProposalViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Proposal]):
             raise NotAllowed(_("only the office reads the statistics"))
         query = MetricsQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        proposals = Proposal.objects.visible_to(request.user)
-        if "year" in query.validated_data:
-            proposals = proposals.filter(session__year=query.validated_data["year"])
-        if "session" in query.validated_data:
-            proposals = proposals.filter(session_id=query.validated_data["session"])
-        figures = {"overall": metrics.overall(proposals), "per_bureau": metrics.per_bureau(proposals)}
-        return Response(MetricsSerializer(figures).data)
+        report = metrics.report(Proposal.objects.visible_to(request.user), query.scope())
+        return Response(MetricsSerializer(report).data)
+
+    @extend_schema(
+        parameters=[MetricsExportQuerySerializer],
+        responses={(200, "text/csv"): OpenApiTypes.STR, (200, XLSX): OpenApiTypes.BINARY},
+        summary="办理统计 as a CSV or Excel file (office only)",
+    )
+    @action(detail=False, methods=["get"], url_path="metrics/export", filter_backends=[], pagination_class=None)
+    def metrics_export(self, request: Request) -> HttpResponse:
+        if not is_office(request.user):
+            raise NotAllowed(_("only the office reads the statistics"))
+        query = MetricsExportQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        report = metrics.report(Proposal.objects.visible_to(request.user), query.scope())
+        kind = query.validated_data["file"]
+        body, content_type = (
+            (metrics_export.to_csv(report), "text/csv; charset=utf-8")
+            if kind == "csv"
+            else (metrics_export.to_xlsx(report), XLSX)
+        )
+        response = HttpResponse(body, content_type=content_type)
+        response["Content-Disposition"] = f'attachment; filename="statistics.{kind}"'
+        return response

@@ -1,5 +1,6 @@
 """Statistics for the office (办理统计): 办复率, 按时办复率, 沟通率, 满意率 and the A/B/C/D distribution,
-per bureau and overall. Reads only; the caller scopes the proposals (e.g. one session or year).
+overall, per bureau and over time. Reads only; the caller passes the proposals it may see and a ``Scope``
+(a session, a year, or a range of submission dates) narrows them (docs/domain.md, "Statistics").
 
 - 办复率   replied / assigned                 (proposals that reached a bureau)
 - 按时办复率 replied by the deadline / replied (first replies)
@@ -15,9 +16,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import date, datetime
+from typing import Any, Literal
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import TruncMonth, TruncYear
+from django.utils import timezone
 
 from proposals.models import (
     Assignment,
@@ -26,6 +30,7 @@ from proposals.models import (
     Feedback,
     OutcomeClass,
     Proposal,
+    ProposalSession,
     Rating,
     Reply,
     ReplyKind,
@@ -34,6 +39,9 @@ from proposals.models import (
 from proposals.models.choices import REPLYING_ROLES
 
 GOOD = [Rating.SATISFIED, Rating.BASICALLY]
+TREND_YEARS = 10  # sessions shown in the trend of a session or year
+MONTHLY_UP_TO = 24  # a date range of up to this many months is shown by month, a longer one by year
+Bucket = Literal["session", "year", "month"]  # session year, year or month of submission
 
 
 @dataclass(frozen=True)
@@ -143,3 +151,137 @@ def _figures(row: Mapping[str, Any], ratings: Mapping[str, Any]) -> Figures:
         satisfied=ratings.get("satisfied", 0),
         classes={c: row[f"class_{c}"] for c in OutcomeClass.values},
     )
+
+
+# --- scope and trend -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which proposals the figures are about: one session, the sessions of a year, or those submitted
+    between two dates (both included, local time); optionally only 建议 or only 提案. Empty: all."""
+
+    year: int | None = None
+    session_id: int | None = None
+    kind: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+
+    @property
+    def is_range(self) -> bool:
+        return self.date_from is not None or self.date_to is not None
+
+    def apply(self, proposals: QuerySet[Proposal]) -> QuerySet[Proposal]:
+        if self.kind:
+            proposals = proposals.filter(kind=self.kind)
+        if self.session_id is not None:
+            proposals = proposals.filter(session_id=self.session_id)
+        if self.year is not None:
+            proposals = proposals.filter(session__year=self.year)
+        if self.date_from is not None:
+            proposals = proposals.filter(submitted_at__date__gte=self.date_from)
+        if self.date_to is not None:
+            proposals = proposals.filter(submitted_at__date__lte=self.date_to)
+        return proposals
+
+    def trend(self, proposals: QuerySet[Proposal]) -> tuple[QuerySet[Proposal], Bucket]:
+        """What the trend shows: a date range by month (or by year when long); a session or a year beside
+        the sessions of the TREND_YEARS years up to it (same chamber, same kind); nothing: every session."""
+        if self.is_range:
+            return self.apply(proposals), self._range_bucket()
+        if self.kind:
+            proposals = proposals.filter(kind=self.kind)
+        last = self.year
+        if self.session_id is not None:
+            session = ProposalSession.objects.filter(pk=self.session_id).first()
+            if session is None:
+                return proposals.none(), "session"
+            proposals, last = proposals.filter(session__chamber=session.chamber), session.year
+        if last is not None:
+            proposals = proposals.filter(session__year__lte=last, session__year__gt=last - TREND_YEARS)
+        return proposals, "session"
+
+    def _range_bucket(self) -> Bucket:
+        if self.date_from is None or self.date_to is None:
+            return "year"
+        months = (self.date_to.year - self.date_from.year) * 12 + self.date_to.month - self.date_from.month + 1
+        return "month" if months <= MONTHLY_UP_TO else "year"
+
+
+def current_session_year() -> int | None:
+    """The session year statistics open on: the newest one whose proposals have reached bureaus (the year
+    just opened for submissions has only drafts), else the newest session, else none."""
+    reached = Proposal.objects.filter(assigned_at__isnull=False).order_by("-session__year")
+    year = reached.values_list("session__year", flat=True).first()
+    if year is None:
+        year = ProposalSession.objects.order_by("-year").values_list("year", flat=True).first()
+    return year
+
+
+@dataclass(frozen=True)
+class Period:
+    """One step of the trend: a session year (``2026``) or a month of submission (``2026-03``)."""
+
+    name: str
+    start: date
+    figures: Figures
+
+
+def over_time(proposals: QuerySet[Proposal], *, by: Bucket) -> list[Period]:
+    """The overall figures per session year, per year or per month of submission (local time), oldest
+    first; steps without any assigned proposal are left out."""
+    key: Any
+    rating_key: Any
+    if by == "session":
+        key, rating_key = F("session__year"), F("proposal__session__year")
+    elif by == "month":
+        key, rating_key = TruncMonth("submitted_at"), TruncMonth("proposal__submitted_at")
+    else:
+        key, rating_key = TruncYear("submitted_at"), TruncYear("proposal__submitted_at")
+    communicated = Exists(Communication.objects.filter(proposal=OuterRef("pk")))
+    reached = proposals.filter(assigned_at__isnull=False)
+    rows = (
+        reached.annotate(talked=communicated, step=key)
+        .values("step")
+        .annotate(
+            assigned=Count("pk"),
+            replied=Count("pk", filter=Q(first_replied_at__isnull=False)),
+            on_time=Count("pk", filter=Q(replied_on_time=True)),
+            communicated=Count("pk", filter=Q(first_replied_at__isnull=False, talked=True)),
+            **_class_counts(),
+        )
+        .order_by("step")
+    )
+    ratings = {
+        r["step"]: r
+        for r in Feedback.objects.filter(proposal__in=reached)
+        .annotate(step=rating_key)
+        .values("step")
+        .annotate(ratings=Count("pk"), satisfied=Count("pk", filter=Q(result__in=GOOD)))
+    }
+    return [_period(row["step"], by, _figures(row, ratings.get(row["step"], {}))) for row in rows]
+
+
+def _period(step: Any, by: Bucket, figures: Figures) -> Period:
+    if by == "session":
+        return Period(str(step), date(step, 1, 1), figures)
+    start = timezone.localtime(step).date() if isinstance(step, datetime) else step
+    return Period(f"{start:%Y-%m}" if by == "month" else f"{start:%Y}", start, figures)
+
+
+@dataclass(frozen=True)
+class Report:
+    """Everything the statistics page, the API and the exports show for one scope."""
+
+    scope: Scope
+    overall: Figures
+    per_bureau: list[BureauFigures]
+    trend_by: Bucket
+    over_time: list[Period]
+
+
+def report(proposals: QuerySet[Proposal], scope: Scope) -> Report:
+    """The figures of ``scope`` among ``proposals`` (already narrowed to what the viewer may see)."""
+    chosen = scope.apply(proposals)
+    trend, by = scope.trend(proposals)
+    return Report(scope, overall(chosen), per_bureau(chosen), by, over_time(trend, by=by))

@@ -32,6 +32,7 @@ from proposals.serializers.inputs import (
 from proposals.serializers.metrics import (
     BureauFiguresSerializer,
     FiguresSerializer,
+    MetricsExportQuerySerializer,
     MetricsQuerySerializer,
     MetricsSerializer,
 )
@@ -71,6 +72,7 @@ __all__ = [
     "FiguresSerializer",
     "FollowUpInputSerializer",
     "MergeInputSerializer",
+    "MetricsExportQuerySerializer",
     "MetricsQuerySerializer",
     "MetricsSerializer",
     "OpinionInputSerializer",
