@@ -150,7 +150,8 @@ def _call(actor: Viewer, consultation_id: int, call_id: int) -> tuple[Call, Cons
 
 
 def start_call(*, actor: User, consultation_id: int) -> Call:
-    """Ring the other side: a Janus room is created, recording into the call's own folder."""
+    """Ring the other side: a Janus room is created, recording into the call's own folder (unless the bureau turned
+    recording off, ``Bureau.call_recording``: then no folder, no recording, and ``recorded: false`` tells everyone)."""
     with transaction.atomic():
         consultation = _writable(actor, consultation_id)
         if Call.objects.filter(consultation_id=consultation_id, state__in=LIVE).exists():
@@ -160,7 +161,7 @@ def start_call(*, actor: User, consultation_id: int) -> Call:
             consultation=consultation, started_by=actor, janus_url=url, room=secrets.randbelow(2**52) + 1
         )
         CallParticipant.objects.create(call=call, user=actor, role=_role(actor))
-        if settings.CALL_RECORDING:
+        if settings.CALL_RECORDING and consultation.bureau.call_recording:  # the bureau may turn it off
             call.rec_dir = f"calls/{call.pk}"
             call.save(update_fields=["rec_dir"])
             media_dir(call).mkdir(parents=True, exist_ok=True)

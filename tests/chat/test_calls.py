@@ -377,3 +377,25 @@ def test_the_deputy_leaving_ends_a_three_party_call_and_a_declined_invitation_la
     calls.left(actor=deputy, consultation_id=consultation.pk, call_id=call.pk)  # the deputy's socket closed
     call.refresh_from_db()
     assert call.state == CallState.ENDED
+
+
+# --- the per-bureau recording switch ---------------------------------------------------------------------------
+
+
+def test_a_bureau_that_turned_recording_off_gets_unrecorded_calls_and_everyone_is_told(
+    janus: FakeJanus, consultation: Consultation, deputy: User, expert: User, settings: Any
+) -> None:
+    settings.MEDIA_ROOT = str(settings.VAR_DIR / "media-callscore-off")
+    consultation.bureau.call_recording = False
+    consultation.bureau.save(update_fields=["call_recording"])
+
+    call = calls.start_call(actor=deputy, consultation_id=consultation.pk)
+    calls.accept_call(actor=expert, consultation_id=consultation.pk, call_id=call.pk)
+    grant = calls.media_grant(actor=deputy, consultation_id=consultation.pk, call_id=call.pk)
+
+    assert janus.rooms[call.room]["record"] is False
+    assert call.rec_dir == ""
+    assert grant["filename"] == ""  # the publisher asks Janus for no file either
+    assert calls.call_payload(call)["recorded"] is False  # call.js shows "this call is not recorded"
+    assert not (calls.Path(settings.MEDIA_ROOT) / "calls" / str(call.pk)).exists()
+    assert calls.process_call(call.pk) == []
