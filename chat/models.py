@@ -143,6 +143,9 @@ class Call(models.Model):
     room = models.BigIntegerField()  # the Janus VideoRoom id
     rec_dir = models.CharField(max_length=300, blank=True)  # under MEDIA_ROOT ("calls/<id>"); "" when not recorded
     processed_at = models.DateTimeField(null=True, blank=True)  # recordings converted, transcripts asked
+    # the recordings (the .mjr files and each track's Opus) deleted after CALL_RECORDING_RETENTION_DAYS; the
+    # transcript is kept (chat.calls.purge_recordings)
+    recording_purged_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-started_at"]
