@@ -21,13 +21,14 @@ class ChatConfig(AppConfig):
         registry.register(SOURCE)
         registry.register_expansion("consultation", SOURCE.doc_type, messages_of_consultations)
 
-        from chat.search import TRANSCRIPT_SOURCE
+        from chat.search import TRANSCRIPT_SOURCE, transcripts_of_consultations
         from chat.voice import SOURCE_KIND, transcript_changed
         from transcription.sources import SourceHooks, register_source
 
         registry.register(TRANSCRIPT_SOURCE)
+        registry.register_expansion("consultation", TRANSCRIPT_SOURCE.doc_type, transcripts_of_consultations)
         register_source(SOURCE_KIND, SourceHooks(on_change=transcript_changed))
 
-        from chat import calls
+        from chat import call_transcripts, calls
 
-        register_source(calls.SOURCE_KIND, SourceHooks(on_change=calls.track_changed))
+        register_source(calls.SOURCE_KIND, SourceHooks(on_change=call_transcripts.track_changed))

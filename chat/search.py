@@ -12,10 +12,15 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from chat.models import Message, MessageKind
+from django.conf import settings
+from django.utils import translation
+
+from chat.calls import SOURCE_KIND as CALL_SOURCE
+from chat.models import CallParticipant, CallTrack, Message, MessageKind
 from chat.voice import SOURCE_KIND as VOICE_SOURCE
 from consult.desk.access import search_acl
 from consult.models import Consultation, ConsultationTransfer
+from consult.people.roles import Role
 from search.documents import SearchDocument
 from search.registry import DocumentSource
 
@@ -140,9 +145,12 @@ def messages_of_consultations(consultation_ids: Sequence[int]) -> list[int]:
 SOURCE = DocumentSource(doc_type=DOC_TYPE, documents=documents, all_ids=all_ids)
 
 
-# --- transcripts of voice messages ("transcript"): the consultation's acl, the current text ----------------
+# --- transcripts ("transcript"): voice messages' and call tracks', the consultation's acl, the current text ----
+# One document type for both (a Transcript's id is unique across its source kinds): ``kind`` says which. A call
+# track's document names its speaker (``title``: the name and role as of the call; ``sender``: the user).
 
 TRANSCRIPT_DOC_TYPE = "transcript"
+TRANSCRIPT_SOURCES = (VOICE_SOURCE, CALL_SOURCE)
 
 
 def transcript_document(
@@ -155,6 +163,7 @@ def transcript_document(
         transcript_id,
         texts={"body": text},
         keywords={
+            "kind": ["voice"],
             "message": [str(message.pk)],
             "consultation": [str(consultation.pk)],
             "bureau": [str(consultation.bureau_id)],
@@ -166,13 +175,40 @@ def transcript_document(
     )
 
 
-def transcript_documents(ids: Sequence[int]) -> list[SearchDocument]:
-    """Done transcripts of chat voice messages; one query each for transcripts, messages, consultations."""
-    from transcription.models import Transcript, TranscriptStatus
+@dataclass(frozen=True)
+class TrackFacts:
+    """What a call track's transcript document needs: the call, its time, the speaker as of the call."""
 
-    rows = Transcript.objects.filter(pk__in=ids, source_kind=VOICE_SOURCE, status=TranscriptStatus.DONE)
-    texts = dict(rows.values_list("source_id", "text"))
-    transcript_of = dict(rows.values_list("source_id", "pk"))
+    pk: int
+    call_id: int
+    consultation_id: int
+    speaker_id: int
+    speaker: str  # "王伟 · 代表": the name and the role
+    started_at: datetime
+
+
+def call_track_document(
+    transcript_id: int, text: str, track: TrackFacts, consultation: ConsultationFacts, acl: Sequence[str]
+) -> SearchDocument | None:
+    if not text.strip():
+        return None
+    return SearchDocument.of(
+        TRANSCRIPT_DOC_TYPE,
+        transcript_id,
+        texts={"title": track.speaker, "body": text},
+        keywords={
+            "kind": ["call"],
+            "consultation": [str(consultation.pk)],
+            "bureau": [str(consultation.bureau_id)],
+            "sender": [str(track.speaker_id)],
+            "year": [str(track.started_at.year)],
+        },
+        acl=acl,
+        date=track.started_at,
+    )
+
+
+def _voice_documents(texts: dict[int, str], transcript_of: dict[int, int]) -> list[SearchDocument]:
     found = Message.objects.filter(pk__in=list(texts)).values_list(*_MESSAGE_COLUMNS)
     messages = [
         MessageFacts(pk, consultation, sender, kind, body, file_name, created_at, deleted_at is not None)
@@ -193,17 +229,81 @@ def transcript_documents(ids: Sequence[int]) -> list[SearchDocument]:
     return [document for document in built if document is not None]
 
 
+def _tracks(track_ids: Sequence[int]) -> list[TrackFacts]:
+    rows = CallTrack.objects.filter(pk__in=track_ids).values_list(
+        "pk", "call_id", "call__consultation_id", "user_id", "user__full_name", "user__username", "call__started_at"
+    )
+    roles = {
+        (call_id, user_id): role
+        for call_id, user_id, role in CallParticipant.objects.filter(call__tracks__pk__in=track_ids).values_list(
+            "call_id", "user_id", "role"
+        )
+    }
+    with translation.override(settings.LANGUAGE_CODE):  # documents are built in the site's first language
+        labels = {value: str(label) for value, label in Role.choices}
+        return [
+            TrackFacts(
+                pk, call, consultation, user, _speaker(name or username, labels.get(roles.get((call, user), ""))), at
+            )
+            for pk, call, consultation, user, name, username, at in rows
+        ]
+
+
+def _speaker(name: str, role: str | None) -> str:
+    return f"{name} · {role}" if role else name
+
+
+def _call_documents(texts: dict[int, str], transcript_of: dict[int, int]) -> list[SearchDocument]:
+    tracks = _tracks(list(texts))
+    consultations = _consultations({track.consultation_id for track in tracks})
+    built = (
+        call_track_document(
+            transcript_of[t.pk],
+            texts[t.pk],
+            t,
+            consultations[t.consultation_id],
+            consultation_acl(consultations[t.consultation_id]),
+        )
+        for t in tracks
+        if t.consultation_id in consultations
+    )
+    return [document for document in built if document is not None]
+
+
+def transcript_documents(ids: Sequence[int]) -> list[SearchDocument]:
+    """Done transcripts of voice messages and of call tracks; a few queries per kind, whatever the number."""
+    from transcription.models import Transcript, TranscriptStatus
+
+    rows = Transcript.objects.filter(pk__in=ids, source_kind__in=TRANSCRIPT_SOURCES, status=TranscriptStatus.DONE)
+    by_kind: dict[str, tuple[dict[int, str], dict[int, int]]] = {kind: ({}, {}) for kind in TRANSCRIPT_SOURCES}
+    for pk, kind, source_id, text in rows.values_list("pk", "source_kind", "source_id", "text"):
+        texts, transcript_of = by_kind[kind]
+        texts[int(source_id)], transcript_of[int(source_id)] = text, pk
+    return [*_voice_documents(*by_kind[VOICE_SOURCE]), *_call_documents(*by_kind[CALL_SOURCE])]
+
+
 def all_transcript_ids(batch: int = 5000) -> Iterator[list[int]]:
     from transcription.models import Transcript
 
     last = 0
     while True:
-        rows = Transcript.objects.filter(source_kind=VOICE_SOURCE, pk__gt=last).order_by("pk")
+        rows = Transcript.objects.filter(source_kind__in=TRANSCRIPT_SOURCES, pk__gt=last).order_by("pk")
         ids = list(rows.values_list("pk", flat=True)[:batch])
         if not ids:
             return
         yield ids
         last = ids[-1]
+
+
+def transcripts_of_consultations(consultation_ids: Sequence[int]) -> list[int]:
+    """The transcripts whose acl follows these consultations (a transfer changes who may find them)."""
+    from transcription.models import Transcript
+
+    messages = Message.objects.filter(consultation_id__in=consultation_ids, kind=MessageKind.VOICE)
+    tracks = CallTrack.objects.filter(call__consultation_id__in=consultation_ids)
+    voice = Transcript.objects.filter(source_kind=VOICE_SOURCE, source_id__in=messages.values("pk"))
+    calls = Transcript.objects.filter(source_kind=CALL_SOURCE, source_id__in=tracks.values("pk"))
+    return [*voice.values_list("pk", flat=True), *calls.values_list("pk", flat=True)]
 
 
 TRANSCRIPT_SOURCE = DocumentSource(

@@ -1,32 +1,40 @@
-"""Search in the transcripts of voice messages (语音转写): the doc type ``"transcript"`` of ``chat.search``.
+"""Search in what was said: the transcripts of voice messages (语音转写) and of calls (通话转写), the doc type
+``"transcript"`` of ``chat.search``.
 
 Found by whoever may read the consultation (the index's acl is ``consult.desk.access.search_acl``; every hit is
-checked again against ``consultations_visible_to``). Each hit names its voice message and the start of the first
-segment that holds a searched word, so the page opens the clip at that moment. Engine down: answered from the
-database, marked ``degraded``.
+checked again against ``consultations_visible_to``). Each hit names where it was said and the moment of the first
+segment that holds a searched word: a voice message (the room opens the clip there), or a call's track with its
+speaker (name and role) and the call (the replay page opens at that second of the call). Engine down: answered
+from the database, marked ``degraded``.
 """
 
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from math import ceil
 
-from django.db.models import QuerySet
+from django.db.models import Min, Q, QuerySet
 from django.http import QueryDict
+from django.urls import reverse
 
-from chat.models import Message, MessageKind
+from chat.calls import SOURCE_KIND as CALL_SOURCE
+from chat.models import CallParticipant, CallTrack, Message, MessageKind
 from chat.search import TRANSCRIPT_DOC_TYPE
 from chat.searching import search_args
 from chat.voice import SOURCE_KIND as VOICE_SOURCE
 from consult.desk.access import consultations_visible_to, search_keys
+from consult.models import Consultation
 from consult.people.selectors import Viewer
 from search.analysis import parse_query
 from search.backends import get_backend
 from search.documents import SearchQuery, SearchUnavailable, Sort
 from search.highlight import find_spans, highlights
 from transcription.models import Transcript, TranscriptStatus
+from transcription.services import segment_texts
 
 logger = logging.getLogger(__name__)
 
@@ -35,11 +43,43 @@ MAX_PAGE_SIZE = 50
 
 
 @dataclass(frozen=True)
+class Said:
+    """Where a transcript's words were said: a voice message, or one speaker's track of a call."""
+
+    consultation: Consultation
+    speaker_name: str
+    at: datetime
+    message: Message | None = None
+    track: CallTrack | None = None
+    speaker_role: str = ""  # a call's: "deputy" | "expert", as of the call
+    offset: float = 0.0  # a call track's start on the call's timeline (seconds)
+
+
+@dataclass(frozen=True)
 class TranscriptHit:
     transcript: Transcript
-    message: Message
+    said: Said
     highlights: Mapping[str, str]
-    start: float  # seconds: where the first matching segment starts (0 when none matches by itself)
+    start: float  # seconds: the first matching segment's start, in the clip or on the call's timeline
+
+    @property
+    def kind(self) -> str:
+        return "call" if self.said.track is not None else "voice"
+
+    @property
+    def message(self) -> Message | None:
+        return self.said.message
+
+    @property
+    def url(self) -> str:
+        """The room opening the clip at ``start``, or the call's replay page at that second."""
+        consultation_id = self.said.consultation.pk
+        if self.said.track is not None:
+            replay = reverse("desk-call-replay", args=[consultation_id, self.said.track.call_id])
+            return f"{replay}#t={self.start:g}"
+        room = reverse("desk-room", args=[consultation_id])
+        message_id = self.said.message.pk if self.said.message is not None else 0
+        return f"{room}#voice={message_id}&t={self.start:g}"
 
 
 @dataclass
@@ -56,17 +96,25 @@ class TranscriptSearch:
         return max(1, ceil(self.total / self.page_size))
 
 
+def _allowed(user: Viewer, filters: Mapping[str, Sequence[str]]) -> QuerySet[Transcript]:
+    """Done transcripts of voice messages and call tracks in consultations the user reads (and the filters)."""
+    consultations = consultations_visible_to(user)
+    for name, values in filters.items():
+        consultations = consultations.filter(**{f"{'pk' if name == 'consultation' else 'bureau_id'}__in": values})
+    visible = consultations.values("pk")
+    messages = Message.objects.filter(consultation__in=visible, kind=MessageKind.VOICE, deleted_at=None)
+    tracks = CallTrack.objects.filter(call__consultation__in=visible)
+    return Transcript.objects.filter(
+        Q(source_kind=VOICE_SOURCE, source_id__in=messages.values("pk"))
+        | Q(source_kind=CALL_SOURCE, source_id__in=tracks.values("pk")),
+        status=TranscriptStatus.DONE,
+    )
+
+
 def search_transcripts(user: Viewer, params: QueryDict) -> TranscriptSearch:
     text, page, page_size, filters = search_args(params, PER_PAGE, MAX_PAGE_SIZE)
     result = TranscriptSearch(text=text, page=page, page_size=page_size)
-    messages = Message.objects.filter(
-        consultation__in=consultations_visible_to(user).values("pk"), kind=MessageKind.VOICE, deleted_at=None
-    )
-    for name, values in filters.items():
-        messages = messages.filter(**{f"consultation__{'pk' if name == 'consultation' else 'bureau_id'}__in": values})
-    allowed = Transcript.objects.filter(
-        source_kind=VOICE_SOURCE, status=TranscriptStatus.DONE, source_id__in=messages.values("pk")
-    )
+    allowed = _allowed(user, filters)
     sort: Sort = "relevance" if text else "newest"
     query = SearchQuery(TRANSCRIPT_DOC_TYPE, text, filters, search_keys(user), sort, (page - 1) * page_size, page_size)
     try:
@@ -83,26 +131,66 @@ def search_transcripts(user: Viewer, params: QueryDict) -> TranscriptSearch:
     return result
 
 
-def _rows(transcripts: QuerySet[Transcript]) -> dict[int, tuple[Transcript, Message]]:
+def _rows(transcripts: QuerySet[Transcript]) -> dict[int, tuple[Transcript, Said]]:
     rows = list(transcripts.prefetch_related("segments"))
-    messages = Message.objects.filter(pk__in=[row.source_id for row in rows]).select_related(
-        "consultation__bureau", "sender"
+    voice = [int(row.source_id) for row in rows if row.source_kind == VOICE_SOURCE]
+    calls = [int(row.source_id) for row in rows if row.source_kind == CALL_SOURCE]
+    said = {(VOICE_SOURCE, pk): place for pk, place in _voice_places(voice).items()}
+    said.update({(CALL_SOURCE, pk): place for pk, place in _call_places(calls).items()})
+    return {
+        row.pk: (row, said[(row.source_kind, int(row.source_id))])
+        for row in rows
+        if (row.source_kind, int(row.source_id)) in said
+    }
+
+
+def _voice_places(message_ids: Sequence[int]) -> dict[int, Said]:
+    messages = Message.objects.filter(pk__in=message_ids).select_related("consultation__bureau", "sender")
+    return {
+        m.pk: Said(m.consultation, m.sender.get_full_name() if m.sender else "", m.created_at, message=m)
+        for m in messages
+    }
+
+
+def _call_places(track_ids: Sequence[int]) -> dict[int, Said]:
+    tracks = list(CallTrack.objects.filter(pk__in=track_ids).select_related("call__consultation__bureau", "user"))
+    call_ids = {track.call_id for track in tracks}
+    origins = dict(
+        CallTrack.objects.filter(call_id__in=call_ids)
+        .values("call_id")
+        .annotate(origin=Min("started_us"))
+        .values_list("call_id", "origin")
     )
-    by_id = {message.pk: message for message in messages}
-    return {row.pk: (row, by_id[int(row.source_id)]) for row in rows if int(row.source_id) in by_id}
+    roles: dict[int, dict[int, str]] = defaultdict(dict)
+    for call_id, user_id, role in CallParticipant.objects.filter(call_id__in=call_ids).values_list(
+        "call_id", "user_id", "role"
+    ):
+        roles[call_id][user_id] = role
+    return {
+        track.pk: Said(
+            track.call.consultation,
+            track.user.get_full_name(),
+            track.call.started_at,
+            track=track,
+            speaker_role=roles[track.call_id].get(track.user_id, ""),
+            offset=(track.started_us - origins.get(track.call_id, track.started_us)) / 1e6,
+        )
+        for track in tracks
+    }
 
 
-def _hit(row: tuple[Transcript, Message], found: Mapping[str, str], terms: Sequence[str]) -> TranscriptHit:
-    transcript, message = row
-    return TranscriptHit(transcript, message, found, _start_of(transcript, terms))
+def _hit(row: tuple[Transcript, Said], found: Mapping[str, str], terms: Sequence[str]) -> TranscriptHit:
+    transcript, said = row
+    return TranscriptHit(transcript, said, found, _start_of(transcript, said, terms))
 
 
-def _start_of(transcript: Transcript, terms: Sequence[str]) -> float:
-    """The start of the first segment holding a searched word (the machine's segments carry the times)."""
+def _start_of(transcript: Transcript, said: Said, terms: Sequence[str]) -> float:
+    """The start of the first segment whose current text holds a searched word (a call's: on its timeline)."""
+    texts = segment_texts(transcript) if said.track is not None else {}
     for segment in transcript.segments.all():
-        if terms and find_spans(segment.text, terms):
-            return round(float(segment.start), 2)
-    return 0.0
+        if terms and find_spans(texts.get(segment.index, segment.text), terms):
+            return round(said.offset + float(segment.start), 2)
+    return round(said.offset, 2) if said.track is not None else 0.0
 
 
 def _from_database(allowed: QuerySet[Transcript], result: TranscriptSearch) -> TranscriptSearch:
@@ -111,8 +199,8 @@ def _from_database(allowed: QuerySet[Transcript], result: TranscriptSearch) -> T
     result.total = rows.count()
     start = (result.page - 1) * result.page_size
     page = _rows(rows.order_by("-queued_at", "-pk")[start : start + result.page_size])
-    for transcript, message in page.values():
+    for transcript, said in page.values():
         marked = highlights({"body": transcript.text}, {"body": find_spans(transcript.text, terms)})
-        result.hits.append(TranscriptHit(transcript, message, marked, _start_of(transcript, terms)))
+        result.hits.append(TranscriptHit(transcript, said, marked, _start_of(transcript, said, terms)))
     result.degraded = True
     return result

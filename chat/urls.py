@@ -2,7 +2,7 @@
 
 from django.urls import URLPattern, path
 
-from chat import api, voice_api
+from chat import api, call_api, voice_api
 from chat.search_api import MessageSearchView
 
 urlpatterns: list[URLPattern] = [
@@ -36,4 +36,9 @@ urlpatterns: list[URLPattern] = [
         name="api-chat-transcript-retry",
     ),
     path("search/transcripts/", voice_api.TranscriptSearchView.as_view(), name="api-search-transcripts"),
+    path(
+        "consultations/<int:consultation_id>/calls/<int:call_id>/transcript/",
+        call_api.CallTranscriptView.as_view(),
+        name="api-chat-call-transcript",
+    ),
 ]

@@ -25,7 +25,7 @@ from chat.live_events import MESSAGE, PLAYED, TRANSCRIPT
 from chat.models import Message, MessageKind, VoicePlay
 from chat.services import _clean_client_id, _next_seq, require_open, stored_message
 from consult.desk.access import can_post, can_read
-from consult.kernel.exceptions import InvalidTransition, NotAllowed, NotFound
+from consult.kernel.exceptions import InvalidInput, InvalidTransition, NotAllowed, NotFound
 from consult.models import Consultation, User
 from consult.people.selectors import Viewer, is_office
 from consult.realtime.catalogue import publish
@@ -208,8 +208,19 @@ def correct_transcript(*, actor: User, consultation_id: int, message_id: int, te
     transcript = transcripts_of([message.pk]).get(message.pk)
     if transcript is None or transcript.status != TranscriptStatus.DONE:
         raise InvalidTransition(_("the transcript is not ready yet"), code="transcript_not_ready")
-    transcription.correct_transcript(transcript_id=transcript.pk, author_id=actor.pk, text=text)
+    try:
+        transcription.correct_transcript(transcript_id=transcript.pk, author_id=actor.pk, text=text)
+    except transcription.TooManyCorrections as full:
+        raise too_many_corrections() from full
     return transcript_detail(actor, consultation_id, message_id)
+
+
+def too_many_corrections() -> InvalidInput:
+    """The cap of ``transcription.services.max_corrections`` reached: a 400 naming ``text``."""
+    message = _("this transcript has had %(count)s corrections, the most kept; ask the office") % {
+        "count": transcription.max_corrections()
+    }
+    return InvalidInput(message, field="text", code="too_many_corrections")
 
 
 def retry_transcript(*, actor: User, consultation_id: int, message_id: int) -> dict[str, Any]:

@@ -11,7 +11,6 @@ import re
 from typing import IO, Any, cast
 
 from django.http import HttpResponse
-from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers
@@ -155,29 +154,25 @@ class TranscriptRetryView(APIView):
 
 class TranscriptHitSerializer(serializers.Serializer[TranscriptHit]):
     id = serializers.IntegerField(source="transcript.pk")
-    message = serializers.IntegerField(source="message.pk", help_text="the voice message")
-    consultation = serializers.IntegerField(source="message.consultation_id")
-    topic = serializers.CharField(source="message.consultation.topic")
-    bureau = serializers.CharField(source="message.consultation.bureau.name")
-    sender_name = serializers.SerializerMethodField()
-    created_at = serializers.DateTimeField(source="message.created_at")
-    start = serializers.FloatField(help_text="seconds into the clip where the first matching segment starts")
+    kind = serializers.CharField(help_text="voice: a voice message; call: one speaker's track of a call")
+    message = serializers.IntegerField(source="message.pk", allow_null=True, help_text="the voice message")
+    call = serializers.IntegerField(source="said.track.call_id", allow_null=True, help_text="the call")
+    track = serializers.IntegerField(source="said.track.pk", allow_null=True, help_text="the speaker's track")
+    consultation = serializers.IntegerField(source="said.consultation.pk")
+    topic = serializers.CharField(source="said.consultation.topic")
+    bureau = serializers.CharField(source="said.consultation.bureau.name")
+    sender_name = serializers.CharField(source="said.speaker_name", help_text="who said it")
+    speaker_role = serializers.CharField(source="said.speaker_role", help_text="a call's: deputy or expert")
+    created_at = serializers.DateTimeField(source="said.at", help_text="when the message was sent, the call began")
+    start = serializers.FloatField(help_text="seconds into the clip (or the call) where the first match starts")
     highlights = serializers.DictField(
         child=serializers.CharField(), help_text="body -> HTML-escaped snippet, matches wrapped in <mark>"
     )
-    url = serializers.SerializerMethodField(help_text="the consultation room, opening the clip at `start`")
-
-    def get_sender_name(self, hit: TranscriptHit) -> str:
-        sender = hit.message.sender
-        return sender.get_full_name() if sender is not None else ""
-
-    def get_url(self, hit: TranscriptHit) -> str:
-        return clip_url(hit)
+    url = serializers.CharField(help_text="the room opening the clip at `start`, or the call's replay at `start`")
 
 
 def clip_url(hit: TranscriptHit) -> str:
-    room = reverse("desk-room", args=[hit.message.consultation_id])
-    return f"{room}#voice={hit.message.pk}&t={hit.start:g}"
+    return hit.url
 
 
 class TranscriptSearchSerializer(serializers.Serializer[TranscriptSearch]):
@@ -212,7 +207,7 @@ class TranscriptSearchView(APIView):
             _parameter("page_size", int, f"transcripts a page, 1 to {MAX_PAGE_SIZE}, default {PER_PAGE}"),
         ],
         responses=TranscriptSearchSerializer,
-        summary="Search the transcripts of voice messages the viewer may hear",
+        summary="Search the transcripts of voice messages and calls the viewer may hear",
     )
     def get(self, request: Request) -> Response:
         found = search_transcripts(request.user, request.query_params)

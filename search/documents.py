@@ -34,7 +34,7 @@ KEYWORD_FIELDS: tuple[str, ...] = (
     "sender",
 )
 #: The document types; each has its own index (and alias) in every engine.
-DOC_TYPES: tuple[str, ...] = ("proposal", "message")
+DOC_TYPES: tuple[str, ...] = ("proposal", "message", "transcript")
 
 Sort = Literal["relevance", "newest", "oldest"]
 

@@ -103,8 +103,8 @@ def _apply(rows: Sequence[PendingChange], backend: SearchBackend | None) -> None
         by_label[row.label].append(row.object_id)
     by_type: dict[str, set[int]] = defaultdict(set)
     for label, ids in by_label.items():
-        doc_type, expanded = registry.expand(label, ids)
-        by_type[doc_type].update(expanded)
+        for doc_type, expanded in registry.expand(label, ids):
+            by_type[doc_type].update(expanded)
     for doc_type, doc_ids in by_type.items():
         sync(doc_type, sorted(doc_ids), backend)
 

@@ -23,7 +23,7 @@ class DocumentSource:
 
 
 _sources: dict[str, DocumentSource] = {}
-_expansions: dict[str, tuple[str, Callable[[Sequence[int]], Iterable[int]]]] = {}
+_expansions: dict[str, list[tuple[str, Callable[[Sequence[int]], Iterable[int]]]]] = {}
 
 
 def register(source: DocumentSource) -> None:
@@ -31,8 +31,11 @@ def register(source: DocumentSource) -> None:
 
 
 def register_expansion(label: str, doc_type: str, expand: Callable[[Sequence[int]], Iterable[int]]) -> None:
-    """A change to ``label`` objects re-indexes the ``doc_type`` documents that ``expand`` names."""
-    _expansions[label] = (doc_type, expand)
+    """A change to ``label`` objects re-indexes the ``doc_type`` documents that ``expand`` names. A label may
+    expand into several document types (a consultation: its messages and its transcripts); registering the same
+    document type again replaces its expander."""
+    expansions = [entry for entry in _expansions.get(label, []) if entry[0] != doc_type]
+    _expansions[label] = [*expansions, (doc_type, expand)]
 
 
 def source(doc_type: str) -> DocumentSource:
@@ -43,9 +46,8 @@ def doc_types() -> list[str]:
     return sorted(_sources)
 
 
-def expand(label: str, ids: Sequence[int]) -> tuple[str, list[int]]:
-    """The document type and ids a queued change stands for (itself unless it is an expansion)."""
+def expand(label: str, ids: Sequence[int]) -> list[tuple[str, list[int]]]:
+    """The document types and ids a queued change stands for (itself unless it is an expansion)."""
     if label in _expansions:
-        doc_type, expander = _expansions[label]
-        return doc_type, list(expander(ids))
-    return label, list(ids)
+        return [(doc_type, list(expander(ids))) for doc_type, expander in _expansions[label]]
+    return [(label, list(ids))]

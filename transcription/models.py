@@ -83,10 +83,16 @@ class TranscriptSegment(models.Model):
 
 
 class TranscriptRevision(models.Model):
-    """A human correction. The machine text stays on the transcript; the latest revision is its text."""
+    """A human correction. The machine text stays on the transcript (and on its segments).
+
+    A whole-text revision (``segment`` None, voice clips) makes the transcript's text; a segment's revision
+    (calls: one line of the merged transcript) makes that segment's current text, and the transcript's text is
+    then its segments' current texts joined. ``number`` counts every revision of the transcript."""
 
     transcript = models.ForeignKey(Transcript, on_delete=models.CASCADE, related_name="revisions")
     number = models.PositiveIntegerField(_("version"))  # 1, 2, … (the machine text is version 0)
+    #: the segment (by ``index``) this revision corrects; None: the whole text (a voice clip's correction)
+    segment = models.PositiveIntegerField(_("segment"), null=True, blank=True)
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("author")
     )

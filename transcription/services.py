@@ -215,8 +215,7 @@ def finish(
         ]
         TranscriptSegment.objects.bulk_create([row for row in rows if row.text])
         transcript.machine_text = _joined(row.text for row in rows if row.text)
-        latest = transcript.revisions.order_by("-number").first()
-        transcript.text = latest.text if latest else transcript.machine_text
+        transcript.text = _current_text(transcript)
         transcript.status = TranscriptStatus.DONE
         transcript.error = ""
         transcript.engine = engine[:40]
@@ -317,24 +316,84 @@ def requeue_orphans() -> SweepResult:
 # --- corrections ----------------------------------------------------------------------------------------
 
 
+class TooManyCorrections(Exception):
+    """The transcript has had ``max_corrections()`` revisions: no more are kept (the caller says so, 400)."""
+
+
+def max_corrections() -> int:
+    """Revisions kept per transcript (whole text and lines together): each is a row, so the work is bounded."""
+    return int(getattr(settings, "TRANSCRIPT_MAX_CORRECTIONS", 200))
+
+
 def correct_transcript(*, transcript_id: int, author_id: int, text: str) -> TranscriptRevision:
     """A new version by this person (the caller checks who may); the machine text is kept and the transcript's
-    text becomes this one. The same text as the current version adds nothing and returns the latest version."""
+    text becomes this one. The same text as the current version adds nothing and returns the latest version.
+    Past ``max_corrections()`` revisions: ``TooManyCorrections``."""
     cleaned = text.strip()
     if not cleaned:
         raise ValueError("a correction needs some text")
     with transaction.atomic():
         transcript = Transcript.objects.select_for_update().get(pk=transcript_id)
-        latest = transcript.revisions.order_by("-number").first()
+        latest = transcript.revisions.filter(segment=None).order_by("-number").first()
         if latest is not None and latest.text == cleaned:
             return latest
-        revision = TranscriptRevision.objects.create(
-            transcript=transcript, number=(latest.number + 1 if latest else 1), author_id=author_id, text=cleaned
-        )
+        revision = _revise(transcript, author_id, cleaned, segment=None)
         transcript.text = cleaned
         transcript.save(update_fields=["text", "updated_at"])
         _changed_on_commit(transcript)
     return revision
+
+
+def correct_segment(*, transcript_id: int, index: int, author_id: int, text: str) -> TranscriptRevision | None:
+    """A new version of one segment (a call's line; the caller checks who may). Its machine text is kept; the
+    transcript's text becomes its segments' current texts joined. The segment's current text again adds nothing
+    (None). ``LookupError`` when the transcript has no such segment; past ``max_corrections()``:
+    ``TooManyCorrections``."""
+    cleaned = text.strip()
+    if not cleaned:
+        raise ValueError("a correction needs some text")
+    with transaction.atomic():
+        transcript = Transcript.objects.select_for_update().get(pk=transcript_id)
+        current = segment_texts(transcript)
+        if index not in current:
+            raise LookupError(f"transcript {transcript_id} has no segment {index}")
+        if current[index] == cleaned:
+            return None
+        revision = _revise(transcript, author_id, cleaned, segment=index)
+        transcript.text = _current_text(transcript)
+        transcript.save(update_fields=["text", "updated_at"])
+        _changed_on_commit(transcript)
+    return revision
+
+
+def segment_texts(transcript: Transcript) -> dict[int, str]:
+    """Segment index -> its current text: the latest revision of that segment, or the machine's."""
+    texts = {segment.index: segment.text for segment in transcript.segments.all()}
+    revised = transcript.revisions.filter(segment__in=list(texts)).order_by("number")
+    texts.update({index: text for index, text in revised.values_list("segment", "text") if index is not None})
+    return texts
+
+
+def _revise(transcript: Transcript, author_id: int, text: str, *, segment: int | None) -> TranscriptRevision:
+    """The next revision (the transcript row is locked by the caller), within the cap."""
+    count = transcript.revisions.count()
+    if count >= max_corrections():
+        raise TooManyCorrections(f"transcript {transcript.pk} has {count} corrections, the most kept")
+    latest = transcript.revisions.order_by("-number").values_list("number", flat=True).first()
+    return TranscriptRevision.objects.create(
+        transcript=transcript, number=(latest or 0) + 1, author_id=author_id, text=text, segment=segment
+    )
+
+
+def _current_text(transcript: Transcript) -> str:
+    """The latest whole-text revision; else the segments' current texts joined (the machine's where none)."""
+    whole = transcript.revisions.filter(segment=None).order_by("-number").first()
+    if whole is not None:
+        return whole.text
+    if not transcript.revisions.exists():
+        return transcript.machine_text
+    texts = segment_texts(transcript)
+    return _joined(texts[index] for index in sorted(texts) if texts[index])
 
 
 def transcript_for(source_kind: str, source_id: int) -> Transcript | None:
