@@ -131,9 +131,10 @@ class CallLink:
     async def on_event(self, message: dict[str, Any]) -> None:
         """Janus's own events on this session: other speakers publishing, or Janus going away."""
         if message.get("janus") == "gone":
-            if not self.closing:
-                await self.consumer._error("call_media_lost", "the call's media server went away", call=self.call_id)
-                self._spawn(self.end())
+            # Only the session this socket still holds, dead on its own (Janus killed, its host gone, its
+            # WebSocket's pings unanswered): a session we closed or replaced was taken off ``self.janus`` first.
+            if self.janus is not None and self.janus.closed and not self.closing:
+                self._spawn(self.lost())
             return
         data = plugin_data(message)
         if data.get("videoroom") == "destroyed":  # the call ended (chat.calls destroys its room)
@@ -155,6 +156,15 @@ class CallLink:
         if janus is not None:
             await janus.close()
         self.closing = False
+
+    async def lost(self) -> None:
+        """This socket's Janus session died: the socket is told, the call ends for everyone (``calls.media_lost``,
+        a line in the thread and ``call`` ended); the socket stays open for the chat and a next call."""
+        await self.close_media()
+        if getattr(self.consumer, "call_link", None) is self:
+            self.consumer.call_link = None
+        await self.consumer._error("call_media_lost", "the call's media server went away", call=self.call_id)
+        await database_sync_to_async(calls.media_lost)(call_id=self.call_id)
 
     async def end(self) -> None:
         """The socket closed or media was lost: Janus session destroyed now, the call ended for everyone."""

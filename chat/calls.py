@@ -368,6 +368,52 @@ def _schedule_ring_timeout(call_id: int) -> None:
         logger.exception("call %s: the ring timeout could not be scheduled (the beat's sweep will end it)", call_id)
 
 
+def media_lost(*, call_id: int) -> bool:
+    """The call's media server went away (a socket's Janus session died, or :func:`sweep_lost_media` found its host
+    silent or its room gone): the one state change of a media fault. The call ends for everyone with a line saying
+    why; what was recorded up to then is processed as after a hang-up. False when the call had ended already."""
+    consultation_id = Call.objects.filter(pk=call_id).values_list("consultation_id", flat=True).first()
+    if consultation_id is None:
+        return False
+    with transaction.atomic():  # the consultation first, then the call: the order every service locks in
+        consultation = Consultation.objects.select_for_update(of=("self",)).get(pk=consultation_id)
+        call = Call.objects.select_for_update().filter(pk=call_id, state__in=LIVE).first()
+        if call is None:
+            return False
+        seconds = int((timezone.now() - (call.answered_at or call.started_at)).total_seconds())
+        line = _("The call ended: the media server stopped answering (%(duration)s)") % {
+            "duration": f"{seconds // 60}:{seconds % 60:02d}"
+        }
+        _end(call, consultation, CallState.ENDED, line)
+    logger.warning("call %s ended: its media server %s went away", call_id, call.janus_url)
+    return True
+
+
+def sweep_lost_media() -> int:
+    """Live calls whose Janus host stopped answering, or no longer holds their room (it restarted), end through
+    :func:`media_lost`: the beat runs it for the calls no socket is watching (ringing, or nobody published yet).
+    One ping per host and one question per live call, bounded by the live calls."""
+    hosts: dict[str, list[tuple[int, int]]] = {}
+    for call_id, url, room in Call.objects.filter(state__in=LIVE).values_list("pk", "janus_url", "room"):
+        hosts.setdefault(url, []).append((call_id, room))
+    ended = 0
+    for url, rooms in hosts.items():
+        admin = janus_admin(url)
+        answering = admin.ping()
+        for call_id, room in rooms:
+            if answering:
+                try:
+                    if admin.room_exists(room):
+                        continue
+                except JanusError as error:
+                    logger.info(
+                        "call %s: Janus at %s did not say whether room %s exists: %s", call_id, url, room, error
+                    )
+                    continue
+            ended += media_lost(call_id=call_id)
+    return ended
+
+
 # --- media: what the chat socket may do in Janus ----------------------------------------------------------------
 
 

@@ -17,3 +17,17 @@ def process_call(call_id: int) -> int:
     from chat.calls import process_call as process
 
     return len(process(call_id))
+
+
+@shared_task(name="chat.tasks.sweep_lost_media", ignore_result=True)
+def sweep_lost_media() -> int:
+    from chat.calls import sweep_lost_media as sweep
+
+    return sweep()
+
+
+@shared_task(name="chat.tasks.purge_call_recordings", ignore_result=True)
+def purge_call_recordings() -> int:
+    from chat.calls import purge_recordings
+
+    return purge_recordings()

@@ -191,6 +191,7 @@ CELERY_BEAT_SCHEDULE = {
     "search-index-sweep": {"task": "search.tasks.sweep_index", "schedule": 60},
     "transcription-sweep": {"task": "transcription.tasks.sweep_transcripts", "schedule": 60},
     "call-ring-sweep": {"task": "chat.tasks.expire_ringing_calls", "schedule": 15},
+    "call-media-sweep": {"task": "chat.tasks.sweep_lost_media", "schedule": 30},
 }
 # Transcription jobs have their own queue, so workers can run on GPU machines (`celery -A consult worker -Q
 # transcription`); `manage.py serve`'s worker consumes both queues.
