@@ -110,6 +110,7 @@ def call_payload(call: Call) -> dict[str, Any]:
         "answered_at": call.answered_at.isoformat() if call.answered_at else None,
         "ended_at": call.ended_at.isoformat() if call.ended_at else None,
         "recorded": bool(call.rec_dir),
+        "recording_purged": call.recording_purged_at is not None,
         "ring_seconds": settings.CALL_RING_SECONDS,
         "participants": participants,
     }
@@ -497,6 +498,42 @@ def _duration(opus: Path) -> float:
         return float(out.stdout.strip() or 0)
     except (OSError, ValueError, subprocess.SubprocessError):
         return 0.0
+
+
+# --- retention ----------------------------------------------------------------------------------------------
+
+
+def purge_recordings(*, now: datetime | None = None) -> int:
+    """Delete the recordings of calls that ended more than ``CALL_RECORDING_RETENTION_DAYS`` ago (0: keep them):
+    the call's folder (each speaker's ``.mjr`` and Opus) goes, each track's ``audio`` is emptied, and the transcript
+    stays (the text is kept like the thread's messages; the voices go). A line in the thread says so. Idempotent:
+    a purged call is marked (``recording_purged_at``) and never purged twice; a file already gone is no error."""
+    days = settings.CALL_RECORDING_RETENTION_DAYS
+    if days <= 0:
+        return 0
+    cutoff = (now or timezone.now()) - timedelta(days=days)
+    due = Call.objects.filter(ended_at__lte=cutoff, recording_purged_at__isnull=True).exclude(rec_dir="")
+    purged = 0
+    for call_id in due.values_list("pk", flat=True):
+        with transaction.atomic():
+            call = Call.objects.select_for_update().filter(pk=call_id, recording_purged_at__isnull=True).first()
+            if call is None:
+                continue
+            folder = media_dir(call)
+            shutil.rmtree(folder, ignore_errors=True)
+            if folder.exists():  # not deleted (permissions): tried again by the next run, nothing marked
+                logger.error("call %s: its recordings in %s could not be deleted", call.pk, folder)
+                continue
+            call.tracks.update(audio="")
+            call.recording_purged_at = timezone.now()
+            call.save(update_fields=["recording_purged_at"])
+            consultation = Consultation.objects.select_for_update(of=("self",)).get(pk=call.consultation_id)
+            started = timezone.localtime(call.started_at).strftime("%Y-%m-%d %H:%M")
+            body = _("Call recording of %(started)s deleted after %(days)s days; transcript kept")
+            post_system_message(consultation=consultation, body=body % {"started": started, "days": days})
+            logger.info("call %s: recordings deleted (retention %s days)", call.pk, days)
+            purged += 1
+    return purged
 
 
 def readable_call(viewer: Viewer, consultation_id: int, call_id: int) -> Call:

@@ -24,3 +24,10 @@ def sweep_lost_media() -> int:
     from chat.calls import sweep_lost_media as sweep
 
     return sweep()
+
+
+@shared_task(name="chat.tasks.purge_call_recordings", ignore_result=True)
+def purge_call_recordings() -> int:
+    from chat.calls import purge_recordings
+
+    return purge_recordings()

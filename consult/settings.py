@@ -191,6 +191,7 @@ CELERY_BEAT_SCHEDULE = {
     "search-index-sweep": {"task": "search.tasks.sweep_index", "schedule": 60},
     "transcription-sweep": {"task": "transcription.tasks.sweep_transcripts", "schedule": 60},
     "call-ring-sweep": {"task": "chat.tasks.expire_ringing_calls", "schedule": 15},
+    "call-recording-purge": {"task": "chat.tasks.purge_call_recordings", "schedule": 60 * 60},
     "call-media-sweep": {"task": "chat.tasks.sweep_lost_media", "schedule": 30},
 }
 # Transcription jobs have their own queue, so workers can run on GPU machines (`celery -A consult worker -Q
@@ -357,6 +358,9 @@ JANUS_RTP_PORTS = os.environ.get("JANUS_RTP_PORTS", "20000-40000")
 CALL_ICE_SERVERS = json.loads(os.environ.get("CALL_ICE_SERVERS", "[]"))
 CALL_RING_SECONDS = int(os.environ.get("CALL_RING_SECONDS", "45"))
 CALL_RECORDING = env_bool("CALL_RECORDING", True)
+# Calls' recordings are deleted this many days after the call ended (chat.calls.purge_recordings, hourly on the
+# beat); the transcript is kept. 0: keep recordings forever.
+CALL_RECORDING_RETENTION_DAYS = int(os.environ.get("CALL_RECORDING_RETENTION_DAYS", "365"))
 # Sockets (consult.realtime.socket_guard, consult.realtime.server; chat/PROTOCOL.md "Limits"): sessions are
 # re-checked at expiry and at least this often; sockets per user per server process; refused frames in a row
 # before closing 4429.

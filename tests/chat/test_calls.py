@@ -399,3 +399,66 @@ def test_a_bureau_that_turned_recording_off_gets_unrecorded_calls_and_everyone_i
     assert calls.call_payload(call)["recorded"] is False  # call.js shows "this call is not recorded"
     assert not (calls.Path(settings.MEDIA_ROOT) / "calls" / str(call.pk)).exists()
     assert calls.process_call(call.pk) == []
+
+
+# --- retention -------------------------------------------------------------------------------------------------
+
+
+def _recorded_call(consultation: Consultation, deputy: User, expert: User, ended_days_ago: int) -> Call:
+    call = _active_call(consultation, deputy, expert)
+    calls.hang_up(actor=deputy, consultation_id=consultation.pk, call_id=call.pk)
+    Call.objects.filter(pk=call.pk).update(ended_at=timezone.now() - timedelta(days=ended_days_ago))
+    call.refresh_from_db()
+    folder = calls.media_dir(call)
+    folder.mkdir(parents=True, exist_ok=True)
+    for user in (deputy, expert):
+        (folder / f"user-{user.pk}-1.mjr").write_bytes(b"MJR00002" + b"\0" * 64)
+        (folder / f"user-{user.pk}-1.opus").write_bytes(b"OggS" + b"\0" * 64)
+        CallTrack.objects.create(
+            call=call,
+            user=user,
+            mjr=f"{call.rec_dir}/user-{user.pk}-1.mjr",
+            audio=f"{call.rec_dir}/user-{user.pk}-1.opus",
+            started_us=1,
+        )
+    return call
+
+
+def test_recordings_past_the_retention_are_deleted_once_and_the_transcript_stays(
+    janus: FakeJanus,
+    consultation: Consultation,
+    deputy: User,
+    expert: User,
+    settings: Any,
+    tmp_path: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(transcription, "dispatch", lambda transcript_id, countdown=0: None)
+    settings.MEDIA_ROOT = str(tmp_path)
+    settings.CALL_RECORDING_RETENTION_DAYS = 30
+    old = _recorded_call(consultation, deputy, expert, ended_days_ago=31)
+    track = old.tracks.first()
+    assert track is not None
+    transcript = transcription.request_transcript(source_kind=calls.SOURCE_KIND, source_id=track.pk, audio="x")
+    transcript.segments.create(index=0, start=0.0, end=1.0, text="您好", confidence=0.9)
+    recent = _recorded_call(consultation, deputy, expert, ended_days_ago=29)
+
+    assert calls.purge_recordings() == 1
+
+    assert not calls.media_dir(old).exists()  # both speakers' .mjr and Opus gone
+    assert sorted(p.name for p in calls.media_dir(recent).iterdir()) == sorted(  # the recent call's untouched
+        f"user-{u.pk}-1.{ext}" for u in (deputy, expert) for ext in ("mjr", "opus")
+    )
+    old.refresh_from_db()
+    assert old.recording_purged_at is not None
+    assert list(old.tracks.values_list("audio", flat=True)) == ["", ""]
+    assert [line["text"] for line in calls.call_transcript(old)["lines"]] == ["您好"]  # the text is kept
+    assert "30 天" in lines(consultation)[-1]  # the thread says so
+    said = len(lines(consultation))
+
+    assert calls.purge_recordings() == 0  # idempotent: nothing twice, no second line
+    assert len(lines(consultation)) == said
+
+    settings.CALL_RECORDING_RETENTION_DAYS = 0  # keep forever
+    assert calls.purge_recordings(now=timezone.now() + timedelta(days=10_000)) == 0
+    assert calls.media_dir(recent).exists()
