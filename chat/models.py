@@ -193,3 +193,32 @@ class CallTrack(models.Model):
 
     def __str__(self) -> str:
         return f"track {self.mjr}"
+
+
+class RecordingAccessKind(models.TextChoices):
+    AUDIO = "audio", _("Track audio")
+    REPLAY = "replay", _("Replay page")
+    TRANSCRIPT = "transcript", _("Transcript")
+
+
+class RecordingAccess(models.Model):
+    """The audit log of calls' recordings (chat.calls.audit_access): who heard or read which call, when, from where.
+    Written when something was served; a refused request serves nothing and writes nothing. Rows outlive nothing
+    they name: a call or a user with audit rows is not deleted (PROTECT)."""
+
+    user = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+", verbose_name=_("who"))
+    at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
+    call = models.ForeignKey(Call, on_delete=models.PROTECT, related_name="accesses", verbose_name=_("call"))
+    track = models.ForeignKey(
+        CallTrack, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("track")
+    )
+    kind = models.CharField(_("what"), max_length=16, choices=RecordingAccessKind.choices)
+    ip = models.GenericIPAddressField(_("from address"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("recording access")
+        verbose_name_plural = _("recording accesses")
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.kind} call {self.call_id} at {self.at:%Y-%m-%d %H:%M}"
