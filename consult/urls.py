@@ -4,9 +4,9 @@ from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
+from consult.api.docs import SchemaView, SwaggerView
 from consult.health import healthz
 from consult.people import api
 
@@ -18,8 +18,8 @@ router.register("deputies", api.DeputyViewSet, basename="deputy")
 api_urls: list[URLPattern | URLResolver] = [
     path("me/", api.MeView.as_view(), name="api-me"),
     path("me/contact/", api.MyContactView.as_view(), name="api-my-contact"),
-    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("schema/", SchemaView.as_view(), name="api-schema"),
+    path("docs/", SwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include(router.urls)),
     path("", include("proposals.urls")),
     path("", include("consult.desk.api")),

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from consult.notifications.services import unread_count
 from consult.people.roles import OFFICE_ROLES, Role
+from frontend.text_size import is_large
 from frontend.views_desk.common import unread_total
 
 DESK_ROOM = {"desk-room", "desk-act"}
@@ -74,3 +75,8 @@ def _badge_unread_messages(items: list[dict[str, Any]], url: str, unread: int) -
                 unread,
             )
             item["label"] = label
+
+
+def text_size(request: HttpRequest) -> dict[str, Any]:
+    """``large_text``: the 长辈版 switch's state (the account when signed in, else the cookie: frontend.text_size)."""
+    return {"large_text": is_large(request)}

@@ -1,8 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from frontend import views, views_search
-from frontend.forms import ThrottledAuthenticationForm
+from frontend import views, views_account, views_search
 from frontend.views_desk import calls as desk_calls
 from frontend.views_desk import deputy as desk_deputy
 from frontend.views_desk import office as desk_office
@@ -12,12 +11,25 @@ from frontend.views_proposals import act, deputy, detail, handling, notification
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path(
-        "accounts/login/",
-        auth_views.LoginView.as_view(redirect_authenticated_user=True, authentication_form=ThrottledAuthenticationForm),
-        name="login",
-    ),
+    path("accounts/login/", views_account.SignInView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/text-size/", views_account.switch_text_size, name="text-size"),
+    path("accounts/password-reset/", views_account.ThrottledPasswordResetView.as_view(), name="password_reset"),
+    path(
+        "accounts/password-reset/sent/",
+        auth_views.PasswordResetDoneView.as_view(template_name="registration/reset_sent.html"),
+        name="password_reset_done",
+    ),
+    path(
+        "accounts/reset/<uidb64>/<token>/",
+        views_account.NewPasswordView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path(
+        "accounts/reset/done/",
+        auth_views.PasswordResetCompleteView.as_view(template_name="registration/reset_complete.html"),
+        name="password_reset_complete",
+    ),
     path("bureaus/", views.bureau_list, name="bureau-list"),
     path("bureaus/<str:code>/", views.bureau_detail, name="bureau-detail"),
     path("profile/", views.profile, name="profile"),

@@ -5,6 +5,7 @@
   create or update an account with its role and profile. Idempotent by username, so
   ``seed_demo`` and imports can run again.
 - ``update_own_contact``: a deputy edits their private contact details.
+- ``set_large_text``: anyone turns the 长辈版 (large text, larger targets, higher contrast) on or off for themselves.
 """
 
 from __future__ import annotations
@@ -187,6 +188,13 @@ def update_own_contact(*, actor: User, contact: ContactDetails) -> DeputyContact
     if profile is None:
         raise NotAllowed(_("only deputies and members have contact details to edit"))
     return _save_contact(profile, contact)
+
+
+def set_large_text(*, actor: User, on: bool) -> None:
+    """Remember the reader's text size (长辈版) on their account: every page and device follows it."""
+    if actor.large_text != on:
+        actor.large_text = on
+        actor.save(update_fields=["large_text"])
 
 
 def validate_contact(contact: ContactDetails) -> None:
