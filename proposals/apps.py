@@ -10,7 +10,7 @@ class ProposalsConfig(AppConfig):
 
     def ready(self) -> None:
         from consult.realtime import topics as live
-        from proposals import live_events  # noqa: F401  (declares its live events)
+        from proposals import live_events, texts  # noqa: F401  (declares its live events and platform texts)
         from proposals.selectors import can_see_id
 
         live.register_topic("proposal", lambda user, key: key.isdigit() and can_see_id(user, int(key)))

@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from consult.kernel.texts import render
 from consult.models import Bureau
 from proposals.models.choices import (
     AssignmentRole,
@@ -238,6 +239,10 @@ class ProposalEvent(models.Model):
     from_status = models.CharField(_("from"), max_length=16, blank=True)
     to_status = models.CharField(_("to"), max_length=16, blank=True)
     reason = models.TextField(_("reason or note"), blank=True)
+    # What the platform composed (consult.kernel.texts): shown in the reader's language; ``reason`` keeps the
+    # wording in the site's language (search, the audit trail, and events written before codes existed).
+    code = models.CharField(_("text code"), max_length=60, blank=True)
+    params = models.JSONField(_("text parameters"), default=dict, blank=True)
     audience = models.CharField(_("audience"), max_length=8, default="public")
     bureau = models.ForeignKey(Bureau, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
 
@@ -250,6 +255,11 @@ class ProposalEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.action}"
+
+    @property
+    def detail(self) -> str:
+        """The reason or note as the reader sees it: a composed detail in the active language, else as written."""
+        return render(self.code, self.params, fallback=self.reason) if self.code else self.reason
 
     @property
     def action_label(self) -> str:

@@ -258,6 +258,7 @@ class TimelineEventSerializer(serializers.ModelSerializer[ProposalEvent]):
     actor = PersonRefSerializer(read_only=True, allow_null=True)
     action_label = serializers.CharField(read_only=True)
     bureau = BureauRefSerializer(read_only=True, allow_null=True)
+    reason = serializers.CharField(source="detail", read_only=True, help_text="in the reader's language")
 
     class Meta:
         model = ProposalEvent

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from consult.kernel.exceptions import InvalidInput
 from consult.models import Bureau, User
-from proposals import workdays
+from proposals import texts, workdays
 from proposals.access import require_handler_of, require_office
 from proposals.actions import Action, Outcome
 from proposals.models import (
@@ -218,7 +218,7 @@ def return_assignment(*, actor: User, proposal_id: int, assignment_id: int, reas
         proposal,
         actor,
         Action.RETURN_ASSIGNMENT,
-        reason=f"{assignment.bureau.name}：{reason}",
+        reason=texts.BUREAU_NOTE(bureau=assignment.bureau.name, note=reason),
         audience=Audience.BUREAU,
         bureau_id=assignment.bureau_id,
     )

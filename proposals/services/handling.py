@@ -10,8 +10,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from consult.kernel.exceptions import InvalidInput
+from consult.kernel.texts import label
 from consult.models import User
-from proposals import workdays
+from proposals import texts, workdays
 from proposals.access import recipients_of, require_handler_of, require_office
 from proposals.actions import Action, Outcome
 from proposals.models import (
@@ -68,12 +69,11 @@ def record_communication(
         consultation_id=consultation_id,
         recorded_by=actor,
     )
-    label = Channel(channel).label
     record(
         proposal,
         actor,
-        Action.RECORD_COMMUNICATION,
-        reason=f"{assignment.bureau.name}（{label}）",  # the summary (phones) stays in the records
+        Action.RECORD_COMMUNICATION,  # the summary (phones) stays in the records
+        reason=texts.COMMUNICATED(bureau=assignment.bureau.name, channel=label("proposals.channel", channel)),
     )
     return communication
 
@@ -139,7 +139,7 @@ def request_extension(
         proposal,
         actor,
         Action.REQUEST_EXTENSION,
-        reason=f"{requested_due.isoformat()}：{request.reason}",
+        reason=texts.UNTIL(day=requested_due.isoformat(), reason=request.reason),
         audience=Audience.BUREAU,
         bureau_id=assignment.bureau_id,
     )
@@ -181,7 +181,7 @@ def decide_extension(
             proposal,
             actor,
             Outcome.EXTENSION_APPROVED,
-            reason=f"{assignment.bureau.name}：{request.requested_due.isoformat()}",
+            reason=texts.BUREAU_NOTE(bureau=assignment.bureau.name, note=request.requested_due.isoformat()),
         )
         tell(recipients_of(proposal), proposal, "extension.approved", _("The reply deadline was extended"))
     else:

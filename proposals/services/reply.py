@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from consult.kernel.exceptions import InvalidInput, InvalidTransition, NotAllowed
 from consult.models import User
-from proposals import workdays
+from proposals import texts, workdays
 from proposals.access import recipients_of, require_handler_of, require_office
 from proposals.actions import Action, Outcome
 from proposals.masking import strip_contact_details
@@ -257,7 +257,13 @@ def _send(proposal: Proposal, reply: Reply, actor: User, outcome_class: str) -> 
         if proposal.first_replied_at is None:
             proposal.first_replied_at = now
         proposal.reply_due = None
-        move(proposal, Status.REPLIED, actor, Outcome.SEND_REPLY, reason=f"{assignment.bureau.name}：{outcome_class}")
+        move(
+            proposal,
+            Status.REPLIED,
+            actor,
+            Outcome.SEND_REPLY,
+            reason=texts.class_of(assignment.bureau.name, outcome_class),
+        )
     tell(recipients_of(proposal), proposal, "reply.sent", _("You received a reply; please rate it"))
 
 
