@@ -14,8 +14,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from chat import call_transcripts
+from chat import call_transcripts, calls
 from chat.api import CONSULTATION_ID, _validated
+from chat.models import RecordingAccessKind
 from consult.kernel.validators import TextField
 from consult.models import User
 
@@ -35,7 +36,10 @@ class CallTranscriptView(APIView):
         summary="A call's merged transcript: tracks, lines (speaker, times, text, machine text, versions)",
     )
     def get(self, request: Request, consultation_id: int, call_id: int) -> Response:
-        return Response(call_transcripts.transcript_detail(request.user, consultation_id, call_id))
+        detail = call_transcripts.transcript_detail(request.user, consultation_id, call_id)
+        address = str(request.META.get("REMOTE_ADDR", ""))
+        calls.audit_access(viewer=request.user, call_id=call_id, kind=RecordingAccessKind.TRANSCRIPT, address=address)
+        return Response(detail)
 
     @extend_schema(
         parameters=[CONSULTATION_ID, CALL_ID],

@@ -20,6 +20,7 @@ Celery task): each speaker's ``.mjr`` becomes Opus (``janus-pp-rec``), one trans
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
 import secrets
@@ -38,7 +39,7 @@ from django.utils.translation import gettext as _
 
 from chat.janus import JanusAdmin, JanusError
 from chat.live_events import CALL
-from chat.models import Call, CallParticipant, CallState, CallTrack
+from chat.models import Call, CallParticipant, CallState, CallTrack, RecordingAccess
 from chat.services import post_system_message
 from consult.desk import access
 from consult.kernel.exceptions import DomainError, InvalidInput, InvalidTransition, NotAllowed, NotFound
@@ -534,6 +535,19 @@ def purge_recordings(*, now: datetime | None = None) -> int:
             logger.info("call %s: recordings deleted (retention %s days)", call.pk, days)
             purged += 1
     return purged
+
+
+# --- the audit of recordings -------------------------------------------------------------------------------
+
+
+def audit_access(*, viewer: Viewer, call_id: int, kind: str, address: str = "", track_id: int | None = None) -> None:
+    """One row in the audit log for a recording served (a track's audio, the replay page, the transcript): called by
+    the views once the access was allowed and the thing found; a refused request writes nothing."""
+    try:
+        ip: str | None = str(ipaddress.ip_address(address))
+    except ValueError:
+        ip = None
+    RecordingAccess.objects.create(user_id=int(viewer.pk or 0), call_id=call_id, track_id=track_id, kind=kind, ip=ip)
 
 
 def readable_call(viewer: Viewer, consultation_id: int, call_id: int) -> Call:

@@ -13,7 +13,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonRe
 from django.shortcuts import render
 
 from chat import call_transcripts, calls
-from chat.models import CallTrack
+from chat.models import CallTrack, RecordingAccessKind
 from consult.desk import access
 from consult.desk.selectors import experts_with_presence
 from consult.embedded_janus import INSTALL_HINT
@@ -56,6 +56,7 @@ def replay(request: HttpRequest, pk: int, call_id: int) -> HttpResponse:
     except NotFound as missing:
         raise Http404 from missing
     transcript = call_transcripts.transcript_detail(user, pk, call_id)
+    calls.audit_access(viewer=user, call_id=call.pk, kind=RecordingAccessKind.REPLAY, address=_address(request))
     context = {"consultation": call.consultation, "call": call, "transcript": transcript}
     return render(request, "frontend/desk/call_replay.html", context)
 
@@ -67,8 +68,14 @@ def track_audio(request: HttpRequest, pk: int, call_id: int, track_id: int) -> F
         call = calls.readable_call(user, pk, call_id)
     except NotFound as missing:
         raise Http404 from missing
-    track = CallTrack.objects.filter(pk=track_id, call=call).first()
+    track = CallTrack.objects.filter(pk=track_id, call=call).exclude(audio="").first()  # "": purged (retention)
     path = calls.media_dir(call) / track.audio.rsplit("/", 1)[-1] if track else None
-    if path is None or not path.exists():
+    if track is None or path is None or not path.is_file():
         raise Http404
+    address = _address(request)
+    calls.audit_access(viewer=user, call_id=call.pk, kind=RecordingAccessKind.AUDIO, address=address, track_id=track.pk)
     return FileResponse(path.open("rb"), content_type="audio/ogg")
+
+
+def _address(request: HttpRequest) -> str:
+    return str(request.META.get("REMOTE_ADDR", ""))
