@@ -216,7 +216,17 @@ class RatingForm(ProposalActionForm):
     contact = rating(_("Contact and communication"))
     attitude = rating(_("Attitude in handling"))
     result = rating(_("Result of handling"))
-    comment = text(_("Comment"), rows=3)
+    comment = text(_("Comment"), rows=3, help_text=_("Required when you are not satisfied: say why."))
+
+    def clean(self) -> dict[str, Any]:
+        """Mark every missing choice at once (the service names only the first), and a 不满意 without a reason."""
+        data = super().clean() or {}
+        for name in ("contact", "attitude", "result"):
+            if not data.get(name) and name not in self.errors:
+                self.add_error(name, _("choose satisfied, basically satisfied or unsatisfied"))
+        if data.get("result") == Rating.UNSATISFIED and not data.get("comment"):
+            self.add_error("comment", _("say why you are not satisfied"))
+        return data
 
 
 # --- 立案 -------------------------------------------------------------------------------------------
@@ -286,6 +296,12 @@ class AssignmentForm(ProposalActionForm):
     """Acts for the user's bureau through its assignment (accept, submit the reply)."""
 
     assignment_id = hidden_id()
+
+
+class UrgeForm(AssignmentForm):
+    """催办: the office reminds a bureau of an open assignment."""
+
+    note = text(_("Note to the bureau (optional)"), max_length=500)
 
 
 class ReturnForm(AssignmentForm):
@@ -373,6 +389,22 @@ class PaperFeedbackForm(RatingForm):
         choices = [("", _("Choose who rated")), *[(u.pk, u.get_full_name()) for u in people]]
         self.fields["rater_id"].widget = forms.Select(choices=choices)
         self.order_fields(["reply_id", "rater_id"])
+
+
+class OverdueFilterForm(forms.Form):
+    """The supervision desk's filters of overdue assignments (GET): bureau, days overdue, kind."""
+
+    bureau = forms.TypedChoiceField(label=_("Bureau"), required=False, coerce=int, empty_value=None)
+    min_days = forms.IntegerField(
+        label=_("Overdue by at least (days)"), required=False, min_value=1, max_value=3650, widget=forms.NumberInput
+    )
+    kind = forms.ChoiceField(
+        label=_("Kind"), required=False, choices=[("", _("Suggestions and proposals")), *ProposalKind.choices]
+    )
+
+    def __init__(self, *args: Any, bureaus: Iterable[Bureau], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        set_choices(self.fields["bureau"], [("", _("All bureaus")), *bureau_choices(bureaus)])
 
 
 class StatisticsForm(forms.Form):

@@ -38,6 +38,7 @@ class Action(StrEnum):
     SUBMIT_OPINION = "submit_opinion"
     REQUEST_EXTENSION = "request_extension"
     DECIDE_EXTENSION = "decide_extension"
+    URGE = "urge"  # 催办: the office reminds a bureau of an open assignment
     # 答复
     DRAFT_REPLY = "draft_reply"
     SUBMIT_REPLY = "submit_reply"

@@ -63,6 +63,7 @@ from proposals.serializers import (
     ReplyReviewInputSerializer,
     ReplySerializer,
     SignOffInputSerializer,
+    UrgeInputSerializer,
 )
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -335,6 +336,12 @@ class ProposalViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Proposal]):
     @proposal_action(Action.DECIDE_EXTENSION, "Approve or refuse an extension", ExtensionDecisionInputSerializer)
     def decide_extension(self, request: Request, pk: str) -> Response:
         return self.act(services.decide_extension, ExtensionDecisionInputSerializer)
+
+    @proposal_action(
+        Action.URGE, "催办: remind the bureau of an open assignment (office; once a day)", UrgeInputSerializer
+    )
+    def urge(self, request: Request, pk: str) -> Response:
+        return self.act(services.urge, UrgeInputSerializer)
 
     # --- 答复 -------------------------------------------------------------------------
 

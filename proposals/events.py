@@ -37,6 +37,7 @@ ACTION_LABELS: dict[TimelineAction, StrPromise] = {
     Action.DECIDE_EXTENSION: _("Extension decided"),
     Outcome.EXTENSION_APPROVED: _("Deadline extended"),
     Outcome.EXTENSION_REJECTED: _("Extension refused"),
+    Action.URGE: _("Urged by the office"),
     Action.DRAFT_REPLY: _("Reply drafted"),
     Action.SUBMIT_REPLY: _("Reply submitted for review"),
     Action.SIGN_OFF_REPLY: _("Reply signed by a co-handler"),

@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -28,11 +29,11 @@ from frontend.views_proposals.common import (
     visible_proposal,
 )
 from frontend.views_proposals.offers import Item
-from frontend.views_proposals.registry import form_for
-from proposals import services
+from frontend.views_proposals.registry import form_for, take_refused
+from proposals import services, worklists
 from proposals.actions import Action
 from proposals.filters import ProposalFilter
-from proposals.models import CoSigner, CoSignerStatus, Proposal, ProposalSession, Status
+from proposals.models import CoSignerStatus, Proposal, ProposalSession, Status
 
 PER_PAGE = 20
 TAKING_PART = (CoSignerStatus.INVITED, CoSignerStatus.SIGNED)
@@ -40,7 +41,7 @@ TAKING_PART = (CoSignerStatus.INVITED, CoSignerStatus.SIGNED)
 
 @login_required
 def my_proposals(request: HttpRequest) -> HttpResponse:
-    return render_mine(request, {})
+    return render_mine(request, *take_refused(request, current_user(request)))
 
 
 def render_mine(request: HttpRequest, bound: BoundForms, status: int = 200) -> HttpResponse:
@@ -50,19 +51,19 @@ def render_mine(request: HttpRequest, bound: BoundForms, status: int = 200) -> H
     mine = visible.filter(Q(proposer=user) | Q(cosigners__deputy=user, cosigners__status__in=TAKING_PART)).distinct()
     listed = ProposalFilter(request.GET, queryset=mine.select_related("session", "proposer"))
     page = Paginator(listed.qs, PER_PAGE).get_page(request.GET.get("page"))
-    invitations = (
-        CoSigner.objects.filter(deputy=user, status=CoSignerStatus.INVITED, proposal__in=visible)
-        .filter(proposal__status=Status.DRAFT)
-        .select_related("proposal__proposer", "proposal__session")
-        .order_by("sign_by")
-    )
+    now = timezone.now()
+    invitations = worklists.cosign_invitations(user).select_related("proposal__session")
     context = {
         "page": page,
         "rows": [(p, deadline(p.reply_due) if p.reply_due else None) for p in page],
         "filter": listed,
         "statuses": Status.choices,
         "chosen_statuses": request.GET.getlist("status"),
-        "invitations": [Item(c, {"cosign": form_for(Action.COSIGN, user, c.proposal, bound)}) for c in invitations],
+        # an invitation past its deadline says so; only a live one offers the buttons
+        "invitations": [
+            Item(c, {"cosign": form_for(Action.COSIGN, user, c.proposal, bound)} if c.sign_by >= now else {})
+            for c in invitations
+        ],
         "return_to": "mine",
         "query": _query_without_page(request),
     }

@@ -7,10 +7,12 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 
 from frontend.views_proposals import offers
 from frontend.views_proposals.common import BoundForms, current_user, deadline, unshown_errors, visible_proposal
 from frontend.views_proposals.offers import Item, Viewer
+from frontend.views_proposals.registry import take_refused
 from proposals.access import Wording, access_of, readable_attachment
 from proposals.actions import Action
 from proposals.models import Assignment, AssignmentStatus, ExtensionRequest, Feedback, Proposal
@@ -18,7 +20,7 @@ from proposals.models import Assignment, AssignmentStatus, ExtensionRequest, Fee
 
 @login_required
 def proposal_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    return render_detail(request, pk, {})
+    return render_detail(request, pk, *take_refused(request, current_user(request)))
 
 
 def render_detail(request: HttpRequest, pk: int, bound: BoundForms, status: int = 200) -> HttpResponse:
@@ -36,6 +38,7 @@ def render_detail(request: HttpRequest, pk: int, bound: BoundForms, status: int 
         "events": viewer.timeline(proposal),
         "merged": list(proposal.merged.select_related("session", "proposer")) if viewer.party else [],
         "wished_co_bureaus": list(proposal.wished_co_bureaus.all()),
+        "now": timezone.now(),  # an invitation past its sign-by time shows as expired
     }
     context.update(_drafting(viewer, proposal, cosigners, bound))
     context.update(_handling(viewer, proposal, assignments, bound))

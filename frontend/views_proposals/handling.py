@@ -11,7 +11,7 @@ from django.shortcuts import render
 from consult.models import Bureau
 from frontend.views_proposals.common import BoundForms, current_user, deadline, handler_bureau, unshown_errors
 from frontend.views_proposals.offers import Item, allowed
-from frontend.views_proposals.registry import form_for
+from frontend.views_proposals.registry import form_for, take_refused
 from proposals.actions import Action
 from proposals.filters import ProposalFilter
 from proposals.models import Assignment, AssignmentStatus, Proposal, Status
@@ -20,7 +20,7 @@ from proposals.models.choices import OPEN_ASSIGNMENT, REPLYING_ROLES
 
 @login_required
 def work_queue(request: HttpRequest) -> HttpResponse:
-    return render_queue(request, {})
+    return render_queue(request, *take_refused(request, current_user(request)))
 
 
 def render_queue(request: HttpRequest, bound: BoundForms, status: int = 200) -> HttpResponse:

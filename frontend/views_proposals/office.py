@@ -24,7 +24,7 @@ from consult.models import User
 from frontend.forms import BulkAssignForm, BulkSelectionForm
 from frontend.views_proposals.common import BoundForms, BulkOutcome, current_user, require_office, unshown_errors
 from frontend.views_proposals.offers import Item, allowed
-from frontend.views_proposals.registry import form_for
+from frontend.views_proposals.registry import form_for, take_refused
 from proposals import services
 from proposals.actions import Action
 from proposals.filters import ProposalFilter
@@ -45,7 +45,8 @@ def _listed(request: HttpRequest, user: User, status: Status, order: str) -> tup
 
 @login_required
 def registration_desk(request: HttpRequest) -> HttpResponse:
-    return render_registration(request)
+    bound, status = take_refused(request, current_user(request))
+    return render_registration(request, bound, status=status)
 
 
 def render_registration(
@@ -126,7 +127,8 @@ def _row_name(proposal: Proposal) -> str:
 
 @login_required
 def assignment_desk(request: HttpRequest) -> HttpResponse:
-    return render_assignment(request)
+    bound, status = take_refused(request, current_user(request))
+    return render_assignment(request, bound, status=status)
 
 
 def render_assignment(

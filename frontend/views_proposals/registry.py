@@ -12,7 +12,10 @@ from dataclasses import dataclass, field
 from typing import IO, Any, cast
 
 from django import forms
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.files.uploadedfile import UploadedFile
+from django.forms.utils import ErrorDict
+from django.http import HttpRequest, QueryDict
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django_stubs_ext import StrOrPromise
@@ -217,6 +220,12 @@ ACTIONS: dict[Action, PageAction] = {
         either("approve", _("The extension was approved."), _("The extension was refused.")),
         target="request_id",
     ),
+    Action.URGE: PageAction(
+        f.UrgeForm,
+        lambda u, p, d: services.urge(actor=u, proposal_id=p.pk, assignment_id=d["assignment_id"], note=d["note"]),
+        said(_("The bureau was urged to reply.")),
+        target="assignment_id",
+    ),
     Action.REVIEW_REPLY: PageAction(
         f.ReviewReplyForm,
         lambda u, p, d: services.review_reply(
@@ -281,3 +290,54 @@ def form_for(
     form = action.form(user=user, proposal=proposal, initial=values, auto_id=auto_id(proposal.pk, slot))
     form.action_url = reverse("proposal-act", args=[proposal.pk, name])
     return form
+
+
+# --- a refused form, shown again on its own page (post, redirect, get) ------------------------------------
+
+REFUSED_KEY = "refused_action"
+
+
+def keep_refused(
+    request: HttpRequest, proposal: Proposal, name: Action, slot: str, form: forms.Form, status: int
+) -> None:
+    """Keep a refused form for the page it came from, which ``act`` redirects to: a reload never posts again."""
+    data = {key: values for key, values in request.POST.lists() if key != "csrfmiddlewaretoken"}
+    errors = {key: [str(message) for message in messages] for key, messages in form.errors.items()}
+    request.session[REFUSED_KEY] = {
+        "pk": proposal.pk,
+        "name": str(name),
+        "slot": slot,
+        "data": data,
+        "errors": errors,
+        "status": status,
+    }
+
+
+def take_refused(request: HttpRequest, user: User) -> tuple[BoundForms, int]:
+    """The form ``act`` refused, rebuilt with what was typed and the same messages, and the refusal's status.
+
+    Shown once: the next visit shows the page as it is. Files are not kept (a browser never refills them).
+    """
+    kept = request.session.pop(REFUSED_KEY, None) if hasattr(request, "session") else None
+    if not isinstance(kept, dict):
+        return {}, 200
+    try:
+        action = ACTIONS[Action(kept["name"])]
+        proposal = Proposal.objects.visible_to(user).filter(pk=int(kept["pk"])).first()
+    except (KeyError, ValueError, TypeError):
+        return {}, 200
+    if proposal is None:
+        return {}, 200
+    slot = str(kept["slot"])
+    data = QueryDict(mutable=True)
+    for key, values in dict(kept.get("data", {})).items():
+        data.setlist(key, [str(value) for value in values])
+    form = action.form(data, user=user, proposal=proposal, auto_id=auto_id(proposal.pk, slot))
+    form.action_url = reverse("proposal-act", args=[proposal.pk, kept["name"]])
+    form.cleaned_data = {}
+    # The messages it had (a service's too), not a second validation: the file it carried is not kept.
+    setattr(form, "_errors", ErrorDict())  # noqa: B010 (Django's own slot for a bound form's errors)
+    for key, messages in dict(kept.get("errors", {})).items():
+        for message in messages:
+            form.add_error(None if key == NON_FIELD_ERRORS else key, str(message))
+    return {(proposal.pk, slot): form}, int(kept.get("status", 400))

@@ -6,18 +6,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from consult.models import User
-from frontend.forms import StatisticsForm
+from consult.models import Bureau, User
+from frontend.forms import OverdueFilterForm, StatisticsForm
 from frontend.views_proposals.common import BoundForms, current_user, deadline, require_office, unshown_errors
 from frontend.views_proposals.offers import Item, allowed
-from frontend.views_proposals.registry import form_for
-from proposals import metrics, workdays
+from frontend.views_proposals.registry import form_for, take_refused
+from proposals import metrics, workdays, worklists
 from proposals.access import recipients_of
 from proposals.actions import Action
 from proposals.models import (
@@ -36,7 +37,7 @@ from proposals.models.choices import OPEN_ASSIGNMENT
 from proposals.publication import awaiting_publication
 from proposals.rules import current_rules
 
-LIMIT = 50  # rows per section; the rest is counted
+LIMIT = 50  # rows per section (the rest is counted) and per page of the overdue list
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,8 @@ def _section(queryset: QuerySet[Any], build: Any = None) -> Section:
 
 @login_required
 def supervision_desk(request: HttpRequest) -> HttpResponse:
-    return render_supervision(request)
+    bound, status = take_refused(request, current_user(request))
+    return render_supervision(request, bound, status=status)
 
 
 def render_supervision(request: HttpRequest, bound: BoundForms | None = None, *, status: int = 200) -> HttpResponse:
@@ -71,6 +73,12 @@ def render_supervision(request: HttpRequest, bound: BoundForms | None = None, *,
 
     def due_row(assignment: Assignment) -> tuple[Assignment, Any]:
         return assignment, deadline(assignment.due, today)  # type: ignore[attr-defined]
+
+    def urge_row(assignment: Assignment) -> Item:
+        proposal = assignment.proposal
+        offered = {"urge": form_for(Action.URGE, user, proposal, bound, target=assignment.pk)}
+        due = deadline(assignment.due, today)  # type: ignore[attr-defined]
+        return Item(assignment, offered if allowed(Action.URGE, proposal) else {}, {"due": due})
 
     def decide(request_: ExtensionRequest) -> Item:
         proposal = request_.assignment.proposal
@@ -98,8 +106,19 @@ def render_supervision(request: HttpRequest, bound: BoundForms | None = None, *,
         awaiting_publication().filter(proposal__in=visible).select_related("proposal__session", "assignment__bureau")
     )
 
+    filters = OverdueFilterForm(request.GET or None, bureaus=Bureau.objects.visible_to(user))
+    chosen = filters.cleaned_data if filters.is_valid() else {}
+    overdue = worklists.overdue_assignments(
+        user,
+        worklists.OverdueFilter(chosen.get("bureau"), chosen.get("min_days") or 0, chosen.get("kind") or ""),
+        today,
+    )
+    page = Paginator(overdue, LIMIT).get_page(request.GET.get("page"))
     context = {
-        "overdue": _section(open_assignments.filter(due__lt=today), due_row),
+        "overdue": Section([urge_row(a) for a in page], page.paginator.count),
+        "overdue_page": page,
+        "filters": filters,
+        "query": _query_without_page(request),
         "due_soon": _section(open_assignments.filter(due__gte=today, due__lte=soon_until), due_row),
         "extensions": _section(
             ExtensionRequest.objects.filter(status=ExtensionStatus.PENDING, assignment__proposal__in=visible)
@@ -129,7 +148,15 @@ def render_supervision(request: HttpRequest, bound: BoundForms | None = None, *,
         "return_to": "supervision",
     }
     context["refused"] = unshown_errors(bound)
+    if filters.is_bound and not filters.is_valid():
+        status = 400
     return render(request, "frontend/proposals/supervision.html", context, status=status)
+
+
+def _query_without_page(request: HttpRequest) -> str:
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
 
 
 def _unsatisfied_ratings(visible: QuerySet[Proposal]) -> dict[int, list[Feedback]]:

@@ -28,6 +28,7 @@ from proposals.serializers.inputs import (
     ReplyDraftInputSerializer,
     ReplyReviewInputSerializer,
     SignOffInputSerializer,
+    UrgeInputSerializer,
 )
 from proposals.serializers.metrics import (
     BureauFiguresSerializer,
@@ -90,4 +91,5 @@ __all__ = [
     "SessionRefSerializer",
     "SignOffInputSerializer",
     "TimelineEventSerializer",
+    "UrgeInputSerializer",
 ]

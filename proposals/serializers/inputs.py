@@ -70,6 +70,10 @@ class AssignmentReasonInputSerializer(AssignmentInputSerializer):
     reason = serializers.CharField()
 
 
+class UrgeInputSerializer(AssignmentInputSerializer):
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
+
+
 # --- input: handling ----------------------------------------------------------
 
 

@@ -7,7 +7,7 @@
 办理  record_communication, submit_opinion, request_extension, decide_extension
 答复  draft_reply, submit_reply, sign_off_reply, review_reply, publish
 反馈  rate_reply, record_paper_feedback, review_dissatisfaction, send_follow_up_reply, close
-督办  sweep_deadlines
+督办  urge, sweep_deadlines
 """
 
 from proposals.services.assignment import accept_assignment, assign, return_assignment, withdraw_assignment
@@ -38,9 +38,11 @@ from proposals.services.submission import (
     submit,
     update_draft,
 )
+from proposals.services.supervision import UrgedRecently, urge
 
 __all__ = [
     "DraftContent",
+    "UrgedRecently",
     "accept_assignment",
     "assign",
     "attach",
@@ -71,5 +73,6 @@ __all__ = [
     "submit_reply",
     "sweep_deadlines",
     "update_draft",
+    "urge",
     "withdraw_assignment",
 ]

@@ -3,6 +3,7 @@
 
 replied --all rated, none unsatisfied--> closed (A/D) | follow_up (B/C) --follow-up reply--> closed
 replied --不满意 on the result, confirmed by the office--> rehandling (new deadline) --reply--> replied
+A 不满意 needs a reason (``comment``): the office reviews it and the bureau answers it.
 """
 
 from __future__ import annotations
@@ -75,6 +76,8 @@ def _save_feedback(
     comment: str,
 ) -> Feedback:
     _check_ratings(contact=contact, attitude=attitude, result=result)
+    if result == Rating.UNSATISFIED and not comment.strip():  # 不满意 always says why: the office reviews it
+        raise InvalidInput(_("say why you are not satisfied"), field="comment", code="reason_required")
     if rater_id not in recipients_of(proposal):
         raise NotAllowed(_("only the proposer and co-signers rate the reply"))
     if Feedback.objects.filter(reply=reply, rater_id=rater_id).exists():

@@ -57,7 +57,11 @@ PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 
 
 def act(client: Client, proposal: Proposal, name: str, data: Mapping[str, object] | None = None) -> Any:
-    return client.post(f"/proposals/{proposal.pk}/act/{name}/", dict(data or {}))
+    """Post an action; a refused one answers 303 to its page, which shows the form again (read here)."""
+    response = client.post(f"/proposals/{proposal.pk}/act/{name}/", dict(data or {}))
+    if response.status_code == 303:
+        return client.get(response["Location"])
+    return response
 
 
 def field_error(response: Page, name: str) -> str:

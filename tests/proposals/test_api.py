@@ -150,6 +150,7 @@ def rate(proposal_id: int, reply_id: int, rater: User, result: str) -> None:
         contact="satisfied",
         attitude="satisfied",
         result=result,
+        comment="答复未给出时间表" if result == "unsatisfied" else "",
     )
 
 

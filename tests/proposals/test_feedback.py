@@ -64,6 +64,8 @@ def send_reply(
 
 def rate(actor: User, reply: Reply, result: str = "satisfied", **overrides: str) -> Feedback:
     values = {"contact": "satisfied", "attitude": "satisfied", "result": result}
+    if result == "unsatisfied":
+        values["comment"] = "答复未给出时间表"  # 不满意 always says why
     values.update(overrides)
     return services.rate_reply(actor=actor, proposal_id=reply.proposal_id, reply_id=reply.pk, **values)
 

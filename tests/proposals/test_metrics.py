@@ -81,6 +81,7 @@ def rate(rater: User, reply: Reply, result: str) -> None:
         contact="satisfied",
         attitude="satisfied",
         result=result,
+        comment="答复未给出时间表" if result == "unsatisfied" else "",
     )
 
 
