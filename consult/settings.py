@@ -20,6 +20,7 @@ from pathlib import Path
 
 import dj_database_url
 import django_stubs_ext
+from celery.schedules import crontab
 from redis.asyncio.retry import Retry as RedisRetry
 from redis.backoff import ExponentialBackoff
 
@@ -192,6 +193,10 @@ CELERY_BEAT_SCHEDULE = {
     "search-index-sweep": {"task": "search.tasks.sweep_index", "schedule": 60},
     "transcription-sweep": {"task": "transcription.tasks.sweep_transcripts", "schedule": 60},
     "call-ring-sweep": {"task": "chat.tasks.expire_ringing_calls", "schedule": 15},
+    "notification-digest": {
+        "task": "consult.tasks.send_notification_digests",
+        "schedule": crontab(minute=0, hour=int(os.environ.get("NOTIFICATION_DIGEST_HOUR", "8"))),
+    },
     "call-recording-purge": {"task": "chat.tasks.purge_call_recordings", "schedule": 60 * 60},
     "call-media-sweep": {"task": "chat.tasks.sweep_lost_media", "schedule": 30},
 }
@@ -343,6 +348,19 @@ WORKING_HOURS = (9.0, 17.5)
 EMAIL_NOTIFICATIONS = env_bool("EMAIL_NOTIFICATIONS", False)
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "consult@localhost")
+# Links in mails and webhook payloads are made absolute with this address.
+NOTIFICATION_SITE_URL = os.environ.get("NOTIFICATION_SITE_URL", "http://localhost:8000")
+# The webhook channel for SMS gateways / government messaging apps (consult/notifications/delivery.py, README
+# "Notifications"): off while the URL is empty. Payloads are signed with HMAC-SHA256 under the secret; a failed
+# delivery is retried with exponential backoff (first wait in seconds, doubling, at most an hour).
+NOTIFICATION_WEBHOOK_URL = os.environ.get("NOTIFICATION_WEBHOOK_URL", "")
+NOTIFICATION_WEBHOOK_SECRET = os.environ.get("NOTIFICATION_WEBHOOK_SECRET", "")
+NOTIFICATION_WEBHOOK_TIMEOUT = float(os.environ.get("NOTIFICATION_WEBHOOK_TIMEOUT", "10"))
+NOTIFICATION_WEBHOOK_BACKOFF = int(os.environ.get("NOTIFICATION_WEBHOOK_BACKOFF", "30"))
+NOTIFICATION_WEBHOOK_RETRIES = int(os.environ.get("NOTIFICATION_WEBHOOK_RETRIES", "8"))
+# The daily digest (for those who chose it): at this local hour, at most this many notifications listed.
+NOTIFICATION_DIGEST_HOUR = int(os.environ.get("NOTIFICATION_DIGEST_HOUR", "8"))
+NOTIFICATION_DIGEST_MAX = 100
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 

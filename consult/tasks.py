@@ -2,23 +2,38 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from celery import shared_task
 from django.conf import settings
-from django.core.mail import send_mail
 
 from consult.models import Notification
+from consult.notifications.delivery import WebhookFailed, backoff, email_one, post_webhook
+from consult.notifications.services import send_digests
 
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
 def email_notifications(notification_ids: list[int]) -> int:
     """Email notifications to users who have an address. Retried with backoff when the mail server is down."""
-    sent = 0
-    for notification in Notification.objects.filter(pk__in=notification_ids).select_related("user"):
-        if notification.user.email:
-            body = f"{notification.title}\n{notification.url}"
-            send_mail(notification.title, body, settings.DEFAULT_FROM_EMAIL, [notification.user.email])
-            sent += 1
-    return sent
+    notifications = Notification.objects.filter(pk__in=notification_ids).select_related("user")
+    return sum(email_one(notification) for notification in notifications)
+
+
+@shared_task(bind=True, max_retries=None)
+def deliver_webhook(self: Any, notification_id: int) -> int:
+    """POST one notification to the webhook (SMS / messaging app); retried with exponential backoff."""
+    try:
+        return post_webhook(notification_id)
+    except WebhookFailed as failed:
+        if self.request.retries >= settings.NOTIFICATION_WEBHOOK_RETRIES:
+            raise
+        raise self.retry(exc=failed, countdown=backoff(self.request.retries)) from None
+
+
+@shared_task
+def send_notification_digests() -> int:
+    """The daily digest mail, for those who chose it."""
+    return send_digests()
 
 
 @shared_task

@@ -74,4 +74,6 @@ urlpatterns = [
     path("search/similar/<int:pk>/", views_search.similar_to_proposal, name="search-similar"),
     path("notifications/", notifications.notification_list, name="notifications"),
     path("notifications/read/", notifications.notifications_read, name="notifications-read"),
+    path("notifications/<int:pk>/", notifications.notification_open, name="notification-open"),
+    path("notifications/preferences/", notifications.notification_preferences, name="notification-preferences"),
 ]

@@ -21,10 +21,12 @@ from datetime import datetime
 
 from django.db import transaction
 from django.db.models import Case, Count, F, Q, Value, When
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from consult.desk import providers
+from consult.desk.access import can_read
 from consult.desk.live_events import (
     CONSULTATION_ASSIGNED,
     CONSULTATION_CHANGED,
@@ -46,6 +48,7 @@ from consult.models import (
     PresenceStatus,
     User,
 )
+from consult.notifications.services import notify
 from consult.people.roles import Role
 from consult.people.selectors import is_office
 from consult.realtime.catalogue import publish
@@ -226,7 +229,7 @@ def start_consultation(
         % {"name": actor.full_name, "bureau": bureau.name, "topic": topic},
     )
     _publish(consultation, "started")
-    transaction.on_commit(lambda: route_bureau(bureau_id=bureau.pk))
+    transaction.on_commit(lambda: _route_then_tell(consultation.pk, bureau.pk))
     return consultation
 
 
@@ -301,6 +304,31 @@ def _assign(consultation: Consultation, presence: ExpertPresence, now: datetime)
     )
     publish(CONSULTATION_ASSIGNED, presence.expert.user_id, {"id": consultation.pk, "topic": consultation.topic})
     _publish(consultation, "assigned")
+
+
+def _route_then_tell(consultation_id: int, bureau_id: int) -> None:
+    route_bureau(bureau_id=bureau_id)
+    tell_waiting(consultation_id=consultation_id)
+
+
+@transaction.atomic
+def tell_waiting(*, consultation_id: int) -> None:
+    """A consultation no expert could take at once: notify the experts who may take it (``access.can_read``).
+
+    One addressed to the bureau reaches its experts; one addressed by name (点将) only the expert named.
+    """
+    consultation = Consultation.objects.filter(pk=consultation_id, status=ConsultationStatus.QUEUED).first()
+    if consultation is None:
+        return
+    experts = User.objects.filter(role=Role.EXPERT, is_active=True, expert_profile__bureau_id=consultation.bureau_id)
+    readers = [user.pk for user in experts.select_related("expert_profile") if can_read(user, consultation)]
+    named = consultation.requested_expert_id is not None
+    notify(
+        readers,
+        kind="consultation.waiting_for_you" if named else "consultation.waiting",
+        params={"subject": consultation.topic},
+        url=reverse("desk-room", args=[consultation.pk]),
+    )
 
 
 def route_waiting() -> int:

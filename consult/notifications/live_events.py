@@ -8,6 +8,7 @@ from consult.realtime.catalogue import declare
 
 
 class NotificationNew(TypedDict):
+    id: int
     kind: str
     title: str
     url: str

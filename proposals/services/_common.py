@@ -138,6 +138,16 @@ def office_users() -> set[int]:
     return set(User.objects.filter(role__in=[Role.STAFF], is_active=True).values_list("pk", flat=True))
 
 
-def tell(user_ids: Iterable[int], proposal: Proposal, kind: str, title: str) -> None:
-    """Notify those of ``user_ids`` who may see the proposal; the title names it, never a reply's or note's text."""
-    notify(who_may_see(user_ids, proposal), kind=kind, title=f"{title}：{proposal.title}", url=proposal_url(proposal))
+def tell(user_ids: Iterable[int], proposal: Proposal, kind: str, title: str, **params: str) -> None:
+    """Notify those of ``user_ids`` who may see the proposal; the title names it, never a reply's or note's text.
+
+    Stored as ``kind`` + parameters (the proposal's title, and ``params`` such as ``due``) and worded when read,
+    in the reader's language (``consult.notifications.kinds``); ``title`` is the wording kept beside them.
+    """
+    notify(
+        who_may_see(user_ids, proposal),
+        kind=kind,
+        title=f"{title}：{proposal.title}",
+        url=proposal_url(proposal),
+        params={"subject": proposal.title, **params},
+    )

@@ -73,7 +73,7 @@ def _remind_once(assignment: Assignment, level: str, due: date, today: date) -> 
                 title = _("Follow-up: report progress")
             else:
                 title = _("Overdue") if due < today else _("Due soon")
-            tell(people, assignment.proposal, f"deadline.{level}", f"{title} {due.isoformat()}")
+            tell(people, assignment.proposal, f"deadline.{level}", f"{title} {due.isoformat()}", due=due.isoformat())
     except IntegrityError:
         return False  # already sent by an earlier sweep (or a concurrent one)
     return True
@@ -139,7 +139,13 @@ def _remind_publication_once(reply: Reply, level: str, due: date) -> bool:
         with transaction.atomic():
             PublicationReminder.objects.create(reply=reply, level=level, due=due)
             title = _("Publication overdue") if level == "overdue" else _("Publication due")
-            tell(office_users(), reply.proposal, f"publication.{level}", f"{title} {due.isoformat()}")
+            tell(
+                office_users(),
+                reply.proposal,
+                f"publication.{level}",
+                f"{title} {due.isoformat()}",
+                due=due.isoformat(),
+            )
     except IntegrityError:
         return False  # already sent by an earlier sweep (or a concurrent one)
     return True
