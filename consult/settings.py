@@ -210,6 +210,8 @@ TRANSCRIPTION_MAX_ATTEMPTS = int(os.environ.get("TRANSCRIPTION_MAX_ATTEMPTS", "3
 TRANSCRIPTION_RETRY_BACKOFF = int(os.environ.get("TRANSCRIPTION_RETRY_BACKOFF", "30"))
 TRANSCRIPTION_HEARTBEAT_SECONDS = float(os.environ.get("TRANSCRIPTION_HEARTBEAT_SECONDS", "15"))
 TRANSCRIPTION_REQUEUE_AFTER = int(os.environ.get("TRANSCRIPTION_REQUEUE_AFTER", "600"))
+# corrections kept per transcript (a clip's text, a call track's lines): past it, a 400 naming "text"
+TRANSCRIPT_MAX_CORRECTIONS = int(os.environ.get("TRANSCRIPT_MAX_CORRECTIONS", "200"))
 
 # --- Search and transcription ---------------------------------------------
 ELASTICSEARCH_URL = os.environ.get("ELASTICSEARCH_URL", "")

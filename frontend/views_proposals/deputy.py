@@ -11,11 +11,11 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from chat import drafting
 from consult.kernel.exceptions import DomainError
 from consult.models import Bureau, User
 from frontend.forms import DraftForm
@@ -94,14 +94,17 @@ def _content(data: dict[str, Any]) -> services.DraftContent:
 def proposal_new(request: HttpRequest) -> HttpResponse:
     user = current_user(request)
     profile = deputy_profile(user)
-    initial = _from_consultation(user, request.GET.get("consultation", ""))
+    seed = _from_consultation(user, request.GET.get("consultation", ""))
+    initial = (
+        {"title": seed.title, "body": seed.body, "wished_lead_bureau_id": seed.wished_lead_bureau_id} if seed else {}
+    )
     form = DraftForm(request.POST or None, initial=initial, bureaus=Bureau.objects.visible_to(user))
     status = 200
     if request.method == "POST":
         status = 400
         if form.is_valid():
             try:
-                proposal = services.create_draft(actor=user, content=_content(form.cleaned_data))
+                proposal = _create(user, seed, _content(form.cleaned_data))
             except DomainError as exc:
                 show_domain_error(form, exc)
                 status = exc.status
@@ -109,25 +112,26 @@ def proposal_new(request: HttpRequest) -> HttpResponse:
                 messages.success(request, _("The draft was saved. Invite co-signers or submit it when ready."))
                 return redirect("proposal-detail", proposal.pk)
     session = ProposalSession.objects.filter(chamber=profile.chamber, is_open=True).order_by("-year").first()
-    return _draft_page(request, user, form, None, status, session=session, no_session=session is None)
+    return _draft_page(
+        request, user, form, None, status, session=session, no_session=session is None, from_consultation=seed
+    )
 
 
-def _from_consultation(user: User, consultation_id: str) -> dict[str, object]:
-    """转为建议: a consultation the deputy had pre-fills the draft with its topic, bureau and a link back."""
-    from consult.desk.access import consultations_visible_to
+def _from_consultation(user: User, consultation_id: str) -> drafting.ConsultationDraft | None:
+    """转为建议: a consultation the deputy had fills the draft (``chat.drafting``: the question, the expert's answer,
+    a link back; its calls' transcripts are attached when the draft is saved). Not the deputy's: a plain draft."""
+    if not (consultation_id.isascii() and consultation_id.isdigit()) or len(consultation_id) > 18:
+        return None
+    try:
+        return drafting.draft_from_consultation(actor=user, consultation_id=int(consultation_id))
+    except DomainError:
+        return None
 
-    if not consultation_id.isdigit():
-        return {}
-    consultation = consultations_visible_to(user).filter(pk=int(consultation_id), deputy=user).first()
-    if consultation is None:
-        return {}
-    link = reverse("desk-room", args=[consultation.pk])
-    body = _("This proposal comes from the online consultation “%(topic)s” with %(bureau)s: %(link)s") % {
-        "topic": consultation.topic,
-        "bureau": consultation.bureau.name,
-        "link": link,
-    }
-    return {"title": consultation.topic[:120], "body": body, "wished_lead_bureau_id": consultation.bureau_id}
+
+def _create(user: User, seed: drafting.ConsultationDraft | None, content: services.DraftContent) -> Proposal:
+    if seed is None:
+        return services.create_draft(actor=user, content=content)
+    return drafting.start_proposal(actor=user, consultation_id=seed.consultation.pk, content=content)
 
 
 @login_required
