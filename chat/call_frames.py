@@ -17,7 +17,7 @@ from typing import Any
 from channels.db import database_sync_to_async
 from django.conf import settings
 
-from chat import calls
+from chat import calls, captions
 from chat.janus import JanusError, JanusSession, plugin_data
 from chat.models import Call
 from consult.kernel.exceptions import DomainError
@@ -99,6 +99,8 @@ class CallLink:
         event = await self.janus.message(self.publisher, body, {"type": "offer", "sdp": sdp})
         answer = event.get("jsep") or {}
         await consumer._frame("call.answer", call=self.call_id, sdp=answer.get("sdp", ""))
+        if captions.enabled():  # this socket hears the call's captions; its audio goes to a caption worker
+            self._spawn(captions.follow(consumer, self.call_id, grant, plugin_data(event)))
         for publisher in plugin_data(event).get("publishers") or []:
             self._spawn(self.subscribe(publisher))
 
@@ -155,6 +157,8 @@ class CallLink:
         self.publisher, self.subscribers = None, {}
         if janus is not None:
             await janus.close()
+            if captions.enabled():
+                await captions.unfollow(self.consumer, self.call_id)
         self.closing = False
 
     async def lost(self) -> None:
@@ -278,20 +282,6 @@ async def _on_candidate(consumer: Any, frame: dict[str, Any]) -> None:
         await _run(consumer, frame, link.trickle(feed, candidate))
 
 
-HANDLERS = {
-    "call.start": _on_start,
-    "call.accept": _verb(calls.accept_call, binds=True),
-    "call.decline": _verb(calls.decline_call, binds=False),
-    "call.hangup": _verb(calls.hang_up, binds=False),
-    "call.offer": _on_offer,
-    "call.answer": _on_answer,
-    "call.candidate": _on_candidate,
-}
-
-
-async def socket_closed(consumer: Any) -> None:
-    """The chat socket closed: its Janus session is destroyed now and its call ends (the other side is told)."""
-    link: CallLink | None = getattr(consumer, "call_link", None)
 async def _on_invite(consumer: Any, frame: dict[str, Any]) -> None:
     """The expert answering invites a second expert into the call under way (``chat.calls.invite_expert``)."""
     call_id, expert_id = int_field(frame, "call", minimum=1), int_field(frame, "expert", minimum=1)
@@ -304,11 +294,25 @@ async def _on_invite(consumer: Any, frame: dict[str, Any]) -> None:
     await _run(consumer, frame, work())
 
 
+HANDLERS = {
+    "call.start": _on_start,
+    "call.accept": _verb(calls.accept_call, binds=True),
+    "call.decline": _verb(calls.decline_call, binds=False),
+    "call.hangup": _verb(calls.hang_up, binds=False),
+    "call.invite": _on_invite,
+    "call.offer": _on_offer,
+    "call.answer": _on_answer,
+    "call.candidate": _on_candidate,
+}
+
+
+async def socket_closed(consumer: Any) -> None:
+    """The chat socket closed: its Janus session is destroyed now and its call ends (the other side is told)."""
+    link: CallLink | None = getattr(consumer, "call_link", None)
     if link is None:
         return
     consumer.call_link = None
     try:
         await link.end()
-    "call.invite": _on_invite,
     except Exception:
         logger.exception("call %s: ending on socket close failed", link.call_id)

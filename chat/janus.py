@@ -118,6 +118,13 @@ class JanusAdmin:
             if error.code != 426:  # no such room: destroyed already (or Janus restarted)
                 raise
 
+    def rtp_forward(self, room: int, publisher: int, *, host: str, port: int, ssrc: int, mid: str = "0") -> None:
+        """Forward one publisher's audio stream as plain RTP to ``host:port`` with our ``ssrc`` (live captions).
+        Needs the admin key (``lock_rtp_forward``); Janus drops the forwarder when the publisher leaves."""
+        stream = {"mid": mid, "host": host, "port": port, "ssrc": ssrc}
+        body = {"request": "rtp_forward", "room": room, "publisher_id": publisher, "host": host, "streams": [stream]}
+        self._videoroom({**body, "admin_key": self.secret})
+
     def ping(self) -> bool:
         """Whether Janus answers with the VideoRoom plugin loaded (``info`` needs no session)."""
         try:

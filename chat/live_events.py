@@ -81,3 +81,19 @@ class CallFrame(TypedDict):
 
 
 CALL = declare("call", socket="chat", topic="chat", payload=CallFrame, doc="a call started, was answered or ended")
+
+
+class CaptionFrame(TypedDict):
+    call: int
+    user: int  # the speaker
+    name: str
+    line: int  # the speaker's line number in this call; a later frame of the same line replaces it
+    text: str
+    final: bool  # the line is complete (a pause, or the window's length)
+    latency_ms: int  # from the arrival of the oldest audio in this update to this frame's sending
+
+
+# Topic "call": the group of one call's participants (sockets that publish media in it), not every reader.
+CAPTION = declare(
+    "call.caption", socket="chat", topic="call", payload=CaptionFrame, doc="a live caption line of a call's speaker"
+)

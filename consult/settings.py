@@ -388,6 +388,16 @@ CALL_RECORDING = env_bool("CALL_RECORDING", True)
 # Calls' recordings are deleted this many days after the call ended (chat.calls.purge_recordings, hourly on the
 # beat); the transcript is kept. 0: keep recordings forever.
 CALL_RECORDING_RETENTION_DAYS = int(os.environ.get("CALL_RECORDING_RETENTION_DAYS", "365"))
+# Live captions (chat.captions, docs/decisions "live captions"): Janus forwards each speaker's RTP to a caption
+# worker (`manage.py caption_worker`) at one of CALL_CAPTION_ADDRESSES (host:port, chosen per call), which runs
+# Whisper on a sliding window every CALL_CAPTION_INTERVAL seconds. Off by default: ~1.5 CPU-s per update per
+# speaker with the base model on CPU; turn it on where the workers have GPUs.
+CALL_CAPTIONS = env_bool("CALL_CAPTIONS", False)
+CALL_CAPTION_ADDRESSES = env_list("CALL_CAPTION_ADDRESSES", "127.0.0.1:5004")
+CALL_CAPTION_LANGUAGE = os.environ.get("CALL_CAPTION_LANGUAGE", "zh")
+CALL_CAPTION_INTERVAL = float(os.environ.get("CALL_CAPTION_INTERVAL", "2.0"))
+CALL_CAPTION_MAX_SECONDS = float(os.environ.get("CALL_CAPTION_MAX_SECONDS", "10"))
+CALL_CAPTION_MAX_STREAMS = int(os.environ.get("CALL_CAPTION_MAX_STREAMS", "32"))  # speakers per worker
 # Sockets (consult.realtime.socket_guard, consult.realtime.server; chat/PROTOCOL.md "Limits"): sessions are
 # re-checked at expiry and at least this often; sockets per user per server process; refused frames in a row
 # before closing 4429.

@@ -47,7 +47,9 @@ class LiveEvent:
 
 def group_of(socket: Socket, topic: str, key: str | int) -> str:
     """The channel-layer group of a topic's key: sockets join it, events are sent to it."""
-    return f"live.{topic}.{key}" if socket == "live" else f"chat.{key}"
+    if socket == "live":
+        return f"live.{topic}.{key}"
+    return f"chat.{key}" if topic == "chat" else f"chat.{topic}.{key}"  # e.g. a call's participants: chat.call.<id>
 
 
 _CATALOGUE: dict[tuple[Socket, str, str], LiveEvent] = {}

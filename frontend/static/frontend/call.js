@@ -64,6 +64,7 @@ function start(root) {
     else if (frame.type === "call") show(frame.call);
     else if (frame.type === "call.answer") publisher?.setRemoteDescription({ type: "answer", sdp: frame.sdp });
     else if (frame.type === "call.offer") subscribe(frame);
+    else if (frame.type === "call.caption") caption(frame);
     else if (frame.type === "error" && (frame.code?.startsWith("call") || ["busy", "calls_unavailable", "already_invited"].includes(frame.code))) {
       status.textContent = frame.message;
     }
@@ -208,7 +209,41 @@ function start(root) {
     }, 1000);
   }
 
+  // Live captions (call.caption, only where the server has them on): one line per speaker's line number; a later
+  // frame of the same line replaces its text; the last few lines stay.
+  const captionLines = new Map();
+  function caption(frame) {
+    const box = $("[data-call-captions]");
+    const key = `${frame.user}:${frame.line}`;
+    let line = captionLines.get(key);
+    if (!line) {
+      line = document.createElement("p");
+      line.dataset.captionUser = String(frame.user);
+      const who = document.createElement("strong");
+      who.textContent = `${frame.name}: `;
+      line.append(who, document.createElement("span"));
+      box.append(line);
+      captionLines.set(key, line);
+      while (box.children.length > 4) {
+        const oldest = box.firstElementChild;
+        for (const [k, v] of captionLines) if (v === oldest) captionLines.delete(k);
+        oldest.remove();
+      }
+    }
+    line.lastElementChild.textContent = frame.text;
+    line.classList.toggle("final", Boolean(frame.final));
+    box.hidden = false;
+  }
+
+  function clearCaptions() {
+    captionLines.clear();
+    const box = $("[data-call-captions]");
+    box.replaceChildren();
+    box.hidden = true;
+  }
+
   function stopMedia() {
+    clearCaptions();
     clearInterval(statsTimer);
     publisher?.close();
     publisher = null;
