@@ -42,7 +42,7 @@ from django.db.models import Field
 from django.utils import timezone
 
 from chat import services
-from chat.live_events import MESSAGE
+from chat.live_events import CONSULTATION_MESSAGE, MESSAGE
 from chat.models import Message, MessageKind
 from chat.selectors import message_payload
 from consult.models import Consultation, ConsultationStatus, ExpertProfile, User
@@ -292,6 +292,7 @@ async def send(actor: User, consultation_id: int, client_id: str, body: str) -> 
         return posted
     message.pk, message.seq = row
     await publish_committed(MESSAGE, consultation_id, {"message": message_payload(message)})
+    await publish_committed(CONSULTATION_MESSAGE, consultation_id, {"seq": message.seq, "sender": actor.pk})
     _ask_for_drain()
     return message, True
 

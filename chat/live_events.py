@@ -57,6 +57,22 @@ TRANSCRIPT = declare(
 PLAYED = declare("played", socket="chat", topic="chat", payload=PlayedFrame, doc="a voice message was played")
 
 
+class ConsultationMessage(TypedDict):
+    seq: int  # the message's number in its consultation
+    sender: int  # who wrote it
+
+
+# On the live socket's consultation topic (not the chat socket): pages that list consultations without opening
+# their chat (the expert's workbench) update unread badges and alert at once.
+CONSULTATION_MESSAGE = declare(
+    "consultation.message",
+    socket="live",
+    topic="consultation",
+    payload=ConsultationMessage,
+    doc="a new message in the consultation (unread badges and alerts of pages that list it)",
+)
+
+
 class CallParticipantFrame(TypedDict):
     user: int
     name: str

@@ -21,7 +21,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from chat.live_events import MESSAGE, PLAYED, TRANSCRIPT
+from chat.live_events import CONSULTATION_MESSAGE, MESSAGE, PLAYED, TRANSCRIPT
 from chat.models import Message, MessageKind, VoicePlay
 from chat.services import _clean_client_id, _next_seq, require_open, stored_message
 from consult.desk.access import can_post, can_read
@@ -80,6 +80,7 @@ def post_voice_message(
                 source_kind=SOURCE_KIND, source_id=message.pk, audio=str(message.file.name)
             )
             publish(MESSAGE, consultation_id, {"message": voice_payload_of(message)})
+            publish(CONSULTATION_MESSAGE, consultation_id, {"seq": seq, "sender": actor.pk})
     except IntegrityError:
         message.file.delete(save=False)
         existing = stored_message(consultation_id, actor, client_id)

@@ -76,5 +76,11 @@ def render_workbench(request: HttpRequest, form: PresenceForm | None = None, *, 
         "queue": bench["queue"],
         "capacity": expert.capacity,
         "colleagues_online": online_counts().get(expert.bureau_id, 0),
+        "alert_texts": {  # what the background alerts say (desk_alerts.js)
+            "title": _("Consultation workbench"),
+            "message": _("New message:"),
+            "assigned": _("New consultation for you:"),
+            "waiting": _("Someone is waiting in your bureau's queue"),
+        },
     }
     return render(request, "frontend/desk/workbench.html", context, status=status)
