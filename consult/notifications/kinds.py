@@ -64,6 +64,7 @@ _KINDS: dict[str, tuple[str, Promise]] = {
     "deadline.moved": ("deadlines", _("A deadline moved with the calendar")),
     "publication.soon": ("deadlines", _("Publication due")),
     "publication.overdue": ("deadlines", _("Publication overdue")),
+    "supervision.urged": ("deadlines", _("The office urges your bureau to reply")),
     "consultation.waiting": ("desk", _("A consultation waits in your bureau's queue")),
     "consultation.waiting_for_you": ("desk", _("A deputy asks for you by name")),
 }

@@ -71,5 +71,6 @@ def urge(*, actor: User, proposal_id: int, assignment_id: int, note: str = "") -
         proposal, actor, Action.URGE, reason=reason, audience=Audience.BUREAU, bureau_id=assignment.bureau_id
     )
     title = _("The office urges your bureau to reply") + (f" ({due.isoformat()})" if due else "")
-    tell(bureau_handlers([assignment.bureau_id]), proposal, "supervision.urged", title)
+    due_param = {"due": due.isoformat()} if due else {}
+    tell(bureau_handlers([assignment.bureau_id]), proposal, "supervision.urged", title, **due_param)
     return event
