@@ -12,9 +12,10 @@ consultation may be transferred to any bureau) into the call under way (``invite
 (``accept_call``) or declines, and reads the consultation while invited (``access.call_guest``); nobody else joins
 or hears a call. Hanging up: the deputy leaving ends the call; anyone else leaves, and the call ends when fewer than
 two remain in it. Each join and leave is a line in the thread. One live call per consultation (a second
-``start_call`` is ``busy``). Each call gets its own Janus VideoRoom, created here with recording on and a recording
-folder of its own (``MEDIA_ROOT/calls/<id>``), destroyed when the call ends. After the call (``process_call``, a
-Celery task): each speaker's ``.mjr`` becomes Opus (``janus-pp-rec``), one transcription job per track (source kind
+``start_call`` is ``busy``). Each call gets its own Janus VideoRoom, on the least loaded Janus of ``JANUS_URLS``
+that answers (``hosts_by_load``), created here with recording on and a recording folder of its own
+(``MEDIA_ROOT/calls/<id>``), destroyed when the call ends. After the call (``process_call``, a Celery task): each
+speaker's ``.mjr`` becomes Opus (``janus-pp-rec``), one transcription job per track (source kind
 ``chat.call-track``), and :func:`call_transcript` merges the tracks' segments on one timeline by each track's start.
 """
 
@@ -71,17 +72,41 @@ def janus_admin(url: str | None = None) -> JanusAdmin:
 
 
 _availability: dict[str, tuple[float, bool]] = {}
+ANSWER_CACHE_S = 15.0  # how long a host's answer (up or down) is remembered: every room page and call asks
 
 
-def media_available() -> bool:
-    """Whether the first Janus answers (remembered for 15 s: every room page asks)."""
-    url = settings.JANUS_URLS[0]
+def janus_answers(url: str) -> bool:
+    """Whether this Janus answers ``info`` with the VideoRoom plugin (remembered for ``ANSWER_CACHE_S``)."""
     now = time.monotonic()
     cached = _availability.get(url)
-    if cached is None or now - cached[0] > 15:
+    if cached is None or now - cached[0] > ANSWER_CACHE_S:
         cached = (now, janus_admin(url).ping())
         _availability[url] = cached
     return cached[1]
+
+
+def _mark_down(url: str) -> None:
+    _availability[url] = (time.monotonic(), False)
+
+
+def forget_janus_answers() -> None:
+    _availability.clear()
+
+
+def media_available() -> bool:
+    """Whether any Janus of ``JANUS_URLS`` answers."""
+    return any(janus_answers(url) for url in settings.JANUS_URLS)
+
+
+def hosts_by_load() -> list[str]:
+    """The Janus hosts that answer, the one with the fewest live calls first (ties: the order of ``JANUS_URLS``).
+    A host that does not answer is left out until its answer is forgotten (``ANSWER_CACHE_S``)."""
+    up = [url for url in settings.JANUS_URLS if janus_answers(url)]
+    live = Call.objects.filter(state__in=LIVE, janus_url__in=up).values_list("janus_url", flat=True)
+    load = {url: 0 for url in up}
+    for url in live:
+        load[url] += 1
+    return sorted(up, key=lambda url: (load[url], settings.JANUS_URLS.index(url)))
 
 
 def media_dir(call: Call) -> Path:
@@ -158,22 +183,16 @@ def start_call(*, actor: User, consultation_id: int) -> Call:
         consultation = _writable(actor, consultation_id)
         if Call.objects.filter(consultation_id=consultation_id, state__in=LIVE).exists():
             raise Busy(_("a call is already under way in this consultation"))
-        url = settings.JANUS_URLS[0]
         call = Call.objects.create(
-            consultation=consultation, started_by=actor, janus_url=url, room=secrets.randbelow(2**52) + 1
+            consultation=consultation, started_by=actor, janus_url="", room=secrets.randbelow(2**52) + 1
         )
         CallParticipant.objects.create(call=call, user=actor, role=_role(actor))
         if settings.CALL_RECORDING and consultation.bureau.call_recording:  # the bureau may turn it off
             call.rec_dir = f"calls/{call.pk}"
             call.save(update_fields=["rec_dir"])
             media_dir(call).mkdir(parents=True, exist_ok=True)
-        try:
-            janus_admin(url).create_room(
-                call.room, rec_dir=str(media_dir(call)), record=bool(call.rec_dir), description=f"call {call.pk}"
-            )
-        except JanusError as error:
-            logger.warning("call %s: no Janus room: %s", call.pk, error)
-            raise CallsUnavailable(_("calls are not available now (no media server)")) from error
+        call.janus_url = _create_room(call)
+        call.save(update_fields=["janus_url"])
         post_system_message(
             consultation=consultation, body=_("%(name)s started a call") % {"name": actor.get_full_name()}
         )
@@ -191,6 +210,22 @@ def _invitation(call: Call, actor: User) -> CallParticipant | None:
         if call.state == CallState.ACTIVE
         else None
     )
+
+
+def _create_room(call: Call) -> str:
+    """The call's room on the least loaded Janus that answers (rooms placed by load across ``JANUS_URLS``); a host
+    that fails to create it is marked down and the next one is tried. Where none can: ``CallsUnavailable``."""
+    for url in hosts_by_load():
+        try:
+            janus_admin(url).create_room(
+                call.room, rec_dir=str(media_dir(call)), record=bool(call.rec_dir), description=f"call {call.pk}"
+            )
+        except JanusError as error:
+            logger.warning("call %s: no Janus room on %s: %s", call.pk, url, error)
+            _mark_down(url)
+            continue
+        return url
+    raise CallsUnavailable(_("calls are not available now (no media server)"))
 
 
 def accept_call(*, actor: User, consultation_id: int, call_id: int) -> Call:

@@ -374,9 +374,10 @@ CHAT_SEND_RATE_PER_MINUTE = int(os.environ.get("CHAT_SEND_RATE_PER_MINUTE", "120
 CHAT_VOICE_MAX_SECONDS = float(os.environ.get("CHAT_VOICE_MAX_SECONDS", "60"))
 CHAT_VOICE_MAX_BYTES = int(os.environ.get("CHAT_VOICE_MAX_BYTES", str(4 * 1024 * 1024)))
 # Calls (chat.calls, chat/PROTOCOL.md "Calls"): the Janus hosts Django controls over their WebSocket API (rooms are
-# placed on the first that answers), their API secret, the ICE servers browsers get (a TURN server for deputies
-# behind strict NAT, e.g. [{"urls": "turn:turn.example.org:3478", "username": "…", "credential": "…"}]; none on
-# loopback), how long a call rings before it is missed. Without JANUS_URLS, a local Janus (Debian `janus`) runs
+# placed on the least loaded one that answers, chat.calls.hosts_by_load), their API secret, the ICE servers browsers
+# get (a TURN server for deputies behind strict NAT, README "TURN";
+# e.g. [{"urls": "turn:turn.example.org:3478", "username": "…", "credential": "…"}]; none on loopback), how long
+# a call rings before it is missed. Without JANUS_URLS, a local Janus (Debian `janus`) runs
 # beside the app when installed (consult.embedded_janus, started by `make run`).
 JANUS_EMBEDDED = not os.environ.get("JANUS_URLS")
 JANUS_URLS = env_list("JANUS_URLS", "ws://127.0.0.1:8188")

@@ -5,17 +5,28 @@ call rings, is answered, and ends at once for the other side when one socket clo
 from __future__ import annotations
 
 import asyncio
+import tempfile
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 from channels.db import database_sync_to_async
 
+from chat import calls
 from chat.janus import JanusAdmin, JanusError, JanusSession
 from chat.models import Call, CallState
-from consult.models import Consultation, User
-from tests.chat.conftest import Frame, greeted, receive, send
-from tests.conftest import LiveServer
-from tests.janus_support import JanusServer, call_server, janus, wait_for_idle_database  # noqa: F401 (fixtures)
+from consult.models import Bureau, Consultation, User
+from tests.chat.conftest import Frame, greeted, open_consultation, receive, send
+from tests.conftest import LiveServer, stop
+from tests.factories import DeputyProfileFactory
+from tests.janus_support import (  # noqa: F401 (fixtures)
+    JanusServer,
+    call_server,
+    janus,
+    start_janus,
+    wait_for_idle_database,
+)
 from tests.sockets import session_cookie
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -123,3 +134,52 @@ async def test_a_call_rings_is_answered_and_ends_when_a_socket_closes(
     assert state == CallState.ENDED
     await deputy_ws.close()
     await database_sync_to_async(wait_for_idle_database)()  # the server's disconnect work ends before teardown
+
+
+def test_rooms_go_to_the_least_loaded_janus_that_answers_and_skip_a_stopped_one(
+    janus: JanusServer,  # noqa: F811
+    expert: User,
+    bureau_a: Bureau,
+    settings: Any,
+    tmp_path: Path,
+) -> None:
+    """Two real Janus processes: calls alternate by load; one stopped is skipped, whether it is known to be down
+    (its ``info`` unanswered) or still believed up (its room cannot be created: marked down, the next one used)."""
+    second = start_janus(Path(tempfile.mkdtemp(prefix="janus-b-", dir=tmp_path)), secret=janus.secret)
+    try:
+        settings.JANUS_URLS = [janus.url, second.url]
+        settings.JANUS_API_SECRET = janus.secret
+        settings.MEDIA_ROOT = str(tmp_path / "media")
+        calls.forget_janus_answers()
+        type(expert.expert_profile).objects.filter(user=expert).update(capacity=4)  # four consultations at once
+        consultations = [
+            open_consultation(DeputyProfileFactory(user__username=f"d{n}").user, expert, bureau_a) for n in range(4)
+        ]
+
+        def ring(n: int) -> Call:
+            consultation = consultations[n]
+            return calls.start_call(actor=consultation.deputy, consultation_id=consultation.pk)
+
+        first, other = ring(0), ring(1)
+        assert (first.janus_url, other.janus_url) == (janus.url, second.url)  # 0 live calls each, then 1 vs 0
+        assert JanusAdmin(second.url, janus.secret).room_exists(other.room)
+        assert calls.hosts_by_load() == [janus.url, second.url]  # 1 live call each: the order of JANUS_URLS
+
+        Call.objects.filter(pk=other.pk).update(state=CallState.ENDED)  # the second host is the least loaded now
+        assert calls.hosts_by_load() == [second.url, janus.url]
+        stop(second.process)  # still believed up (its answer is remembered): creating the room fails there
+        third = ring(2)
+        assert third.janus_url == janus.url
+        assert JanusAdmin(janus.url, janus.secret).room_exists(third.room)
+        assert calls.hosts_by_load() == [janus.url]  # marked down
+
+        calls.forget_janus_answers()  # asked afresh: it does not answer
+        assert calls.hosts_by_load() == [janus.url]
+        assert ring(3).janus_url == janus.url
+        assert calls.media_available()
+    finally:
+        stop(second.process)
+        calls.forget_janus_answers()
+        admin = JanusAdmin(janus.url, janus.secret)
+        for room in Call.objects.filter(janus_url=janus.url).values_list("room", flat=True):
+            admin.destroy_room(room)

@@ -36,11 +36,15 @@ class FakeJanus:
     def destroy_room(self, room: int) -> None:
         self.destroyed.append(room)
 
+    def ping(self) -> bool:
+        return not self.down
+
 
 @pytest.fixture
 def janus(monkeypatch: pytest.MonkeyPatch) -> FakeJanus:
     fake = FakeJanus()
     monkeypatch.setattr(calls, "janus_admin", lambda url=None: fake)
+    calls.forget_janus_answers()
     monkeypatch.setattr(tasks.process_call, "delay", lambda call_id: None)
     monkeypatch.setattr(tasks.expire_ringing_calls, "apply_async", lambda **kw: None)
     return fake
