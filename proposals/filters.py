@@ -8,7 +8,7 @@ import django_filters
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from proposals.categories import CATEGORIES
+from proposals.categories import Category
 from proposals.models import Assignment, OutcomeClass, Proposal, ProposalKind, Status
 from proposals.models.choices import IN_HANDS_OF_BUREAUS
 from proposals.publication import proposals_awaiting_publication
@@ -46,7 +46,7 @@ class ProposalFilter(django_filters.FilterSet):
         label="a reply awaits publication (公开), or is past its publication due date",
     )
     proposer = django_filters.NumberFilter(field_name="proposer_id")
-    category = django_filters.ChoiceFilter(choices=[(c, c) for c in CATEGORIES])
+    category = django_filters.ChoiceFilter(choices=Category.choices)
     number = django_filters.CharFilter(method="filter_number", label="number, e.g. 2027-建-0012 or 12")
     q = django_filters.CharFilter(method="filter_text", label="text in title or body")
     ordering = StableOrderingFilter(

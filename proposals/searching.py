@@ -25,6 +25,7 @@ from consult.kernel.exceptions import InvalidInput
 from consult.models import Bureau
 from consult.people.selectors import Viewer
 from proposals.access import search_keys
+from proposals.categories import Category
 from proposals.filters import ProposalFilter
 from proposals.masking import strip_contact_details
 from proposals.models import (
@@ -241,6 +242,8 @@ def _labels(name: str, values: Sequence[str]) -> dict[str, str]:
         return {str(s.pk): str(s) for s in ProposalSession.objects.filter(pk__in=ids)}
     if name == "outcome_class":
         return {str(value): str(label) for value, label in OutcomeClass.choices}
+    if name == "category":
+        return {str(value): str(label) for value, label in Category.choices}
     return {}
 
 

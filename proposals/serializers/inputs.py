@@ -6,7 +6,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from proposals.categories import CATEGORIES
+from proposals.categories import Category
 from proposals.models import (
     Channel,
     OutcomeClass,
@@ -21,7 +21,7 @@ class DraftSerializer(serializers.Serializer[Any]):
 
     title = serializers.CharField(max_length=120)
     body = serializers.CharField()
-    category = serializers.ChoiceField(choices=CATEGORIES)
+    category = serializers.ChoiceField(choices=Category.choices)
     wished_lead_bureau_id = serializers.IntegerField(required=False, allow_null=True, default=None)
     wished_co_bureau_ids = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
     publication_consent = serializers.BooleanField(required=False, default=True)

@@ -51,6 +51,7 @@ class ProposalListSerializer(serializers.ModelSerializer[Proposal]):
     """One row of a list. Needs ``select_related("session", "proposer")`` and nothing else."""
 
     status_label = serializers.CharField(source="get_status_display", read_only=True)
+    category_label = serializers.CharField(read_only=True, help_text="the category in the reader's language")
     session = SessionRefSerializer(read_only=True)
     proposer = PersonRefSerializer(read_only=True)
     overdue = serializers.SerializerMethodField()
@@ -63,6 +64,7 @@ class ProposalListSerializer(serializers.ModelSerializer[Proposal]):
             "kind",
             "title",
             "category",
+            "category_label",
             "status",
             "status_label",
             "session",

@@ -57,3 +57,20 @@ def test_what_people_wrote_is_never_translated(send_reply: Send, deputy: User, s
     services.close(actor=staff, proposal_id=reply.proposal_id, reason="反馈期已满")
 
     assert _timeline(deputy, reply.proposal_id, "en")["close"] == "反馈期已满"
+
+
+def test_a_category_is_stored_as_its_code_and_shown_in_the_readers_language(send_reply: Send, deputy: User) -> None:
+    reply = send_reply("A")
+    client = Client()
+    client.force_login(deputy)
+    url = reverse("api-proposal-detail", args=[reply.proposal_id])
+
+    chinese = client.get(url).json()
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    english = client.get(url).json()
+    page = client.get(reverse("proposal-detail", args=[reply.proposal_id])).content.decode()
+
+    assert chinese["category"] == english["category"]  # the code does not change with the language
+    assert chinese["category_label"] == chinese["category"], sorted(chinese)
+    assert english["category_label"] != english["category"] and english["category_label"].isascii()
+    assert f"<dd>{english['category_label']}</dd>" in page
