@@ -2,23 +2,30 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Prefetch
+from django.db.models import Count, Prefetch, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
+from django_stubs_ext import StrOrPromise
 
+from consult.desk import selectors as desk_selectors
+from consult.desk.selectors import present_experts
 from consult.kernel.exceptions import DomainError
 from consult.models import Bureau, DeputyContact, DeputyProfile, ExpertProfile, HandlerProfile, User
 from consult.people import services
 from consult.people.filters import BureauFilter
 from consult.people.roles import Chamber, Role
-from consult.people.selectors import bureau_id_of
+from consult.people.selectors import bureau_id_of, is_office
+from proposals import worklists
 
 
 def _user(request: HttpRequest) -> User:
@@ -28,10 +35,60 @@ def _user(request: HttpRequest) -> User:
     return user
 
 
+@dataclass(frozen=True)
+class Todo:
+    """One to-do list of the home page: what waits, how many, and the page where it is done."""
+
+    key: str
+    label: StrOrPromise
+    items: list[Any]
+    count: int
+    url: str
+
+
+TODO_SHOWN = 5  # items listed per to-do; the count says how many in all
+
+
+def _todo(key: str, label: StrOrPromise, queryset: QuerySet[Any], url: str) -> Todo:
+    return Todo(key, label, list(queryset[:TODO_SHOWN]), queryset.count(), url)
+
+
+def _todos(user: User) -> list[Todo]:
+    """The role's to-do lists (issue 15, point 3), each read through the access policies."""
+    if user.role == Role.DEPUTY:
+        return [
+            _todo("rate", _("Replies to rate"), worklists.replies_to_rate(user), reverse("proposal-mine")),
+            _todo("cosign", _("Invitations to co-sign"), worklists.open_invitations(user), reverse("proposal-mine")),
+            _todo("consultations", _("Open consultations"), desk_selectors.open_consultations(user), reverse("desk")),
+            _todo("drafts", _("Drafts"), worklists.drafts(user), reverse("proposal-mine")),
+        ]
+    if user.role == Role.EXPERT:
+        bench = desk_selectors.expert_workbench(user)
+        url = reverse("desk-workbench")
+        return [
+            Todo("live", _("My live consultations"), bench["active"][:TODO_SHOWN], len(bench["active"]), url),
+            Todo("queue", _("Waiting in the queue"), bench["queue"][:TODO_SHOWN], len(bench["queue"]), url),
+        ]
+    if user.role == Role.HANDLER:
+        assignments = worklists.bureau_assignments(user)
+        return [_todo("assignments", _("Assignments by deadline"), assignments, reverse("work-queue"))]
+    if is_office(user):
+        supervision = reverse("office-supervision")
+        return [
+            _todo("register", _("To register"), worklists.to_register(user), reverse("office-registration")),
+            _todo("assign", _("To assign"), worklists.to_assign(user), reverse("office-assignment")),
+            _todo("review", _("Replies to review"), worklists.replies_to_review(user), f"{supervision}#reviews"),
+            _todo("publish", _("Replies to publish"), worklists.replies_to_publish(user), f"{supervision}#publish"),
+            _todo("overdue", _("Overdue"), worklists.overdue_assignments(user), f"{supervision}#overdue"),
+        ]
+    return []
+
+
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     user = _user(request)
-    context: dict[str, Any] = {"role": user.role, "role_label": user.get_role_display()}
+    context: dict[str, Any] = {"role": user.role, "role_label": user.get_role_display(), "todos": _todos(user)}
+    context["today"] = timezone.localdate()
     if user.role == Role.DEPUTY:
         context["deputy"] = DeputyProfile.objects.visible_to(user).filter(user=user).first()
         if context["deputy"] is not None:  # 人大代表 or 政协委员 says more than the role's name
@@ -82,7 +139,9 @@ def bureau_detail(request: HttpRequest, code: str) -> HttpResponse:
     )
     if bureau is None:
         raise Http404
-    return render(request, "frontend/bureau_detail.html", {"bureau": bureau})
+    online = set(present_experts().filter(expert__bureau=bureau).values_list("expert_id", flat=True))
+    context = {"bureau": bureau, "online": online, "can_consult": user.role == Role.DEPUTY}
+    return render(request, "frontend/bureau_detail.html", context)
 
 
 @login_required

@@ -104,11 +104,15 @@ def bureau_assignments(user: Viewer) -> QuerySet[Assignment]:
 
 
 def to_register(user: Viewer, kind: str = "") -> QuerySet[Proposal]:
-    return _visible(user, kind).filter(status=Status.SUBMITTED).order_by("submitted_at", "pk")
+    return (
+        _visible(user, kind).filter(status=Status.SUBMITTED).select_related("proposer").order_by("submitted_at", "pk")
+    )
 
 
 def to_assign(user: Viewer, kind: str = "") -> QuerySet[Proposal]:
-    return _visible(user, kind).filter(status=Status.REGISTERED).order_by("registered_at", "pk")
+    return (
+        _visible(user, kind).filter(status=Status.REGISTERED).select_related("proposer").order_by("registered_at", "pk")
+    )
 
 
 def replies_to_review(user: Viewer, kind: str = "") -> QuerySet[Reply]:
@@ -120,7 +124,11 @@ def replies_to_review(user: Viewer, kind: str = "") -> QuerySet[Reply]:
 
 
 def replies_to_publish(user: Viewer, kind: str = "") -> QuerySet[Reply]:
-    return awaiting_publication().filter(proposal__in=_visible(user, kind)).select_related("proposal")
+    return (
+        awaiting_publication()
+        .filter(proposal__in=_visible(user, kind))
+        .select_related("proposal", "assignment__bureau")
+    )
 
 
 def extension_requests(user: Viewer, kind: str = "") -> QuerySet[ExtensionRequest]:

@@ -46,6 +46,12 @@ def bureau_queue(bureau_id: int) -> QuerySet[Consultation]:
     )
 
 
+def open_consultations(user: Viewer) -> QuerySet[Consultation]:
+    """The consultations ``user`` may read that wait or are in progress, oldest first (a deputy's to-do list)."""
+    waiting = (ConsultationStatus.QUEUED, ConsultationStatus.ACTIVE)
+    return consultations_visible_to(user).filter(status__in=waiting).order_by("created_at", "id")
+
+
 def expert_workbench(user: Viewer) -> dict[str, Any]:
     """The expert's active consultations and their bureau's queue."""
     bureau_id = bureau_id_of(user)
