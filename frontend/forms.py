@@ -408,11 +408,29 @@ class OverdueFilterForm(forms.Form):
 
 
 class StatisticsForm(forms.Form):
-    year = forms.TypedChoiceField(label=_("Year"), coerce=int)
+    """办理统计's scope (GET): a session year (with the kind: one session) or a range of submission dates.
+    The parameters are the API's (``/api/proposals/metrics/``), so the export links reuse them."""
+
+    year = forms.TypedChoiceField(label=_("Session"), coerce=int, required=False, empty_value=None)
     kind = forms.ChoiceField(
         label=_("Kind"), required=False, choices=[("", _("Suggestions and proposals")), *ProposalKind.choices]
+    )
+    date_from = forms.DateField(
+        label=_("Submitted from"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    date_to = forms.DateField(
+        label=_("Submitted until"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
 
     def __init__(self, *args: Any, years: list[int], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        set_choices(self.fields["year"], [(year, str(year)) for year in years])
+        set_choices(self.fields["year"], [*((year, str(year)) for year in years), ("", _("Any (by dates)"))])
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        first, last = data.get("date_from"), data.get("date_to")
+        if data.get("year") is None and first is None and last is None and "year" not in self.errors:
+            self.add_error("year", _("Choose a session, or give the dates to count from and until."))
+        if first is not None and last is not None and first > last:
+            self.add_error("date_to", _("The end date comes before the start date."))
+        return data

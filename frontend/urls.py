@@ -7,7 +7,7 @@ from frontend.views_desk import deputy as desk_deputy
 from frontend.views_desk import office as desk_office
 from frontend.views_desk import room as desk_room
 from frontend.views_desk import workbench as desk_workbench
-from frontend.views_proposals import act, deputy, detail, handling, notifications, office, supervision
+from frontend.views_proposals import act, deputy, detail, handling, notifications, office, statistics, supervision
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -50,7 +50,7 @@ urlpatterns = [
     path("office/assignment/", office.assignment_desk, name="office-assignment"),
     path("office/assignment/bulk/", office.bulk_assign, name="office-assignment-bulk"),
     path("office/supervision/", supervision.supervision_desk, name="office-supervision"),
-    path("office/statistics/", supervision.statistics, name="office-statistics"),
+    path("office/statistics/", statistics.statistics, name="office-statistics"),
     # 在线咨询
     path("desk/", desk_deputy.desk, name="desk"),
     path("desk/start/", desk_deputy.start, name="desk-start"),

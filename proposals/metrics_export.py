@@ -22,12 +22,12 @@ Cell = str | int | float | None
 def header() -> list[str]:
     return [
         _("Section"),
-        _("Name"),
+        _("Bureau or period"),
         _("Assigned"),
         _("Replied"),
         _("Replied on time"),
         _("Replied after communicating"),
-        _("Ratings"),
+        _("Ratings of the result"),
         _("Satisfied or basically satisfied"),
         _("Reply rate"),
         _("On-time reply rate"),

@@ -91,6 +91,8 @@ class DeskFigures:
     answered_on_the_spot: int
     waiting_now: int
     average_wait_seconds: float | None
+    active_now: int = 0  # 咨询中
+    ended: int = 0  # 已结束
 
 
 def desk_figures(consultations: QuerySet[Consultation]) -> DeskFigures:
@@ -100,10 +102,14 @@ def desk_figures(consultations: QuerySet[Consultation]) -> DeskFigures:
         total=Count("pk"),
         answered=Count("pk", filter=Q(outcome=Outcome.ANSWERED)),
         waiting=Count("pk", filter=Q(status=ConsultationStatus.QUEUED)),
+        active=Count("pk", filter=Q(status=ConsultationStatus.ACTIVE)),
+        ended=Count("pk", filter=Q(status=ConsultationStatus.ENDED)),
         wait=Avg(wait, filter=Q(assigned_at__isnull=False)),
     )
     average = row["wait"].total_seconds() if row["wait"] is not None else None
-    return DeskFigures(row["deputies"], row["total"], row["answered"], row["waiting"], average)
+    return DeskFigures(
+        row["deputies"], row["total"], row["answered"], row["waiting"], average, row["active"], row["ended"]
+    )
 
 
 def desk_figures_per_bureau(consultations: QuerySet[Consultation]) -> list[tuple[Bureau, DeskFigures]]:

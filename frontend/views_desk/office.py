@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, time
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -14,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from consult.desk import services
 from consult.desk.access import consultations_visible_to
-from consult.desk.selectors import desk_figures, desk_figures_per_bureau, online_counts
+from consult.desk.selectors import DeskFigures, desk_figures, desk_figures_per_bureau, online_counts
 from consult.kernel.exceptions import DomainError
 from consult.models import Bureau, ConsultationPeriod, ConsultationStatus, ExpertProfile, User
 from frontend.views_desk.forms import PeriodForm
@@ -69,6 +70,19 @@ def open_period(request: HttpRequest) -> HttpResponse:
     return render_statistics(request, form, status=status)
 
 
+def _day_chart(per_bureau: list[tuple[Bureau, DeskFigures]]) -> dict[str, Any]:
+    """What statistics.js draws for today: each bureau's consultations waiting, in progress and ended."""
+    counts = [
+        (_("Waiting"), [f.waiting_now for _b, f in per_bureau]),
+        (_("In progress"), [f.active_now for _b, f in per_bureau]),
+        (_("Ended"), [f.ended for _b, f in per_bureau]),
+    ]
+    return {
+        "labels": [b.name for b, _f in per_bureau],
+        "desk": [{"label": label, "data": data} for label, data in counts],
+    }
+
+
 def render_statistics(request: HttpRequest, form: PeriodForm | None = None, *, status: int = 200) -> HttpResponse:
     user = current_user(request)
     require_office(user)
@@ -76,10 +90,12 @@ def render_statistics(request: HttpRequest, form: PeriodForm | None = None, *, s
     visible = consultations_visible_to(user)
     today = visible.filter(created_at__gte=midnight)
     figures = desk_figures(today)
+    per_bureau = desk_figures_per_bureau(today)
     context = {
         "figures": figures,
         "average_wait": waiting_time(figures.average_wait_seconds),
-        "per_bureau": [(b, f, waiting_time(f.average_wait_seconds)) for b, f in desk_figures_per_bureau(today)],
+        "per_bureau": [(b, f, waiting_time(f.average_wait_seconds)) for b, f in per_bureau],
+        "chart": _day_chart(per_bureau),
         "in_progress": visible.filter(status=ConsultationStatus.ACTIVE).count(),
         "waiting": visible.filter(status=ConsultationStatus.QUEUED).count(),
         "experts_online": sum(online_counts().values()),

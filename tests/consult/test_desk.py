@@ -906,9 +906,16 @@ def test_desk_figures_count_deputies_consultations_answers_the_queue_and_the_ave
     per_bureau = dict(desk_figures_per_bureau(Consultation.objects.all()))
 
     assert figures == DeskFigures(
-        deputies_served=2, consultations=3, answered_on_the_spot=1, waiting_now=1, average_wait_seconds=90.0
+        deputies_served=2,
+        consultations=3,
+        answered_on_the_spot=1,
+        waiting_now=1,
+        average_wait_seconds=90.0,
+        active_now=1,  # other
+        ended=1,  # answered
     )
     assert per_bureau[bureau_b].waiting_now == 1
+    assert (per_bureau[bureau_b].active_now, per_bureau[bureau_b].ended) == (0, 0)
     assert per_bureau[bureau_b].average_wait_seconds is None
 
 
