@@ -5,6 +5,7 @@
 - ``act``            the one POST endpoint of every action on a proposal (``registry`` lists them)
 - ``handling``       the handler's work queue (办理工作台)
 - ``office``         registration (立案) and assignment (交办) desks, with bulk actions
-- ``supervision``    supervision desk (督办) and statistics (办理统计)
+- ``supervision``    supervision desk (督办)
+- ``statistics``     statistics (办理统计): charts, tables, the CSV and Excel links
 - ``notifications``  the notification list
 """

@@ -1,4 +1,4 @@
-"""The office's supervision desk (督办) and statistics (办理统计)."""
+"""The office's supervision desk (督办); its statistics (办理统计) are in ``statistics``."""
 
 from __future__ import annotations
 
@@ -14,11 +14,11 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from consult.models import Bureau, User
-from frontend.forms import OverdueFilterForm, StatisticsForm
+from frontend.forms import OverdueFilterForm
 from frontend.views_proposals.common import BoundForms, current_user, deadline, require_office, unshown_errors
 from frontend.views_proposals.offers import Item, allowed
 from frontend.views_proposals.registry import form_for, take_refused
-from proposals import metrics, workdays, worklists
+from proposals import workdays, worklists
 from proposals.access import recipients_of
 from proposals.actions import Action
 from proposals.models import (
@@ -27,7 +27,6 @@ from proposals.models import (
     ExtensionStatus,
     Feedback,
     Proposal,
-    ProposalSession,
     Rating,
     Reply,
     ReplyStatus,
@@ -184,47 +183,3 @@ def _feedback_item(user: User, proposal: Proposal, bound: BoundForms) -> Item:
         if raters - rated and allowed(Action.RATE_REPLY, proposal):
             papers.append((reply, form_for(Action.RECORD_PAPER_FEEDBACK, user, proposal, bound, target=reply.pk)))
     return Item(proposal, offered, {"papers": papers})
-
-
-# --- statistics -----------------------------------------------------------------------------------------
-
-
-def percent(rate: float | None) -> str:
-    return "—" if rate is None else f"{rate * 100:.1f}%"
-
-
-@dataclass(frozen=True)
-class FigureRow:
-    name: str
-    figures: metrics.Figures
-
-    @property
-    def rates(self) -> list[str]:
-        f = self.figures
-        return [percent(r) for r in (f.reply_rate, f.on_time_rate, f.communication_rate, f.satisfaction_rate)]
-
-    @property
-    def classes(self) -> list[int]:
-        return [self.figures.classes.get(c, 0) for c in "ABCD"]
-
-
-@login_required
-def statistics(request: HttpRequest) -> HttpResponse:
-    user = current_user(request)
-    require_office(user)
-    years = sorted(set(ProposalSession.objects.values_list("year", flat=True)), reverse=True)
-    years = years or [timezone.localdate().year]
-    form = StatisticsForm(request.GET or {"year": years[0]}, years=years)
-    year, kind = (form.cleaned_data["year"], form.cleaned_data["kind"]) if form.is_valid() else (years[0], "")
-    proposals = Proposal.objects.visible_to(user).filter(session__year=year)
-    if kind:
-        proposals = proposals.filter(kind=kind)
-    overall = metrics.overall(proposals)
-    context = {
-        "form": form,
-        "year": year,
-        "overall": FigureRow("", overall),
-        "bureaus": [FigureRow(row.bureau_name, row.figures) for row in metrics.per_bureau(proposals)],
-        "total": proposals.exclude(status=Status.DRAFT).count(),
-    }
-    return render(request, "frontend/proposals/statistics.html", context, status=200 if form.is_valid() else 400)
