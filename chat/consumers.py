@@ -278,6 +278,11 @@ class ChatConsumer(SessionGuard, AsyncWebsocketConsumer):
         if isinstance(line, dict) and line.get("code"):  # a platform line, published in its writer's language
             event = {**event, "message": {**line, "body": render(line["code"], line.get("params"), line["body"])}}
         await self.send(text_data=json.dumps({"v": PROTOCOL_VERSION, **event}, ensure_ascii=False))
+        if event.get("type") == "call" and _guest_gone(event.get("call"), self.user.pk):
+            # an invited expert reads the consultation only while in its call: once gone, this socket closes
+            consultation, may_read, _may_post = await database_sync_to_async(_load)(self.consultation_id, self.user)
+            if consultation is None or not may_read:
+                await self.close(code=CLOSE_FORBIDDEN)
 
     async def _frame(self, frame_type: str, **fields: Any) -> None:
         await self.send(text_data=json.dumps({"v": PROTOCOL_VERSION, "type": frame_type, **fields}, ensure_ascii=False))
@@ -288,6 +293,16 @@ class ChatConsumer(SessionGuard, AsyncWebsocketConsumer):
     async def _domain_error(self, error: DomainError, **fields: Any) -> None:
         extra = {"field": error.field} if error.field else {}
         await self._error(error.code, error.message, **fields, **extra)
+
+
+def _guest_gone(call: Any, user_id: int) -> bool:
+    """Whether this ``call`` payload shows ``user_id`` as an invited expert who has left it, or the call over."""
+    if not isinstance(call, dict):
+        return False
+    over = call.get("state") not in ("ringing", "active")
+    return any(
+        p.get("user") == user_id and p.get("invited") and (p.get("left") or over) for p in call.get("participants", [])
+    )
 
 
 def _echo(frame: dict[str, Any]) -> dict[str, Any]:

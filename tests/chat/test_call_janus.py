@@ -12,14 +12,15 @@ from typing import Any
 
 import pytest
 from channels.db import database_sync_to_async
+from websockets.exceptions import ConnectionClosed
 
 from chat import calls
 from chat.janus import JanusAdmin, JanusError, JanusSession
 from chat.models import Call, CallState
 from consult.models import Bureau, Consultation, User
-from tests.chat.conftest import Frame, greeted, open_consultation, receive, send
+from tests.chat.conftest import Frame, chat_socket, greeted, open_consultation, receive, send
 from tests.conftest import LiveServer, stop
-from tests.factories import DeputyProfileFactory
+from tests.factories import DeputyProfileFactory, ExpertProfileFactory
 from tests.janus_support import (  # noqa: F401 (fixtures)
     JanusServer,
     call_server,
@@ -183,3 +184,64 @@ def test_rooms_go_to_the_least_loaded_janus_that_answers_and_skip_a_stopped_one(
         admin = JanusAdmin(janus.url, janus.secret)
         for room in Call.objects.filter(janus_url=janus.url).values_list("room", flat=True):
             admin.destroy_room(room)
+
+
+async def _close_code(ws: Any) -> int | None:
+    """Read until the server closes this socket: its close code."""
+    try:
+        for _ in range(50):
+            await receive(ws, 30)
+    except ConnectionClosed as closed:
+        return closed.rcvd.code if closed.rcvd else None
+    raise AssertionError("the socket stayed open")
+
+
+async def test_a_second_expert_is_invited_joins_reads_and_loses_the_consultation_on_leaving(
+    call_server: LiveServer,  # noqa: F811
+    janus: JanusServer,  # noqa: F811
+    consultation: Consultation,
+    deputy: User,
+    expert: User,
+    bureau_b: Bureau,
+) -> None:
+    def make_colleague() -> tuple[User, str, str, str]:
+        colleague = ExpertProfileFactory(user__username="colleague", user__full_name="孙晓峰", bureau=bureau_b).user
+        return colleague, session_cookie(deputy), session_cookie(expert), session_cookie(colleague)
+
+    colleague, deputy_cookie, expert_cookie, colleague_cookie = await database_sync_to_async(make_colleague)()
+    deputy_ws, _ = await greeted(call_server, consultation.pk, deputy_cookie)
+    expert_ws, _ = await greeted(call_server, consultation.pk, expert_cookie)
+    outside = await chat_socket(call_server, consultation.pk, colleague_cookie)
+    assert await _close_code(outside) == 4403  # not a reader before the invitation
+
+    await send(deputy_ws, {"type": "call.start"})
+    call_id = (await _until(expert_ws, "call", "ringing"))["call"]["id"]
+    await send(expert_ws, {"type": "call.accept", "call": call_id})
+    await _until(deputy_ws, "call", "active")
+    await send(deputy_ws, {"type": "call.invite", "call": call_id, "expert": colleague.pk})
+    refused = await _until(deputy_ws, "error")
+    assert refused["code"] == "not_allowed"  # only the expert answering invites
+    await send(expert_ws, {"type": "call.invite", "call": call_id, "expert": colleague.pk})
+    invited = await _until(deputy_ws, "call", "active")
+    assert [(p["user"], p["invited"], p["joined"]) for p in invited["call"]["participants"]][-1] == (
+        colleague.pk,
+        True,
+        False,
+    )
+
+    colleague_ws, _ = await greeted(call_server, consultation.pk, colleague_cookie)  # reads it while invited
+    await send(colleague_ws, {"type": "call.accept", "call": call_id})
+    joined = await _until(deputy_ws, "call", "active")
+    assert joined["call"]["participants"][-1]["joined"] is True
+    await send(colleague_ws, {"type": "message", "client_id": "c1", "body": "我也在"})  # never writes in the thread
+
+    await send(colleague_ws, {"type": "call.hangup", "call": call_id})
+    after = await _until(deputy_ws, "call", "active")  # three → two: the call goes on
+    assert after["call"]["participants"][-1]["left"] is True
+    assert await _close_code(colleague_ws) == 4403  # no longer a reader: the socket is closed
+
+    await send(deputy_ws, {"type": "call.hangup", "call": call_id})
+    await _until(expert_ws, "call", "ended")
+    await deputy_ws.close()
+    await expert_ws.close()
+    await database_sync_to_async(wait_for_idle_database)()
