@@ -148,6 +148,7 @@ class CaptionWorker(asyncio.DatagramProtocol):
         self.pending: dict[int, list[tuple[RtpPacket, float]]] = {}  # SSRC → packets while its lookup runs
         self.inference = ThreadPoolExecutor(max_workers=1, thread_name_prefix="caption")
         self.latencies_ms: list[int] = []
+        self.inference_s: list[float] = []  # wall seconds of each Whisper run (the last 1 000)
         self.transport: asyncio.DatagramTransport | None = None
 
     # receiving
@@ -229,10 +230,12 @@ class CaptionWorker(asyncio.DatagramProtocol):
         take = speaker.window.take(now)
         text = take.previous_text
         if take.fresh and take.audio.size:
-            loop = asyncio.get_running_loop()
+            loop, started = asyncio.get_running_loop(), time.monotonic()
             text = await loop.run_in_executor(
                 self.inference, transcribe_window, self.engine, take.audio, self.options.language
             )
+            self.inference_s.append(time.monotonic() - started)
+            del self.inference_s[:-1000]
         if not take.final:
             speaker.window.last_text = text
         if text or take.final:

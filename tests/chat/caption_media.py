@@ -27,7 +27,7 @@ def speech_wav(folder: Path, text: str = SENTENCE, voice: str = "en", pad_s: flo
     subprocess.run([espeak, "-v", voice, "-s", "150", "-w", str(raw), text], check=True)
     with wave.open(str(raw), "rb") as source:
         params, frames = source.getparams(), source.readframes(source.getnframes())
-    silence = b"\x00" * int(params.sampwidth * params.nchannels * params.framerate * pad_s)
+    silence = b"\x00" * (int(params.framerate * pad_s) * params.sampwidth * params.nchannels)  # whole samples
     with wave.open(str(padded), "wb") as out:
         out.setparams(params)
         out.writeframes(silence + frames + silence)
