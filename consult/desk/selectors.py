@@ -116,3 +116,50 @@ def desk_figures_per_bureau(consultations: QuerySet[Consultation]) -> list[tuple
     bureau_ids = consultations.values_list("bureau_id", flat=True).distinct()
     bureaus = Bureau.objects.filter(pk__in=bureau_ids).order_by("sort_order", "id")
     return [(bureau, desk_figures(consultations.filter(bureau=bureau))) for bureau in bureaus]
+
+
+# --- the deputy's desk: which bureau, how long a wait (issue 15, point 6) ------------------------------------------
+
+DEFAULT_HANDLING = timedelta(minutes=8)  # a consultation's length where a bureau has no recent history
+HANDLING_WINDOW = timedelta(days=30)
+
+
+@dataclass(frozen=True)
+class DeskBureau:
+    bureau: Bureau
+    online: int
+
+
+def desk_bureaus(user: Viewer) -> list[DeskBureau]:
+    """The active bureaus the user sees, those with most experts online first (then the bureaus' own order)."""
+    counts = online_counts()
+    bureaus = Bureau.objects.visible_to(user).filter(is_active=True)
+    rows = [DeskBureau(bureau, counts.get(bureau.pk, 0)) for bureau in bureaus]
+    return sorted(rows, key=lambda row: (-row.online, row.bureau.sort_order, row.bureau.pk))
+
+
+def handling_time(bureau_id: int, now: datetime | None = None) -> timedelta:
+    """How long the bureau's consultations of the last 30 days lasted on average (an expert taking one to its end)."""
+    since = (now or timezone.now()) - HANDLING_WINDOW
+    length = ExpressionWrapper(F("ended_at") - F("assigned_at"), output_field=DurationField())
+    recent = Consultation.objects.filter(
+        bureau_id=bureau_id, ended_at__gte=since, assigned_at__isnull=False, ended_at__isnull=False
+    )
+    average: timedelta | None = recent.aggregate(average=Avg(length))["average"]
+    return average if average and average > timedelta(0) else DEFAULT_HANDLING
+
+
+def expected_wait(consultation: Consultation, position: int | None) -> int | None:
+    """Minutes until an expert is likely to take this waiting consultation: the consultations ahead of it, shared by
+    the bureau's experts online, each as long as the bureau's recent average. None: nobody online (it waits for an
+    expert to come online), or it no longer waits."""
+    if position is None:
+        return None
+    if consultation.requested_expert_id is not None:
+        online = present_experts().filter(expert_id=consultation.requested_expert_id).count()
+    else:
+        online = online_counts().get(consultation.bureau_id, 0)
+    if online == 0:
+        return None
+    minutes = position * handling_time(consultation.bureau_id).total_seconds() / 60 / online
+    return max(1, round(minutes))

@@ -66,6 +66,8 @@ class Bureau(models.Model):
     # Calls in this bureau's consultations are recorded on the server (chat.calls); off: no recording at all, and
     # everyone in the call is told so before audio flows. CALL_RECORDING=False turns it off everywhere.
     call_recording = models.BooleanField(_("record calls"), default=True)
+    # When its experts answer online, in the bureau's own words (empty: the platform's usual hours are shown).
+    service_hours = models.CharField(_("service hours"), max_length=100, blank=True)
 
     objects = BureauQuerySet.as_manager()
 

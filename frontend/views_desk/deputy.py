@@ -14,9 +14,9 @@ from django.views.decorators.http import require_POST
 
 from consult.desk import services
 from consult.desk.access import consultations_visible_to
-from consult.desk.selectors import experts_with_presence, online_counts
+from consult.desk.selectors import desk_bureaus, expected_wait, experts_with_presence
 from consult.kernel.exceptions import DomainError
-from consult.models import Bureau, ConsultationStatus, User
+from consult.models import Bureau, Consultation, ConsultationStatus, User
 from consult.people.roles import Role
 from consult.people.selectors import is_office
 from frontend.views_desk.common import with_unread
@@ -91,15 +91,14 @@ def render_desk(request: HttpRequest, form: StartForm | None = None, *, status: 
         form = _start_form(user, initial=initial)
     bureau = _chosen_bureau(user, form, request)
     chosen_expert = form.data.get("expert_id") if form.is_bound else request.GET.get("expert")
-    counts = online_counts()
-    bureaus = [(b, counts.get(b.pk, 0)) for b in Bureau.objects.visible_to(user).filter(is_active=True)]
+    bureaus = desk_bureaus(user)
     context = {
         "form": form,
         "bureau": bureau,
         "experts": experts_with_presence(bureau) if bureau else [],
         "chosen_expert": str(chosen_expert or ""),
         "bureaus": bureaus,
-        "online_total": sum(counts.values()),
+        "online_total": sum(row.online for row in bureaus),
         **_my_consultations(user),
     }
     return render(request, "frontend/desk/desk.html", context, status=status)
@@ -109,7 +108,11 @@ def _my_consultations(user: User) -> dict[str, Any]:
     mine = with_unread(consultations_visible_to(user), user).select_related("requested_expert__user")
     waiting = list(mine.filter(status=ConsultationStatus.QUEUED).order_by("created_at", "id"))
     return {
-        "waiting": [(c, services.queue_position(c)) for c in waiting],
+        "waiting": [(c, position, expected_wait(c, position)) for c, position in _positions(waiting)],
         "in_progress": list(mine.filter(status=ConsultationStatus.ACTIVE).order_by("-assigned_at")),
         "ended": list(mine.filter(status=ConsultationStatus.ENDED).order_by("-ended_at")[:ENDED_SHOWN]),
     }
+
+
+def _positions(waiting: list[Consultation]) -> list[tuple[Consultation, int | None]]:
+    return [(c, services.queue_position(c)) for c in waiting]
