@@ -16,7 +16,7 @@ from consult.desk import services
 from consult.desk.access import consultations_visible_to
 from consult.desk.selectors import desk_bureaus, expected_wait, experts_with_presence
 from consult.kernel.exceptions import DomainError
-from consult.models import Bureau, Consultation, ConsultationStatus, User
+from consult.models import Bureau, ConsultationStatus, User
 from consult.people.roles import Role
 from consult.people.selectors import is_office
 from frontend.views_desk.common import with_unread
@@ -108,11 +108,7 @@ def _my_consultations(user: User) -> dict[str, Any]:
     mine = with_unread(consultations_visible_to(user), user).select_related("requested_expert__user")
     waiting = list(mine.filter(status=ConsultationStatus.QUEUED).order_by("created_at", "id"))
     return {
-        "waiting": [(c, position, expected_wait(c, position)) for c, position in _positions(waiting)],
+        "waiting": [(c, p, expected_wait(c, p)) for c, p in ((c, services.queue_position(c)) for c in waiting)],
         "in_progress": list(mine.filter(status=ConsultationStatus.ACTIVE).order_by("-assigned_at")),
         "ended": list(mine.filter(status=ConsultationStatus.ENDED).order_by("-ended_at")[:ENDED_SHOWN]),
     }
-
-
-def _positions(waiting: list[Consultation]) -> list[tuple[Consultation, int | None]]:
-    return [(c, services.queue_position(c)) for c in waiting]
