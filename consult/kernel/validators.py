@@ -1,7 +1,10 @@
 """Validators shared by the API's input serializers.
 
 Text typed by people may carry any character of any script but no control characters: a stray NUL or ESC
-breaks PostgreSQL (NUL), terminals, CSV exports and the search index. Tabs and line breaks are text.
+breaks PostgreSQL (NUL), terminals, CSV exports and the search index. Tabs and line breaks are text. Invisible
+format characters are refused too: a right-to-left override (U+202E) makes a line read other than it is stored,
+a zero-width space (U+200B) or BOM hides inside words and defeats search; the zero-width joiners (U+200C, U+200D)
+stay, as emoji sequences and some scripts need them.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from django.utils.translation import gettext as _
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 
-ALLOWED_CONTROLS = frozenset("\t\n\r")
+ALLOWED_CONTROLS = frozenset("\t\n\r\u200c\u200d")
 # Dates the platform deals in: the terms of today's congresses, with room either side. Older dates are
 # typing slips (0799 for 2027) and fall into local mean time offsets such as +08:05:43.
 MIN_YEAR = 2000
@@ -22,9 +25,9 @@ MAX_YEAR = 2100
 
 
 def plain_text(value: str) -> None:
-    """Refuse control and other invisible format characters (category C), except tab and line breaks."""
+    """Refuse control and invisible format characters (category C), except tab, line breaks and the joiners."""
     for char in value:
-        if char not in ALLOWED_CONTROLS and unicodedata.category(char) in {"Cc", "Cs", "Co", "Cn"}:
+        if char not in ALLOWED_CONTROLS and unicodedata.category(char) in {"Cc", "Cf", "Cs", "Co", "Cn"}:
             raise ValidationError(_("control characters are not allowed (U+%(code)04X)") % {"code": ord(char)})
 
 
