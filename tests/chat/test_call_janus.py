@@ -229,11 +229,13 @@ async def test_a_second_expert_is_invited_joins_reads_and_loses_the_consultation
         False,
     )
 
-    colleague_ws, _ = await greeted(call_server, consultation.pk, colleague_cookie)  # reads it while invited
+    colleague_ws, hello = await greeted(call_server, consultation.pk, colleague_cookie)  # reads it while invited
+    assert hello["you"]["can_post"] is False
     await send(colleague_ws, {"type": "call.accept", "call": call_id})
     joined = await _until(deputy_ws, "call", "active")
     assert joined["call"]["participants"][-1]["joined"] is True
-    await send(colleague_ws, {"type": "message", "client_id": "c1", "body": "我也在"})  # never writes in the thread
+    await send(colleague_ws, {"type": "send", "client_id": "c1", "body": "我也在"})
+    assert (await _until(colleague_ws, "error"))["client_id"] == "c1"  # never writes in the thread
 
     await send(colleague_ws, {"type": "call.hangup", "call": call_id})
     after = await _until(deputy_ws, "call", "active")  # three → two: the call goes on
