@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.db import transaction
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
@@ -28,12 +29,16 @@ def tokens_visible_to(viewer: User) -> QuerySet[ApiToken]:
     return tokens if is_admin(viewer) else tokens.filter(user=viewer)
 
 
+@transaction.atomic
 def issue_token(*, actor: User, owner: User, name: str, expires_in: timedelta | None = None) -> tuple[ApiToken, str]:
-    """A new token for ``owner``: the row and the secret, which only this call ever sees."""
+    """A new token for ``owner``: the row and the secret, which only this call ever sees.
+
+    The owner's row is locked while counting, so two requests at once cannot both take the twentieth place."""
     if owner.pk != actor.pk and not is_admin(actor):
         raise NotAllowed(_("only an administrator may create a token for someone else"))
     if not owner.is_active:
         raise InvalidInput(_("this account is not active"), field="user")
+    User.objects.select_for_update().filter(pk=owner.pk).first()
     if ApiToken.objects.filter(user=owner).count() >= MAX_TOKENS_PER_USER:
         raise InvalidInput(_("at most %(n)d tokens per person") % {"n": MAX_TOKENS_PER_USER}, field="name")
     token, secret = ApiToken.objects.create(user=owner, expiry=expires_in, name=name)
