@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from consult.kernel.exceptions import DomainError, InvalidInput
 from consult.models import User
+from proposals import texts
 from proposals.access import require_office
 from proposals.actions import Action
 from proposals.models import Audience, ProposalEvent
@@ -66,11 +67,12 @@ def urge(*, actor: User, proposal_id: int, assignment_id: int, note: str = "") -
             next_at=next_at,
         )
     due = assignment.reply_due or assignment.opinion_due
-    reason = f"{assignment.bureau.name}" + (f"：{note}" if note else "")
+    bureau = assignment.bureau.name
+    reason = texts.BUREAU_NOTE(bureau=bureau, note=note) if note else bureau  # the note stays as written
     event = record(
         proposal, actor, Action.URGE, reason=reason, audience=Audience.BUREAU, bureau_id=assignment.bureau_id
     )
-    title = _("The office urges your bureau to reply") + (f" ({due.isoformat()})" if due else "")
+    title = _("The office urges your bureau to reply") + (f" {due.isoformat()}" if due else "")
     due_param = {"due": due.isoformat()} if due else {}
     tell(bureau_handlers([assignment.bureau_id]), proposal, "supervision.urged", title, **due_param)
     return event
