@@ -26,7 +26,7 @@ from django.core.cache import cache
 
 from chat.captions import SSRC_KEY, CaptionWorker, WorkerOptions
 from consult.models import Bureau, User
-from tests.chat.caption_media import opus_frames, rtp_packet, speech_wav
+from tests.chat.caption_media import SENTENCE, opus_frames, rtp_packet, speech_wav
 from tests.chat.conftest import Frame, frames_until, greeted, open_consultation, receive, send
 from tests.conftest import REPO_ROOT, LiveServer, child_env, free_port, stop, wait_until_serving
 from tests.janus_support import JanusServer, janus, wait_for_idle_database  # noqa: F401 (fixtures)
@@ -136,6 +136,45 @@ async def test_the_worker_captions_each_known_speaker_and_ignores_unknown_ssrcs(
     assert all(frame["latency_ms"] >= 0 for _, frame in frames)
     assert set(worker.speakers) == {1111}  # the unknown SSRC was looked up, found nowhere, and dropped
     assert worker.latencies_ms
+
+
+@pytest.mark.whisper
+@pytest.mark.slow
+async def test_with_the_real_base_weights_the_caption_resembles_the_sentence(
+    tmp_path_factory: pytest.TempPathFactory,
+    tmp_path: Path,
+    fresh_engines: None,  # noqa: F811
+) -> None:
+    from transcription.engines import EngineConfig, ensure_model, load_engine
+
+    model_dir = ensure_model(tmp_path_factory.mktemp("whisper") / "base")
+    engine = await asyncio.to_thread(load_engine, EngineConfig("faster-whisper", model_dir, "cpu", "int8", 2))
+    frames: list[dict[str, Any]] = []
+
+    async def sink(_call_id: int, frame: dict[str, Any]) -> None:
+        frames.append(frame)
+
+    worker = CaptionWorker(engine, WorkerOptions(language="en"), sink)
+    bound: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+    running = asyncio.create_task(worker.run("127.0.0.1", 0, ready=bound.set_result))
+    port = await asyncio.wait_for(bound, 30)
+    await cache.aset(SSRC_KEY.format(3333), {"call": 8, "user": 43, "name": "陈志远"}, 60)
+    speech = opus_frames(speech_wav(tmp_path, pad_s=1.0))
+    try:
+        await _send_paced(port, [rtp_packet(p, ssrc=3333, seq=i, timestamp=960 * i) for i, p in enumerate(speech)])
+        for _ in range(1200):  # base on a busy CPU: a bound on the wait, not on speed
+            if any(frame["final"] for frame in frames):
+                break
+            await asyncio.sleep(0.1)
+    finally:
+        running.cancel()
+        await asyncio.gather(running, return_exceptions=True)
+
+    final = [frame for frame in frames if frame["final"]]
+    assert final, frames
+    heard = set(" ".join(frame["text"] for frame in final).lower().replace(".", " ").split())
+    said = set(SENTENCE.split())
+    assert len(heard & said) >= 4, (heard, said)  # robotic TTS: most words, not all (docs/architecture.md)
 
 
 # --- the whole path: Janus, a WebRTC publisher, rtp_forward, the worker process, the participants' sockets ----------
