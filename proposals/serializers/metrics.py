@@ -65,7 +65,7 @@ class BureauFiguresSerializer(serializers.Serializer[Any]):
     figures = FiguresSerializer()
 
 
-class PeriodSerializer(serializers.Serializer[Any]):
+class TrendStepSerializer(serializers.Serializer[Any]):
     name = serializers.CharField(help_text="2026 (a session year or a year) or 2026-03 (a month)")
     start = serializers.DateField()
     figures = FiguresSerializer()
@@ -79,4 +79,4 @@ class MetricsSerializer(serializers.Serializer[Any]):
         help_text="the steps of over_time: session years (the chosen session or year and the nine before it, "
         "same chamber and kind), or years or months of submission (a date range: by month up to 24 months)",
     )
-    over_time = PeriodSerializer(many=True)
+    over_time = TrendStepSerializer(many=True)
