@@ -30,6 +30,15 @@ class User(AbstractUser):  # type: ignore[django-manager-missing]
     full_name = models.CharField(_("full name"), max_length=64, blank=True)
     # 长辈版: larger text, larger touch targets, higher contrast on every page (a cookie carries it when signed out)
     large_text = models.BooleanField(_("large text"), default=False)
+    # Office staff: which office (人大 or 政协) they work in. With SEPARATE_OFFICES each office handles its own
+    # kind (proposals/access.py office_kinds); blank, or one combined office: both kinds.
+    office = models.CharField(
+        _("office"),
+        max_length=8,
+        choices=Chamber.choices,
+        blank=True,
+        help_text=_("For office staff: the people's congress office handles 建议, the CPPCC office 提案."),
+    )
 
     objects: ClassVar[UserManager] = UserManager()
 
