@@ -124,6 +124,7 @@ def test_a_message_while_the_workbench_is_in_the_background_counts_in_the_title_
 
 def test_the_sound_can_be_turned_off_and_stays_off(workbench: Page) -> None:
     page = workbench
+    expect(page.locator("[data-region] [data-alert-sound]")).to_have_count(0)  # live re-reads never reset it
     page.locator("[data-alert-sound]").uncheck()
     page.reload()
 
