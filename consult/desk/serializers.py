@@ -92,6 +92,25 @@ class ExpertUserIdField(serializers.IntegerField):
         return int(profile_id)
 
 
+class ExpertUserIdsField(serializers.ListField):
+    """Experts named by user id, handed to the services as profile ids: the length is checked first, then every id
+    in one query (a list of thousands costs one query, not one each). Unknown ids are named by position."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(child=serializers.IntegerField(min_value=1, max_value=MAX_ID), **kwargs)
+
+    def to_internal_value(self, data: Any) -> list[int]:
+        if isinstance(data, list) and self.max_length is not None and len(data) > self.max_length:
+            self.fail("max_length", max_length=self.max_length)
+        user_ids: list[int] = list(super().to_internal_value(data))
+        profiles = dict(ExpertProfile.objects.filter(user_id__in=set(user_ids)).values_list("user_id", "pk"))
+        message = str(_("no expert with this id"))
+        unknown = {str(index): [message] for index, uid in enumerate(user_ids) if uid not in profiles}
+        if unknown:
+            raise serializers.ValidationError(unknown)
+        return [int(profiles[uid]) for uid in user_ids]
+
+
 # --- bureaus and experts for a deputy choosing whom to ask ------------------------
 
 
@@ -342,8 +361,7 @@ class PeriodInputSerializer(serializers.Serializer[Any]):
     bureau_ids = serializers.ListField(
         child=serializers.IntegerField(min_value=1, max_value=MAX_ID), max_length=500, help_text="bureaus on duty"
     )
-    expert_ids = serializers.ListField(
-        child=ExpertUserIdField(),
+    expert_ids = ExpertUserIdsField(
         required=False,
         default=list,
         max_length=5000,

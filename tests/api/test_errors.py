@@ -182,3 +182,15 @@ def test_an_unknown_extension_request_is_still_a_404(client_for: ClientFor, staf
     )
 
     error(response, 404, "not_found")
+
+
+def test_a_period_with_too_many_experts_is_refused_before_any_lookup(
+    client_for: ClientFor, staff: User, bureau_a: Bureau, django_assert_max_num_queries: Any
+) -> None:
+    data = {**PERIOD, "bureau_ids": [bureau_a.pk], "expert_ids": list(range(1, 5002))}
+
+    with django_assert_max_num_queries(40):  # session, user, throttles…; never one per listed id (5 001)
+        response = client_for(staff).post("/api/desk/periods/", data, content_type="application/json")
+
+    assert response.status_code == 400
+    assert set(response.json()["fields"]) == {"expert_ids"}
