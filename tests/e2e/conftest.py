@@ -9,6 +9,7 @@ refuses ORM calls (SynchronousOnlyOperation). So put the data in place *before* 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -84,3 +85,29 @@ def desktop_page(browser: Browser, daphne_server: LiveServer) -> Iterator[Page]:
         yield context.new_page()
     finally:
         context.close()
+
+
+# --- screenshots kept as test artefacts (not committed): $SCREENSHOT_DIR, else tests/e2e/artifacts/ -------------
+
+SCREENSHOTS: list[Path] = []
+
+
+def screenshot_dir() -> Path:
+    folder = Path(os.environ.get("SCREENSHOT_DIR") or Path(__file__).parent / "artifacts")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def save_screenshot(page: Page, name: str) -> Path:
+    """A full-page PNG under the artefact folder; listed at the end of the run (CI keeps the folder)."""
+    path = screenshot_dir() / f"{name}.png"
+    page.screenshot(path=path, full_page=True)
+    SCREENSHOTS.append(path)
+    return path
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if SCREENSHOTS:
+        terminalreporter.section(f"screenshots ({len(SCREENSHOTS)}) in {screenshot_dir()}")
+        for path in SCREENSHOTS:
+            terminalreporter.write_line(str(path))
