@@ -69,6 +69,13 @@ class Media:
         self.server.process.send_signal(signal.SIGKILL)
         self.server.process.wait(timeout=30)
 
+    def pause(self) -> None:
+        """SIGSTOP: a hung host. Its sockets stay open and nothing answers (no FIN, no RST, no frames)."""
+        self.server.process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        self.server.process.send_signal(signal.SIGCONT)
+
     def restart(self) -> None:
         binary = janus_binary()
         assert binary is not None
@@ -106,6 +113,7 @@ def _janus_up_and_server_idle(media: Media) -> Iterator[None]:
     if media.server.process.poll() is not None:  # a test that failed between its kill and its restart
         media.restart()
     yield
+    media.resume()  # a test that failed while Janus was stopped
     wait_for_idle_database()
 
 
@@ -150,7 +158,10 @@ def offer_sdp() -> str:
 async def until(ws: ClientConnection, done: Any, limit: int = 60) -> Frame:
     seen: list[Frame] = []
     for _ in range(limit):
-        frame = await receive(ws, GUARD_S)
+        try:
+            frame = await receive(ws, GUARD_S)
+        except TimeoutError:
+            raise AssertionError(f"no frame within {GUARD_S} s after: {seen[-6:]}") from None
         seen.append(frame)
         if done(frame):
             return frame
@@ -186,6 +197,30 @@ async def active_call(server: LiveServer, consultation: Consultation, deputy: Us
         assert answer["type"] == "call.answer", answer
         assert answer["sdp"].startswith("v=0"), answer
     return deputy_ws, expert_ws, call_id
+
+
+def newer(frame: Frame, previous: int) -> bool:
+    """A new call ringing (the frames of the call before may still wait on the socket)."""
+    return call_in("ringing")(frame) and frame["call"]["id"] > previous
+
+
+async def start_again(
+    deputy_ws: ClientConnection, expert_ws: ClientConnection, previous: int, *, hang_up: bool = True
+) -> int:
+    """Start a call once Janus is back: the server may still remember the host as down for a few seconds
+    (``chat.calls.ANSWER_CACHE_S``), so a ``calls_unavailable`` is retried within the ``call.start`` budget."""
+    for _ in range(12):
+        await send(deputy_ws, {"type": "call.start"})
+        answer = await until(deputy_ws, lambda f: newer(f, previous) or error_of("calls_unavailable")(f))
+        if answer["type"] == "call":
+            ringing = await until(expert_ws, lambda f: newer(f, previous))
+            call_id: int = ringing["call"]["id"]
+            if hang_up:
+                await send(deputy_ws, {"type": "call.hangup", "call": call_id})
+                await until(expert_ws, call_in("missed"))
+            return call_id
+        await asyncio.sleep(5)  # call.start: 0.2 a second
+    raise AssertionError("no call could start once Janus was back")
 
 
 def thread_lines(consultation: Consultation) -> list[str]:
@@ -230,11 +265,35 @@ async def test_janus_killed_mid_call_ends_it_for_everyone_and_a_new_call_starts_
     refused = await until(deputy_ws, error_of("calls_unavailable"))
     assert refused["code"] == "calls_unavailable"
     media.restart()
-    await send(deputy_ws, {"type": "call.start"})
-    again = await until(expert_ws, call_in("ringing"))
-    assert again["call"]["id"] != call_id
-    await send(deputy_ws, {"type": "call.hangup", "call": again["call"]["id"]})
-    await until(expert_ws, call_in("missed"))
+    await start_again(deputy_ws, expert_ws, call_id)
+    for ws in (deputy_ws, expert_ws):
+        await ws.close()
+
+
+@pytest.mark.slow
+async def test_a_hung_janus_is_noticed_by_the_sockets_pings_and_ends_the_call(
+    call_server: LiveServer,
+    media: Media,
+    consultation: Consultation,
+    deputy: User,
+    expert: User,
+) -> None:
+    """Janus stopped (SIGSTOP), not dead: no connection closes, so only the Janus sessions' WebSocket pings
+    (``websockets``' keepalive, 20 s + 20 s) find it silent; then the call ends as when Janus is killed."""
+    deputy_ws, expert_ws, call_id = await active_call(call_server, consultation, deputy, expert)
+
+    media.pause()
+    try:
+        for ws in (deputy_ws, expert_ws):
+            told: list[Frame] = []
+            while not any(call_in("ended")(f) for f in told) or not any(error_of("call_media_lost")(f) for f in told):
+                told.append(await receive(ws, 2 * GUARD_S))  # the pings' 40 s, on a loaded machine
+        live = await database_sync_to_async(lambda: Call.objects.filter(state__in=calls.LIVE).count())()
+        assert live == 0
+    finally:
+        media.resume()
+    # Janus answers again (the call's room is still there: nobody could destroy it): a new call starts.
+    await start_again(deputy_ws, expert_ws, call_id)
     for ws in (deputy_ws, expert_ws):
         await ws.close()
 
@@ -291,8 +350,7 @@ async def test_the_sweep_ends_calls_whose_janus_stopped_or_lost_their_room_and_l
     # Janus back, but restarted: it answers without the room of a call started before (a row left live by hand,
     # as a crash between the two would leave it).
     media.restart()
-    await send(deputy_ws, {"type": "call.start"})
-    second = (await until(expert_ws, call_in("ringing")))["call"]["id"]
+    second = await start_again(deputy_ws, expert_ws, call_id, hang_up=False)
     assert await database_sync_to_async(calls.sweep_lost_media)() == 0
     room = await database_sync_to_async(lambda: Call.objects.get(pk=second).room)()
     JanusAdmin(media.url, media.server.secret).destroy_room(room)
