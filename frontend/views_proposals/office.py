@@ -7,14 +7,18 @@ failing does not undo the others, and the page lists what was done and what was 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.forms.utils import ErrorDict
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
@@ -45,8 +49,11 @@ def _listed(request: HttpRequest, user: User, status: Status, order: str) -> tup
 
 @login_required
 def registration_desk(request: HttpRequest) -> HttpResponse:
-    bound, status = take_refused(request, current_user(request))
-    return render_registration(request, bound, status=status)
+    user = current_user(request)
+    bound, status = take_refused(request, user)
+    data, outcome, bulk_status = _take_bulk(request, user, "registration")
+    bulk = _rebuilt(BulkSelectionForm(data[0]), data[1]) if data else None
+    return render_registration(request, bound, bulk=bulk, outcome=outcome, status=bulk_status or status)
 
 
 def render_registration(
@@ -88,7 +95,7 @@ def bulk_register(request: HttpRequest) -> HttpResponse:
     require_office(user)
     form = BulkSelectionForm(request.POST)
     if not form.is_valid():
-        return render_registration(request, bulk=form, status=400)
+        return _back(request, "registration", form, None, 400)
     ids = form.cleaned_data["selected"]
     outcome = _each(user, ids, lambda p: services.register(actor=user, proposal_id=p.pk))
     if not outcome.failed:
@@ -96,7 +103,7 @@ def bulk_register(request: HttpRequest) -> HttpResponse:
         done = ngettext("%(n)d proposal was registered.", "%(n)d proposals were registered.", count)
         messages.success(request, done % {"n": count})
         return redirect("office-registration")
-    return render_registration(request, outcome=outcome, status=outcome.status)
+    return _back(request, "registration", None, outcome, outcome.status)
 
 
 def _each(user: User, ids: list[int], act: Callable[[Proposal], object]) -> BulkOutcome:
@@ -127,8 +134,11 @@ def _row_name(proposal: Proposal) -> str:
 
 @login_required
 def assignment_desk(request: HttpRequest) -> HttpResponse:
-    bound, status = take_refused(request, current_user(request))
-    return render_assignment(request, bound, status=status)
+    user = current_user(request)
+    bound, status = take_refused(request, user)
+    data, outcome, bulk_status = _take_bulk(request, user, "assignment")
+    plan = _rebuilt(BulkAssignForm(data[0], user=user, auto_id="id_plan_%s"), data[1]) if data else None
+    return render_assignment(request, bound, plan=plan, outcome=outcome, status=bulk_status or status)
 
 
 def render_assignment(
@@ -174,7 +184,7 @@ def bulk_assign(request: HttpRequest) -> HttpResponse:
     require_office(user)
     form = BulkAssignForm(request.POST, user=user, auto_id="id_plan_%s")
     if not form.is_valid():
-        return render_assignment(request, plan=form, status=400)
+        return _back(request, "assignment", form, None, 400)
     plan = {key: form.cleaned_data[key] for key in ("lead", "co", "separate")}
     outcome = _each(
         user, form.cleaned_data["selected"], lambda p: services.assign(actor=user, proposal_id=p.pk, **plan)
@@ -184,4 +194,60 @@ def bulk_assign(request: HttpRequest) -> HttpResponse:
         done = ngettext("%(n)d proposal was assigned.", "%(n)d proposals were assigned.", count)
         messages.success(request, done % {"n": count})
         return redirect("office-assignment")
-    return render_assignment(request, plan=form, outcome=outcome, status=outcome.status)
+    return _back(request, "assignment", form, outcome, outcome.status)
+
+
+# --- a bulk action that failed, shown on its desk (post, redirect, get: a reload never posts again) ------------
+
+BULK_KEY = "refused_bulk"
+DESKS = {"registration": "office-registration", "assignment": "office-assignment"}
+
+
+def _back(
+    request: HttpRequest, desk: str, form: forms.Form | None, outcome: BulkOutcome | None, status: int
+) -> HttpResponse:
+    """Keep what the desk must show (the form as typed with its messages, the rows done and failed) and go back."""
+    request.session[BULK_KEY] = {
+        "desk": desk,
+        "data": {k: v for k, v in request.POST.lists() if k != "csrfmiddlewaretoken"} if form is not None else None,
+        "errors": {k: [str(m) for m in v] for k, v in form.errors.items()} if form is not None else {},
+        "done": [p.pk for p in outcome.done] if outcome else [],
+        "failed": [list(row) for row in outcome.failed] if outcome else [],
+        "status": status,
+    }
+    return HttpResponseRedirect(reverse(DESKS[desk]), status=303)
+
+
+def _take_bulk(
+    request: HttpRequest, user: User, desk: str
+) -> tuple[tuple[QueryDict, dict[str, list[str]]] | None, BulkOutcome | None, int]:
+    """What ``_back`` kept for this desk, once: (the form's data and messages), the outcome, the status (0: none)."""
+    kept = request.session.get(BULK_KEY)
+    if not isinstance(kept, dict) or kept.get("desk") != desk:
+        return None, None, 0
+    del request.session[BULK_KEY]
+    data = None
+    if kept.get("data") is not None:
+        posted = QueryDict(mutable=True)
+        for key, values in dict(kept["data"]).items():
+            posted.setlist(key, [str(value) for value in values])
+        data = (posted, {str(k): [str(m) for m in v] for k, v in dict(kept.get("errors", {})).items()})
+    outcome = None
+    if kept.get("done") or kept.get("failed"):
+        done_ids = [int(pk) for pk in kept.get("done", [])]
+        done = list(Proposal.objects.visible_to(user).filter(pk__in=done_ids).select_related("session"))
+        outcome = BulkOutcome(done=done, failed=[(str(row[0]), str(row[1])) for row in kept.get("failed", [])])
+    return data, outcome, int(kept.get("status", 400))
+
+
+F = TypeVar("F", bound=forms.Form)
+
+
+def _rebuilt(form: F, errors: dict[str, list[str]]) -> F:
+    """A bound form with the messages it had (not validated again)."""
+    form.cleaned_data = {}
+    setattr(form, "_errors", ErrorDict())  # noqa: B010 (Django's own slot for a bound form's errors)
+    for key, messages_ in errors.items():
+        for message in messages_:
+            form.add_error(None if key == NON_FIELD_ERRORS else key, message)
+    return form

@@ -220,3 +220,18 @@ def test_only_the_office_has_the_desk_or_urges(
     assert desk.status_code == 403
     assert tried.status_code in (303, 404)  # type: ignore[attr-defined]
     assert not ProposalEvent.objects.filter(action=Action.URGE).exists()
+
+
+def test_a_refused_bulk_action_returns_to_its_desk_and_a_reload_posts_nothing(staff: User, submitted: Proposal) -> None:
+    client = signed_in(staff)
+
+    refused = client.post("/office/registration/bulk/", {})
+    shown = client.get(refused["Location"])
+    reloaded = client.get(refused["Location"])
+
+    assert refused.status_code == 303
+    assert refused["Location"] == "/office/registration/"
+    assert shown.status_code == 400
+    assert field_error(shown, "selected") == "请至少选择一行。"
+    assert reloaded.status_code == 200
+    assert 'data-field="selected"' not in text(reloaded)
