@@ -146,6 +146,7 @@ class CaptionWorker(asyncio.DatagramProtocol):
         self.speakers: dict[int, Speaker] = {}
         self.unknown: dict[int, float] = {}  # SSRC → when the cache did not know it
         self.pending: dict[int, list[tuple[RtpPacket, float]]] = {}  # SSRC → packets while its lookup runs
+        self.lookups: set[asyncio.Task[None]] = set()
         self.inference = ThreadPoolExecutor(max_workers=1, thread_name_prefix="caption")
         self.latencies_ms: list[int] = []
         self.inference_s: list[float] = []  # wall seconds of each Whisper run (the last 1 000)
@@ -177,7 +178,9 @@ class CaptionWorker(asyncio.DatagramProtocol):
             self.unknown[packet.ssrc] = arrival
             return
         self.pending[packet.ssrc] = [(packet, arrival)]
-        asyncio.get_running_loop().create_task(self._resolve(packet.ssrc))
+        lookup = asyncio.get_running_loop().create_task(self._resolve(packet.ssrc))
+        self.lookups.add(lookup)  # held until done: the loop keeps only weak references to tasks
+        lookup.add_done_callback(self.lookups.discard)
 
     async def _resolve(self, ssrc: int) -> None:
         try:
