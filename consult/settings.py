@@ -344,6 +344,9 @@ LOGGING = {
 # --- Proposals ------------------------------------------------------------
 # Rules of the proposal cycle (proposals/rules.py lists them and their statutory defaults), as JSON.
 PROPOSAL_RULES = json.loads(os.environ.get("PROPOSAL_RULES", "{}"))
+# Two offices (docs/decisions/0024): on, staff whose User.office is 人大 handle 建议 only and 政协 staff 提案 only
+# (register, assign, supervise, publish, statistics); off (default): one combined office handles both.
+SEPARATE_OFFICES = env_bool("SEPARATE_OFFICES", False)
 # Working hours for reminders, local time: 09:00 to 17:30.
 WORKING_HOURS = (9.0, 17.5)
 # In-app notifications always; email too when this is on (EMAIL_* settings say how to send).

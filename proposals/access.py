@@ -23,11 +23,12 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import TYPE_CHECKING, cast
 
+from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from consult.kernel.exceptions import NotAllowed
-from consult.people.roles import Role
+from consult.people.roles import Chamber, Role
 from consult.people.selectors import Viewer, bureau_id_of, is_office, role_of
 from proposals.masking import strip_contact_details
 from proposals.models.choices import (
@@ -35,6 +36,7 @@ from proposals.models.choices import (
     AssignmentStatus,
     Audience,
     CoSignerStatus,
+    ProposalKind,
     ReplyStatus,
     Status,
 )
@@ -53,14 +55,28 @@ if TYPE_CHECKING:
     )
 
 HIDDEN_ASSIGNMENTS = frozenset({AssignmentStatus.RETURNED, AssignmentStatus.WITHDRAWN})
+# the office of each chamber handles its kind: 人大 建议, 政协 提案
+KIND_OF_OFFICE: dict[str, str] = {Chamber.NPC: ProposalKind.SUGGESTION, Chamber.CPPCC: ProposalKind.PROPOSAL}
 
 
 # --- which proposals ---------------------------------------------------------------------------------------
 
 
+def office_kinds(user: Viewer) -> frozenset[str] | None:
+    """The kinds an office member handles: with ``SEPARATE_OFFICES`` a staff member of the 人大 office handles
+    建议 and of the 政协 office 提案; None (both) for one combined office, administrators and staff of neither."""
+    if not settings.SEPARATE_OFFICES or role_of(user) != Role.STAFF:
+        return None
+    office = getattr(user, "office", "")
+    return frozenset({KIND_OF_OFFICE[office]}) if office in KIND_OF_OFFICE else None
+
+
 def visible_proposals(proposals: QuerySet[Proposal], user: Viewer) -> QuerySet[Proposal]:
     """The proposals ``user`` may see at all (lists, pages, the API, search re-checks, notifications)."""
     if is_office(user):
+        kinds = office_kinds(user)
+        if kinds is not None:  # the other office's proposals are theirs to handle and to see
+            proposals = proposals.filter(kind__in=kinds)
         return proposals.exclude(status=Status.DRAFT)  # a draft (暂存) is the proposer's own until submitted
     if role_of(user) == Role.DEPUTY:
         # Subqueries, not joins: no DISTINCT over whole rows (bodies included) on every list.
@@ -303,9 +319,13 @@ def readable_attachment(user: Viewer, proposal_id: int, attachment_id: int) -> A
 # --- refusals: the services' checks of who acts -------------------------------------------------------------
 
 
-def require_office(actor: User) -> None:
+def require_office(actor: User, proposal: Proposal | None = None) -> None:
+    """The office acts; with two offices (``SEPARATE_OFFICES``) only the office of the proposal's kind."""
     if not is_office(actor):
         raise NotAllowed(_("only the congress or CPPCC office may do this"))
+    kinds = office_kinds(actor)
+    if proposal is not None and kinds is not None and proposal.kind not in kinds:
+        raise NotAllowed(_("this is for the other office to handle"))
 
 
 def require_proposer(actor: User, proposal: Proposal) -> None:

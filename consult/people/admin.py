@@ -24,10 +24,10 @@ from consult.people import tokens
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin[User]):
-    list_display = ["username", "full_name", "role", "is_active", "last_login"]
+    list_display = ["username", "full_name", "role", "office", "is_active", "last_login"]
     list_filter = ["role", "is_active"]
     search_fields = ["username", "full_name"]
-    fieldsets = (*(DjangoUserAdmin.fieldsets or ()), ("Consult", {"fields": ("full_name", "role")}))
+    fieldsets = (*(DjangoUserAdmin.fieldsets or ()), ("Consult", {"fields": ("full_name", "role", "office")}))
 
 
 class DepartmentInline(admin.TabularInline[Department, Bureau]):

@@ -122,7 +122,7 @@ def assign(
 ) -> list[Assignment]:
     """Hand the proposal to bureaus. On an assigned proposal this adds bureaus (e.g. after a return)."""
     proposal = lock(proposal_id)
-    require_office(actor)
+    require_office(actor, proposal)
     require_state(proposal, Action.ASSIGN)
     open_now = proposal.assignments.filter(status__in=OPEN_ASSIGNMENT)
     has_lead = open_now.filter(role=AssignmentRole.LEAD).exists()
@@ -151,7 +151,7 @@ def assign(
 def withdraw_assignment(*, actor: User, proposal_id: int, assignment_id: int, reason: str) -> Assignment:
     """The office takes an assignment back from a bureau (to give it to another)."""
     proposal = lock(proposal_id)
-    require_office(actor)
+    require_office(actor, proposal)
     require_state(proposal, Action.WITHDRAW_ASSIGNMENT)
     assignment = open_assignment(proposal, assignment_id)
     assignment.status = AssignmentStatus.WITHDRAWN

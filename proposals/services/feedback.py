@@ -129,7 +129,7 @@ def record_paper_feedback(
 ) -> Feedback:
     """The office enters a rating the deputy gave on a paper form; it is marked as such."""
     proposal = lock(proposal_id)
-    require_office(actor)
+    require_office(actor, proposal)
     require_state(proposal, Action.RECORD_PAPER_FEEDBACK)
     reply = _latest_sent_reply(proposal, reply_id)
     return _save_feedback(proposal, reply, rater_id, actor, True, contact, attitude, result, comment)
@@ -155,7 +155,7 @@ def _complete_if_everyone_rated(proposal: Proposal) -> None:
 def review_dissatisfaction(*, actor: User, proposal_id: int, confirm: bool, reason: str) -> Proposal:
     """The office confirms an unsatisfied rating (re-handling starts, with its own deadline) or sets it aside."""
     proposal = lock(proposal_id)
-    require_office(actor)
+    require_office(actor, proposal)
     require_state(proposal, Action.REVIEW_DISSATISFACTION)
     if not proposal.dissatisfaction_pending:
         raise InvalidInput(_("no unsatisfied rating awaits review"), field="confirm", code="nothing_pending")
@@ -238,7 +238,7 @@ def send_follow_up_reply(
 def close(*, actor: User, proposal_id: int, reason: str) -> Proposal:
     """办结 by the office, e.g. when the feedback period ends without every rating."""
     proposal = lock(proposal_id)
-    require_office(actor)
+    require_office(actor, proposal)
     require_state(proposal, Action.CLOSE)
     if proposal.dissatisfaction_pending:
         raise InvalidInput(_("review the unsatisfied rating first"), field="reason", code="dissatisfaction_pending")

@@ -153,7 +153,7 @@ def decide_extension(
 ) -> ExtensionRequest:
     """The office approves or refuses; on approval the deputy is told of the new date."""
     proposal = lock(proposal_id)
-    require_office(actor)
+    require_office(actor, proposal)
     require_state(proposal, Action.DECIDE_EXTENSION)
     request = (
         ExtensionRequest.objects.select_for_update()

@@ -27,7 +27,7 @@ def _next_number(session_id: int) -> int:
 @transaction.atomic
 def register(*, actor: User, proposal_id: int) -> Proposal:
     proposal = lock(proposal_id)
-    require_office(actor)
+    require_office(actor, proposal)
     require_state(proposal, Action.REGISTER)
     proposal.number = _next_number(proposal.session_id)
     proposal.registered_at = timezone.now()
@@ -39,7 +39,7 @@ def register(*, actor: User, proposal_id: int) -> Proposal:
 @transaction.atomic
 def decline_registration(*, actor: User, proposal_id: int, reason: str) -> Proposal:
     proposal = lock(proposal_id)
-    require_office(actor)
+    require_office(actor, proposal)
     require_state(proposal, Action.DECLINE_REGISTRATION)
     reason = require_text(reason, "reason", 1000)
     move(proposal, Status.NOT_REGISTERED, actor, Action.DECLINE_REGISTRATION, reason=reason)
@@ -55,7 +55,7 @@ def merge(*, actor: User, proposal_id: int, into_id: int, reason: str = "") -> P
     first, second = sorted([proposal_id, into_id])  # lock in id order: two merges never deadlock
     locked = {first: lock(first), second: lock(second)}
     proposal, primary = locked[proposal_id], locked[into_id]
-    require_office(actor)
+    require_office(actor, proposal)
     require_state(proposal, Action.MERGE)
     if primary.status in (Status.DRAFT, Status.SUBMITTED, Status.NOT_REGISTERED, Status.MERGED, Status.LETTER):
         raise InvalidInput(_("merge into a registered proposal"), field="into_id")
@@ -72,7 +72,7 @@ def merge(*, actor: User, proposal_id: int, into_id: int, reason: str = "") -> P
 @transaction.atomic
 def convert_to_letter(*, actor: User, proposal_id: int, reason: str) -> Proposal:
     proposal = lock(proposal_id)
-    require_office(actor)
+    require_office(actor, proposal)
     require_state(proposal, Action.CONVERT_TO_LETTER)
     reason = require_text(reason, "reason", 1000)
     move(proposal, Status.LETTER, actor, Action.CONVERT_TO_LETTER, reason=reason)

@@ -180,7 +180,7 @@ def review_reply(
 ) -> Reply:
     """督办审核: the office sends the reply (possibly changing its class) or returns it for revision."""
     proposal = lock(proposal_id)
-    require_office(actor)
+    require_office(actor, proposal)
     require_state(proposal, Action.REVIEW_REPLY)
     reply = Reply.objects.select_for_update().filter(pk=reply_id, proposal=proposal, status=ReplyStatus.REVIEW).first()
     if reply is None:
@@ -280,7 +280,7 @@ def publish(*, actor: User, proposal_id: int, reply_id: int, public_body: str = 
     (same text, same moment, no second timeline entry); a different text for it is refused.
     """
     proposal = lock(proposal_id)
-    require_office(actor)
+    require_office(actor, proposal)
     require_state(proposal, Action.PUBLISH)
     if not proposal.publication_consent:
         raise InvalidInput(_("the proposer did not agree to publication"), code="no_consent", field="publication")

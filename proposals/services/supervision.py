@@ -51,7 +51,7 @@ def last_urged(proposal_id: int, bureau_id: int) -> datetime | None:
 def urge(*, actor: User, proposal_id: int, assignment_id: int, note: str = "") -> ProposalEvent:
     """催办: remind the bureau of an open assignment; its handlers are told, the timeline says so."""
     proposal = lock(proposal_id)  # concurrent reminders queue here: only one passes the check below
-    require_office(actor)
+    require_office(actor, proposal)
     require_state(proposal, Action.URGE)
     assignment = open_assignment(proposal, assignment_id)
     note = note.strip()
