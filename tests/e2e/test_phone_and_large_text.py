@@ -196,7 +196,7 @@ def test_large_text_makes_text_18px_and_targets_44px_on_every_page_and_is_rememb
 ) -> None:
     # given a deputy signed in, in standard text
     page = signed_in_page(browser, daphne_server, "deputy", size)
-    expect(page.locator("html")).to_have_attribute("data-large-text", "off")
+    expect(page.locator("html")).not_to_have_class("large-text")
     standard = page.evaluate(MEASURE)
 
     # when they press 长辈版 in the header
@@ -225,7 +225,7 @@ def test_large_text_makes_text_18px_and_targets_44px_on_every_page_and_is_rememb
     expect(other.locator("#text-size")).to_contain_text("当前为长辈版")
     # and the way back is one press
     other.locator(".topbar .text-size-switch button").click()
-    expect(other.locator("html")).to_have_attribute("data-large-text", "off")
+    expect(other.locator("html")).not_to_have_class("large-text")
     other.context.close()
 
 
