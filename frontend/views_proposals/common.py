@@ -6,10 +6,12 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from typing import TypeVar
 
 from django import forms
-from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied
+from django.forms.utils import ErrorDict
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.utils import timezone
 
 from consult.kernel.exceptions import DomainError
@@ -122,3 +124,57 @@ class BulkOutcome:
     @property
     def status(self) -> int:
         return 200 if self.done or not self.failed else 400
+
+
+# --- a refused form of a page that posts to itself: post, redirect, get (a reload never posts again) -------------
+
+PAGE_KEY = "refused_page"
+
+
+def keep_refused_page(request: HttpRequest, form: forms.Form, status: int) -> HttpResponse:
+    """Keep the refused form (what was typed, its messages, the status) for this URL, and 303 back to it."""
+    path = request.get_full_path()
+    request.session[PAGE_KEY] = {
+        "path": path,
+        "data": {key: values for key, values in request.POST.lists() if key != "csrfmiddlewaretoken"},
+        "errors": {key: [str(message) for message in messages] for key, messages in form.errors.items()},
+        "status": status,
+    }
+    return HttpResponseRedirect(path, status=303)
+
+
+@dataclass(frozen=True)
+class Refused:
+    data: QueryDict
+    errors: dict[str, list[str]]
+    status: int
+
+    def shown_on(self, form: F) -> F:
+        """``form`` (bound to ``data``) with the messages it had, not validated again."""
+        return with_messages(form, self.errors)
+
+
+def take_refused_page(request: HttpRequest) -> Refused | None:
+    """The form ``keep_refused_page`` kept for this very URL, once."""
+    kept = request.session.get(PAGE_KEY)
+    if not isinstance(kept, dict) or kept.get("path") != request.get_full_path():
+        return None
+    del request.session[PAGE_KEY]
+    data = QueryDict(mutable=True)
+    for key, values in dict(kept.get("data", {})).items():
+        data.setlist(key, [str(value) for value in values])
+    errors = {str(key): [str(m) for m in messages] for key, messages in dict(kept.get("errors", {})).items()}
+    return Refused(data, errors, int(kept.get("status", 400)))
+
+
+F = TypeVar("F", bound=forms.Form)
+
+
+def with_messages(form: F, errors: Mapping[str, list[str]]) -> F:
+    """A bound form showing the messages it had when it was refused (a service's too), not validated again."""
+    form.cleaned_data = {}
+    setattr(form, "_errors", ErrorDict())  # noqa: B010 (Django's own slot for a bound form's errors)
+    for key, messages in errors.items():
+        for message in messages:
+            form.add_error(None if key == NON_FIELD_ERRORS else key, message)
+    return form

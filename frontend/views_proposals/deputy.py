@@ -24,7 +24,9 @@ from frontend.views_proposals.common import (
     current_user,
     deadline,
     deputy_profile,
+    keep_refused_page,
     show_domain_error,
+    take_refused_page,
     unshown_errors,
     visible_proposal,
 )
@@ -111,6 +113,11 @@ def proposal_new(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(request, _("The draft was saved. Invite co-signers or submit it when ready."))
                 return redirect("proposal-detail", proposal.pk)
+        return keep_refused_page(request, form, status)
+    refused = take_refused_page(request)
+    if refused is not None:
+        form = refused.shown_on(DraftForm(refused.data, bureaus=Bureau.objects.visible_to(user)))
+        status = refused.status
     session = ProposalSession.objects.filter(chamber=profile.chamber, is_open=True).order_by("-year").first()
     return _draft_page(
         request, user, form, None, status, session=session, no_session=session is None, from_consultation=seed
@@ -158,6 +165,11 @@ def proposal_edit(request: HttpRequest, pk: int) -> HttpResponse:
             else:
                 messages.success(request, _("The draft was saved."))
                 return redirect("proposal-detail", proposal.pk)
+        return keep_refused_page(request, form, status)
+    refused = take_refused_page(request)
+    if refused is not None:
+        form = refused.shown_on(DraftForm(refused.data, bureaus=bureaus))
+        status = refused.status
     return _draft_page(request, user, form, proposal, status, session=proposal.session)
 
 

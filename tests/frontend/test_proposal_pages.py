@@ -342,7 +342,7 @@ def test_saving_a_new_draft_creates_it_with_the_wished_bureaus(
 
 
 def test_a_draft_without_a_subject_is_refused_beside_the_subject(deputy: User, npc_session: ProposalSession) -> None:
-    response = signed_in(deputy).post("/proposals/new/", draft_form(title="  "))
+    response = signed_in(deputy).post("/proposals/new/", draft_form(title="  "), follow=True)  # 303 to the form
 
     assert response.status_code == 400
     assert field_error(response, "title") == "此项不能为空"
@@ -354,7 +354,7 @@ def test_refusing_publication_needs_a_reason_beside_that_field(deputy: User, npc
     data = draft_form()
     del data["publication_consent"]
 
-    response = signed_in(deputy).post("/proposals/new/", data)
+    response = signed_in(deputy).post("/proposals/new/", data, follow=True)
 
     assert response.status_code == 400
     assert field_error(response, "publication_refusal_reason") == "请说明不公开的理由"
@@ -365,7 +365,7 @@ def test_without_an_open_session_the_page_says_so_and_saving_is_refused(deputy: 
     client = signed_in(deputy)
 
     page = client.get("/proposals/new/")
-    response = client.post("/proposals/new/", draft_form())
+    response = client.post("/proposals/new/", draft_form(), follow=True)
 
     assertContains(page, "目前没有正在受理的会议")
     assert response.status_code == 400
@@ -385,7 +385,7 @@ def test_the_proposer_edits_the_draft(deputy: User, draft: Proposal) -> None:
 
 
 def test_an_edit_with_an_unknown_category_is_refused_and_the_draft_stays(deputy: User, draft: Proposal) -> None:
-    response = signed_in(deputy).post(f"/proposals/{draft.pk}/edit/", draft_form(category="火星"))
+    response = signed_in(deputy).post(f"/proposals/{draft.pk}/edit/", draft_form(category="火星"), follow=True)
 
     assert response.status_code == 400
     assert "category" in text(response)

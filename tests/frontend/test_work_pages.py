@@ -235,3 +235,26 @@ def test_a_refused_bulk_action_returns_to_its_desk_and_a_reload_posts_nothing(st
     assert field_error(shown, "selected") == "请至少选择一行。"
     assert reloaded.status_code == 200
     assert 'data-field="selected"' not in text(reloaded)
+
+
+def test_a_refused_draft_comes_back_on_its_own_url_once(deputy: User, npc_session: object) -> None:
+    client = signed_in(deputy)
+    form = {
+        "title": "  ",
+        "body": "翠湖新村居民出行不便，建议增开区间车。",
+        "category": "交通",
+        "publication_consent": "on",
+    }
+
+    refused = client.post("/proposals/new/", form)
+    shown = client.get(refused["Location"])
+    reloaded = client.get(refused["Location"])
+
+    assert refused.status_code == 303
+    assert refused["Location"] == "/proposals/new/"
+    assert shown.status_code == 400
+    assert field_error(shown, "title") == "此项不能为空"
+    assert "翠湖新村居民出行不便" in text(shown)  # what was typed is kept
+    assert reloaded.status_code == 200
+    assert "翠湖新村居民出行不便" not in text(reloaded)
+    assert not Proposal.objects.exists()
