@@ -328,8 +328,9 @@ def invite_expert(*, actor: User, consultation_id: int, call_id: int, expert_id:
         CallParticipant.objects.create(call=call, user=invitee, role=str(Role.EXPERT), invited_by=actor)
         names = {"name": actor.get_full_name(), "guest": invitee.get_full_name()}
         post_system_message(consultation=consultation, body=_("%(name)s invited %(guest)s to the call") % names)
-        title = _("%(name)s invites you to a call: %(topic)s") % {**names, "topic": consultation.topic}
-        notify([invitee.pk], kind="call_invite", title=title, url=reverse("desk-room", args=[consultation.pk]))
+        subject = f"{names['name']} · {consultation.topic}"
+        room = reverse("desk-room", args=[consultation.pk])
+        notify([invitee.pk], kind="consultation.call_invite", params={"subject": subject}, url=room)
         _publish(call)
     return call
 

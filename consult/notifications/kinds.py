@@ -68,6 +68,7 @@ _KINDS: dict[str, tuple[str, Promise]] = {
     "consultation.waiting": ("desk", _("A consultation waits in your bureau's queue")),
     "consultation.waiting_for_you": ("desk", _("A deputy asks for you by name")),
 }
+    "consultation.call_invite": ("desk", _("You are invited into a call")),
 # Kinds other parts add later fall in a family by their first word.
 _FAMILY_OF_PREFIX = {
     "proposal": "my_proposals",

@@ -313,7 +313,9 @@ def test_the_expert_answering_invites_a_second_expert_who_reads_and_joins_while_
     assert access.can_call(colleague, consultation)
     assert not access.can_post(colleague, consultation)  # speaks in the call, never writes in the thread
     assert access.consultations_visible_to(colleague).filter(pk=consultation.pk).count() == 1
-    assert Notification.objects.filter(user=colleague, kind="call_invite").count() == 1
+    note = Notification.objects.get(user=colleague, kind="consultation.call_invite")
+    assert note.title == f"您被邀请加入通话：{expert.full_name} · {consultation.topic}"  # worded in the site's language
+    assert note.url == f"/desk/consultations/{consultation.pk}/"
     with pytest.raises(DomainError) as pending:  # no media before answering the invitation
         calls.media_grant(actor=colleague, consultation_id=consultation.pk, call_id=call.pk)
     assert pending.value.code == "call_not_active"

@@ -122,7 +122,7 @@ def test_three_people_talk_in_one_call_each_hearing_the_two_others(
     invite.locator("select").select_option(str(colleague.pk))
     invite.locator("[data-call-invite-send]").click()
     expect(invite).to_be_hidden(timeout=CONNECTED_MS)  # three in the call now (one invited): no more invitations
-    assert read_db(lambda: Notification.objects.filter(user=colleague, kind="call_invite").count()) == 1
+    assert read_db(lambda: Notification.objects.filter(user=colleague, kind="consultation.call_invite").count()) == 1
 
     colleague_page.goto(room)  # the notification's link: the room, readable while invited
     call_box = colleague_page.locator("[data-call]")
