@@ -425,6 +425,9 @@ def end_consultation(*, actor: User, consultation_id: int) -> Consultation:
     consultation.save()
     _system(consultation, _("%(name)s ended the consultation") % {"name": actor.full_name})
     _publish(consultation, "ended")
+    if is_expert:  # the expert ended it: the deputy is asked to rate it
+        url = reverse("desk-room", args=[consultation.pk])
+        notify([consultation.deputy_id], kind="consultation.rate", params={"subject": consultation.topic}, url=url)
     transaction.on_commit(lambda: route_bureau(bureau_id=consultation.bureau_id))
     return consultation
 

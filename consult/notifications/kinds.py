@@ -47,6 +47,7 @@ _KINDS: dict[str, tuple[str, Promise]] = {
     "cosign.invited": ("cosign", _("You are invited to co-sign")),
     "reply.sent": ("replies", _("You received a reply; please rate it")),
     "reply.follow_up": ("replies", _("You received a follow-up reply")),
+    "consultation.rate": ("replies", _("The expert ended the consultation; please rate it")),
     "proposal.submitted": ("work", _("New proposal to register")),
     "assignment.new": ("work", _("New proposal assigned to your bureau")),
     "assignment.returned": ("work", _("A bureau returned a proposal")),
@@ -67,8 +68,8 @@ _KINDS: dict[str, tuple[str, Promise]] = {
     "supervision.urged": ("deadlines", _("The office urges your bureau to reply")),
     "consultation.waiting": ("desk", _("A consultation waits in your bureau's queue")),
     "consultation.waiting_for_you": ("desk", _("A deputy asks for you by name")),
-}
     "consultation.call_invite": ("desk", _("You are invited into a call")),
+}
 # Kinds other parts add later fall in a family by their first word.
 _FAMILY_OF_PREFIX = {
     "proposal": "my_proposals",

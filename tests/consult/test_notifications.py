@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from django.core import mail
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
 from pytest_django.fixtures import Settings as SettingsWrapper
 
 from consult.desk import services as desk
@@ -351,3 +351,19 @@ def test_a_consultation_taken_at_once_tells_nobody(
         desk.start_consultation(actor=deputy, bureau_id=bureau_a.pk, topic="学区划分怎么查")
 
     assert not Notification.objects.exists()
+
+
+def test_a_consultation_the_expert_ends_asks_the_deputy_to_rate_it(
+    deputy: User, expert: User, bureau_a: Bureau, django_capture_on_commit_callbacks: Any
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        desk.expert_connected(actor=expert)
+        first = desk.start_consultation(actor=deputy, bureau_id=bureau_a.pk, topic="学区划分怎么查")
+        second = desk.start_consultation(actor=deputy, bureau_id=bureau_a.pk, topic="课后服务")
+    desk.end_consultation(actor=expert, consultation_id=first.pk)
+    desk.end_consultation(actor=deputy, consultation_id=second.pk)  # the deputy's own ending asks nothing
+
+    to_rate = Notification.objects.get(user=deputy)
+    assert (to_rate.kind, to_rate.url) == ("consultation.rate", f"/desk/consultations/{first.pk}/")
+    with translation.override("zh-hans"):
+        assert to_rate.text == "专家已结束咨询，请评价：学区划分怎么查"
