@@ -492,8 +492,19 @@ def test_office_sees_todays_figures_per_bureau(
     assert stats["answered_on_the_spot"] == "1"
     assert stats["waiting_now"] == "1"
     assert stats["average_wait"].endswith("秒")
-    rows = re.findall(r'<tr data-bureau="(\d+)"><th>([^<]+)</th><td>(\d+)</td>', text(response))
+    rows = re.findall(r'<tr data-bureau="(\d+)"><th[^>]*>([^<]+)</th><td[^>]*>(\d+)</td>', text(response))
     assert rows == [(str(bureau_a.pk), "市教委", "1"), (str(bureau_b.pk), "市交通委", "1")]
+    # waiting, in progress and ended per bureau: the numbers the day's chart draws
+    counts = re.findall(r'data-count="(\w+)">(\d+)<', text(response))
+    assert counts == [
+        ("waiting", "0"),
+        ("active", "0"),
+        ("ended", "1"),
+        ("waiting", "1"),
+        ("active", "0"),
+        ("ended", "0"),
+    ]
+    assert 'id="chart-desk-day"' in text(response)
 
 
 def test_office_opens_a_consultation_period(staff: User, expert: User, bureau_a: Bureau, bureau_b: Bureau) -> None:
