@@ -9,13 +9,14 @@ A text is declared once, in the app that writes it (``consult/desk/texts.py``, `
 
 ``render(code, params)`` gives the text in the active language. A parameter is a plain value (a name, a date,
 user-written text: never translated) or a label of a declared set of choices, written ``label("desk.outcome",
-"solved")``, which renders as the choice's label in the reader's language. Rows written before codes existed keep
-their stored wording (``render`` falls back to it).
+"solved")``, which renders as the choice's label in the reader's language, or a list of them written
+``joined([...], SEPARATOR)``, rendered one by one and joined by a declared separator ("、" in Chinese, ", " in
+English). Rows written before codes existed keep their stored wording (``render`` falls back to it).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -81,7 +82,15 @@ def label(choices: str, value: str) -> dict[str, str]:
     return {"choices": choices, "value": value}
 
 
+def joined(items: Iterable[Any], separator: PlatformText) -> dict[str, Any]:
+    """A parameter rendered as ``items`` (plain values, ``Said``s, labels) joined by the declared ``separator``."""
+    return {"joined": [_stored(item) for item in items], "by": separator.code}
+
+
 def _value(value: Any) -> Any:
+    if isinstance(value, Mapping) and "joined" in value:
+        items = value["joined"] if isinstance(value["joined"], list) else []
+        return render(str(value.get("by", "")), {}).join(str(_value(item)) for item in items)
     if isinstance(value, Mapping) and "choices" in value:
         choices = _CHOICES.get(str(value["choices"]))
         if choices is None:

@@ -24,8 +24,9 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from consult.kernel.texts import Said, label
 from consult.models import User
-from proposals import workdays
+from proposals import texts, workdays
 from proposals.actions import Outcome
 from proposals.models import (
     Assignment,
@@ -55,10 +56,10 @@ class Recomputed:
 class _Entry:
     """What one timeline entry will say: the deadlines that moved, and the changed days that moved them."""
 
-    lines: list[str] = field(default_factory=list)
+    lines: list[Said] = field(default_factory=list)
     days: set[date] = field(default_factory=set)
 
-    def add(self, line: str, days: Iterable[date]) -> None:
+    def add(self, line: Said, days: Iterable[date]) -> None:
         self.lines.append(line)
         self.days.update(days)
 
@@ -143,12 +144,7 @@ def _move_assignment(assignment: Assignment, days: Sequence[date], moves: _Moves
             continue
         setattr(assignment, name, new)
         changed.append(name)
-        line = _("%(bureau)s: %(deadline)s %(old)s → %(new)s") % {
-            "bureau": assignment.bureau.name,
-            "deadline": _deadline_label(name),
-            "old": current.isoformat(),
-            "new": new.isoformat(),
-        }
+        line = texts.deadline_moved(assignment.bureau.name, name, current, new)
         entry = moves.public if name == "reply_due" else moves.by_bureau[assignment.bureau_id]
         entry.add(line, counted)
     if changed:
@@ -167,12 +163,7 @@ def _move_publication(reply: Reply, days: Sequence[date], moves: _Moves) -> None
         return
     reply.publication_due = new
     reply.save(update_fields=["publication_due"])
-    line = _("%(bureau)s: %(deadline)s %(old)s → %(new)s") % {
-        "bureau": reply.assignment.bureau.name,
-        "deadline": _("publication due"),
-        "old": current.isoformat(),
-        "new": new.isoformat(),
-    }
+    line = texts.deadline_moved(reply.assignment.bureau.name, texts.Deadline.PUBLICATION_DUE, current, new)
     moves.office.add(line, counted)
 
 
@@ -207,29 +198,25 @@ def _assignment_basis(assignment: Assignment, name: str) -> workdays.DeadlineBas
     return workdays.DeadlineBasis(start, months=months)
 
 
-def _deadline_label(name: str) -> str:
-    labels = {"return_by": _("return window ends"), "reply_due": _("reply due"), "opinion_due": _("opinion due")}
-    return labels[name]
-
-
-def describe_days(days: Iterable[date]) -> str:
-    """'2027-02-05 春节（statutory holiday）、2027-02-07 ordinary day off' for the timeline."""
+def describe_days(days: Iterable[date]) -> list[Said]:
+    """Each changed day for the timeline: '2027-02-05 春节 (statutory holiday)', '2027-02-07 ordinary day off'
+    (a day's name is the calendar's, as entered; the rest is worded in the reader's language)."""
     rows = CalendarDay.objects.in_bulk(sorted(set(days)), field_name="date")
     described = []
     for day in sorted(set(days)):
         row = rows.get(day)
         if row is not None:
-            described.append(f"{day.isoformat()} {row.name}（{DayKind(row.kind).label}）")
+            kind = label("proposals.day_kind", DayKind(row.kind).value)
+            described.append(texts.NAMED_DAY(day=day.isoformat(), name=row.name, kind=kind))
         elif day.weekday() < workdays.SATURDAY:
-            described.append(f"{day.isoformat()} {_('ordinary working day')}")
+            described.append(texts.WORKING_DAY(day=day.isoformat()))
         else:
-            described.append(f"{day.isoformat()} {_('ordinary day off')}")
-    return "、".join(described)
+            described.append(texts.DAY_OFF(day=day.isoformat()))
+    return described
 
 
-def _reason(entry: _Entry) -> str:
-    because = _("Calendar changed (%(days)s)") % {"days": describe_days(entry.days)}
-    return f"{because}：{'；'.join(entry.lines)}"
+def _reason(entry: _Entry) -> Said:
+    return texts.calendar_changed(describe_days(entry.days), entry.lines)
 
 
 def _record(proposal: Proposal, actor: User | None, moves: _Moves) -> None:
