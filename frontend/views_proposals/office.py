@@ -7,15 +7,13 @@ failing does not undo the others, and the page lists what was done and what was 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
-from django.forms.utils import ErrorDict
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -26,7 +24,14 @@ from django.views.decorators.http import require_POST
 from consult.kernel.exceptions import DomainError
 from consult.models import User
 from frontend.forms import BulkAssignForm, BulkSelectionForm
-from frontend.views_proposals.common import BoundForms, BulkOutcome, current_user, require_office, unshown_errors
+from frontend.views_proposals.common import (
+    BoundForms,
+    BulkOutcome,
+    current_user,
+    require_office,
+    unshown_errors,
+    with_messages,
+)
 from frontend.views_proposals.offers import Item, allowed
 from frontend.views_proposals.registry import form_for, take_refused
 from proposals import services
@@ -52,7 +57,7 @@ def registration_desk(request: HttpRequest) -> HttpResponse:
     user = current_user(request)
     bound, status = take_refused(request, user)
     data, outcome, bulk_status = _take_bulk(request, user, "registration")
-    bulk = _rebuilt(BulkSelectionForm(data[0]), data[1]) if data else None
+    bulk = with_messages(BulkSelectionForm(data[0]), data[1]) if data else None
     return render_registration(request, bound, bulk=bulk, outcome=outcome, status=bulk_status or status)
 
 
@@ -137,7 +142,7 @@ def assignment_desk(request: HttpRequest) -> HttpResponse:
     user = current_user(request)
     bound, status = take_refused(request, user)
     data, outcome, bulk_status = _take_bulk(request, user, "assignment")
-    plan = _rebuilt(BulkAssignForm(data[0], user=user, auto_id="id_plan_%s"), data[1]) if data else None
+    plan = with_messages(BulkAssignForm(data[0], user=user, auto_id="id_plan_%s"), data[1]) if data else None
     return render_assignment(request, bound, plan=plan, outcome=outcome, status=bulk_status or status)
 
 
@@ -238,16 +243,3 @@ def _take_bulk(
         done = list(Proposal.objects.visible_to(user).filter(pk__in=done_ids).select_related("session"))
         outcome = BulkOutcome(done=done, failed=[(str(row[0]), str(row[1])) for row in kept.get("failed", [])])
     return data, outcome, int(kept.get("status", 400))
-
-
-F = TypeVar("F", bound=forms.Form)
-
-
-def _rebuilt(form: F, errors: dict[str, list[str]]) -> F:
-    """A bound form with the messages it had (not validated again)."""
-    form.cleaned_data = {}
-    setattr(form, "_errors", ErrorDict())  # noqa: B010 (Django's own slot for a bound form's errors)
-    for key, messages_ in errors.items():
-        for message in messages_:
-            form.add_error(None if key == NON_FIELD_ERRORS else key, message)
-    return form

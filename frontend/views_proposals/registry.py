@@ -12,9 +12,7 @@ from dataclasses import dataclass, field
 from typing import IO, Any, cast
 
 from django import forms
-from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.files.uploadedfile import UploadedFile
-from django.forms.utils import ErrorDict
 from django.http import HttpRequest, QueryDict
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -22,7 +20,7 @@ from django_stubs_ext import StrOrPromise
 
 from consult.models import User
 from frontend import forms as f
-from frontend.views_proposals.common import BoundForms, auto_id, slot_name
+from frontend.views_proposals.common import BoundForms, auto_id, slot_name, with_messages
 from proposals import services
 from proposals.actions import Action
 from proposals.models import Proposal
@@ -334,10 +332,6 @@ def take_refused(request: HttpRequest, user: User) -> tuple[BoundForms, int]:
         data.setlist(key, [str(value) for value in values])
     form = action.form(data, user=user, proposal=proposal, auto_id=auto_id(proposal.pk, slot))
     form.action_url = reverse("proposal-act", args=[proposal.pk, kept["name"]])
-    form.cleaned_data = {}
     # The messages it had (a service's too), not a second validation: the file it carried is not kept.
-    setattr(form, "_errors", ErrorDict())  # noqa: B010 (Django's own slot for a bound form's errors)
-    for key, messages in dict(kept.get("errors", {})).items():
-        for message in messages:
-            form.add_error(None if key == NON_FIELD_ERRORS else key, str(message))
-    return {(proposal.pk, slot): form}, int(kept.get("status", 400))
+    errors = {str(key): [str(m) for m in messages] for key, messages in dict(kept.get("errors", {})).items()}
+    return {(proposal.pk, slot): with_messages(form, errors)}, int(kept.get("status", 400))
