@@ -106,3 +106,19 @@ def test_one_combined_office_handles_both_kinds_by_default(
 
 def test_administrators_handle_both_kinds_with_two_offices(separate: None, admin_user: User) -> None:
     assert office_kinds(admin_user) is None
+
+
+def test_each_office_desk_and_statistics_page_list_its_own_kind(
+    separate: None, npc_staff: User, cppcc_staff: User, suggestion: Proposal, motion: Proposal
+) -> None:
+    pages = {}
+    for user in (npc_staff, cppcc_staff):
+        client = Client()
+        client.force_login(user)
+        pages[user] = client.get("/office/registration/").content.decode()
+        assert client.get("/office/statistics/").status_code == 200
+
+    assert suggestion.title in pages[npc_staff]
+    assert motion.title not in pages[npc_staff]
+    assert motion.title in pages[cppcc_staff]
+    assert suggestion.title not in pages[cppcc_staff]
