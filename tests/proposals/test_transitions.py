@@ -301,6 +301,13 @@ CASES = [
         ),
     ),
     Case(
+        "urge",
+        "urge",
+        OFFICE,
+        a_lead,
+        lambda a, w, p, g: services.urge(actor=a, proposal_id=p.pk, assignment_id=g["lead"].pk, note="请尽快答复"),
+    ),
+    Case(
         "accept_assignment",
         "accept_assignment",
         ("handler",),
