@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from consult.kernel.exceptions import DomainError, InvalidInput, InvalidTransition, NotFound
+from consult.kernel.texts import Said
 from consult.models import User
 from consult.notifications.services import notify
 from consult.people.roles import Role
@@ -89,18 +90,25 @@ def record(
     actor: User | None,
     action: TimelineAction,
     *,
-    reason: str = "",
+    reason: str | Said = "",
     audience: Audience = Audience.PUBLIC,
     bureau_id: int | None = None,
     from_status: str = "",
     to_status: str = "",
 ) -> ProposalEvent:
-    """Append an event to the proposal's timeline and tell everyone watching it, after commit."""
+    """Append an event to the proposal's timeline and tell everyone watching it, after commit.
+
+    ``reason``: what someone wrote, or a detail the platform composed (a ``Said`` of ``proposals.texts``)."""
+    wording, code, params = (
+        (reason.in_default_language(), reason.code, reason.params) if isinstance(reason, Said) else (reason, "", {})
+    )
     event = ProposalEvent.objects.create(
         proposal=proposal,
         actor=actor,
         action=action,
-        reason=reason,
+        reason=wording,
+        code=code,
+        params=params,
         audience=audience,
         bureau_id=bureau_id,
         from_status=from_status,
@@ -114,7 +122,7 @@ def record(
 
 
 def move(
-    proposal: Proposal, to: Status, actor: User | None, action: TimelineAction, *, reason: str = ""
+    proposal: Proposal, to: Status, actor: User | None, action: TimelineAction, *, reason: str | Said = ""
 ) -> ProposalEvent:
     """Change the proposal's state and write the event that says so."""
     before = proposal.status

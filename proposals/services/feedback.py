@@ -13,7 +13,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from consult.kernel.exceptions import InvalidInput, NotAllowed
+from consult.kernel.texts import label
 from consult.models import User
+from proposals import texts
 from proposals.access import recipients_of, require_handler_of, require_office
 from proposals.actions import Action, Outcome
 from proposals.models import (
@@ -93,8 +95,8 @@ def _save_feedback(
         on_paper=on_paper,
         entered_by=entered_by,
     )
-    label = Rating(result).label
-    record(proposal, entered_by, Action.RATE_REPLY, reason=f"{label}{'（纸质表）' if on_paper else ''}")
+    said = (texts.RATED_ON_PAPER if on_paper else texts.RATED)(rating=label("proposals.rating", result))
+    record(proposal, entered_by, Action.RATE_REPLY, reason=said)
     if result == Rating.UNSATISFIED:
         proposal.dissatisfaction_pending = True
         proposal.save(update_fields=["dissatisfaction_pending", "updated_at"])
@@ -228,7 +230,11 @@ def send_follow_up_reply(
     reply.save(update_fields=["publication_due", "due_basis"])
     proposal.outcome_class, proposal.closed_at = outcome_class, timezone.now()
     move(
-        proposal, Status.CLOSED, actor, Action.SEND_FOLLOW_UP_REPLY, reason=f"{assignment.bureau.name}：{outcome_class}"
+        proposal,
+        Status.CLOSED,
+        actor,
+        Action.SEND_FOLLOW_UP_REPLY,
+        reason=texts.class_of(assignment.bureau.name, outcome_class),
     )
     tell(recipients_of(proposal), proposal, "reply.follow_up", _("You received a follow-up reply"))
     return reply
