@@ -392,6 +392,8 @@ class DeskFiguresSerializer(serializers.Serializer[DeskFigures]):
     answered_on_the_spot = serializers.IntegerField(help_text="当场答复")
     waiting_now = serializers.IntegerField(help_text="still in a queue")
     average_wait_seconds = serializers.FloatField(allow_null=True, help_text="from start until an expert joined")
+    active_now = serializers.IntegerField(help_text="咨询中: an expert is answering")
+    ended = serializers.IntegerField(help_text="已结束")
 
 
 class BureauDeskFiguresSerializer(serializers.Serializer[Any]):

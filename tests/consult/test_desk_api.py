@@ -636,6 +636,8 @@ def test_statistics_give_the_days_figures_overall_and_per_bureau(
         "answered_on_the_spot": 1,
         "waiting_now": 1,
         "average_wait_seconds": 90.0,
+        "active_now": 1,
+        "ended": 0,
     }
     per_bureau = {row["bureau_id"]: row["figures"] for row in body["per_bureau"]}
     assert per_bureau[bureau_a.pk]["answered_on_the_spot"] == 1
