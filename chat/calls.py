@@ -316,7 +316,7 @@ def invite_expert(*, actor: User, consultation_id: int, call_id: int, expert_id:
         call, consultation = _call(actor, consultation_id, call_id)
         if consultation.expert is None or consultation.expert.user_id != actor.pk:
             raise NotAllowed(_("only the expert answering invites a colleague into the call"))
-        if call.state != CallState.ACTIVE:
+        if call.state != CallState.ACTIVE or not call.participants.filter(user=actor, left_at__isnull=True).exists():
             raise InvalidTransition(_("this call is not under way for you"), code="call_not_active")
         invitee = User.objects.filter(pk=expert_id, is_active=True).first()
         if invitee is None or role_of(invitee) != Role.EXPERT or invitee.pk == actor.pk:
@@ -336,7 +336,8 @@ def invite_expert(*, actor: User, consultation_id: int, call_id: int, expert_id:
 
 
 def left(*, actor: User, consultation_id: int, call_id: int) -> None:
-    """A participant's socket closed mid-call: the call ends at once (the other side is told by ``call``)."""
+    """A participant's socket closed mid-call: they hang up at once (as ``hang_up``: one-to-one, the call ends; the
+    others are told by ``call``)."""
     try:
         hang_up(actor=actor, consultation_id=consultation_id, call_id=call_id)
     except DomainError:

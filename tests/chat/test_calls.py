@@ -357,6 +357,9 @@ def test_a_three_party_call_goes_on_while_two_remain_and_the_guest_loses_the_con
     assert lines(consultation)[-1] == f"{expert.full_name} 离开了通话"
     with pytest.raises(NotAllowed):
         calls.hang_up(actor=expert, consultation_id=consultation.pk, call_id=call.pk)  # gone already
+    with pytest.raises(DomainError) as gone:  # out of the call: invites nobody into it
+        calls.invite_expert(actor=expert, consultation_id=consultation.pk, call_id=call.pk, expert_id=colleague.pk)
+    assert gone.value.code == "call_not_active"
 
     calls.hang_up(actor=colleague, consultation_id=consultation.pk, call_id=call.pk)  # two → one: it ends
     call.refresh_from_db()
