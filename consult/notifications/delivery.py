@@ -82,6 +82,7 @@ class InAppChannel:
                 "id": notification.pk,
                 "kind": notification.kind,
                 "title": notification.text,
+                "params": notification.params,  # each socket words the title in its reader's language
                 "url": notification.url,
                 "unread": unread[notification.user_id],
             }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TypedDict
+from typing import Any, TypedDict
 
 from consult.realtime.catalogue import declare
 
@@ -11,6 +11,7 @@ class NotificationNew(TypedDict):
     id: int
     kind: str
     title: str
+    params: dict[str, Any]
     url: str
     unread: int
 

@@ -12,11 +12,13 @@ from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.utils import translation
 
 from consult.desk import services as desk
+from consult.notifications.kinds import render_title
 from consult.people.roles import Role
 from consult.realtime import topics as live
-from consult.realtime.frames import FieldProblem, FrameProblem, decode_frame, text_field
+from consult.realtime.frames import FieldProblem, FrameProblem, decode_frame, socket_language, text_field
 from consult.realtime.socket_guard import CLOSE_TOO_MANY, FrameBudget, SessionGuard
 
 MAX_FRAME_BYTES = 4096
@@ -85,7 +87,13 @@ class LiveConsumer(SessionGuard, AsyncWebsocketConsumer):
             await self._send_error("bad_frame", problem.message, field=problem.field)
 
     async def live_event(self, message: dict[str, Any]) -> None:
-        await self.send(text_data=json.dumps(message["event"], ensure_ascii=False))
+        event = message["event"]
+        data = event.get("data")
+        if event.get("type") == "notification.new" and isinstance(data, dict) and data.get("params"):
+            with translation.override(socket_language(self.scope)):  # worded in this socket's reader's language
+                data = {**data, "title": render_title(data["kind"], data["params"], data["title"])}
+            event = {**event, "data": data}
+        await self.send(text_data=json.dumps(event, ensure_ascii=False))
 
     async def _on_ping(self, frame: dict[str, Any]) -> None:
         if self.is_expert:  # the workbench pings: the expert is still there

@@ -256,3 +256,23 @@ async def test_frame_over_4096_bytes_closes_with_4413(daphne_server: LiveServer,
         code = await close_code_after(ws)
 
     assert code == 4413
+
+
+async def test_a_notification_is_worded_in_each_sockets_language(
+    daphne_server: LiveServer, deputy: User, deputy_cookie: str
+) -> None:
+    from django.conf import settings
+
+    english_cookie = f"{deputy_cookie}; {settings.LANGUAGE_COOKIE_NAME}=en"
+    async with (
+        await open_greeted(daphne_server, english_cookie) as english,
+        await open_greeted(daphne_server, deputy_cookie) as chinese,
+    ):
+        data = {"id": 1, "kind": "proposal.registered", "title": "您的建议已登记：关于加装电梯的建议", "url": "/"}
+        await publish("user", deputy.pk, "notification.new", {**data, "params": {"subject": "关于加装电梯的建议"}})
+
+        in_english = (await next_frame(english))["data"]["title"]
+        in_chinese = (await next_frame(chinese))["data"]["title"]
+
+    assert in_english == "Your proposal was registered: 关于加装电梯的建议"
+    assert in_chinese == "您的建议提案已立案：关于加装电梯的建议"
