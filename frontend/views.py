@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Prefetch, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -144,6 +144,9 @@ def bureau_detail(request: HttpRequest, code: str) -> HttpResponse:
     return render(request, "frontend/bureau_detail.html", context)
 
 
+PROFILE_REFUSED = "refused_profile"
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def profile(request: HttpRequest) -> HttpResponse:
@@ -157,10 +160,15 @@ def profile(request: HttpRequest) -> HttpResponse:
         try:
             services.update_own_contact(actor=user, contact=services.ContactDetails(**values))
         except DomainError as exc:
-            errors[exc.field or "form"] = exc.message
-        else:
-            messages.success(request, _("Your contact details were saved."))
-            return redirect("profile")
+            # post, redirect, get: the page shows what was typed and why once; a reload never posts again
+            request.session[PROFILE_REFUSED] = {"values": values, "errors": {exc.field or "form": exc.message}}
+            return HttpResponseRedirect(reverse("profile"), status=303)
+        messages.success(request, _("Your contact details were saved."))
+        return redirect("profile")
+    kept = request.session.pop(PROFILE_REFUSED, None) if request.method == "GET" else None
+    if isinstance(kept, dict) and deputy is not None:
+        values = {name: str(dict(kept.get("values", {})).get(name, "")) for name in services.CONTACT_FIELDS}
+        errors = {str(key): str(message) for key, message in dict(kept.get("errors", {})).items()}
     post = getattr(user, "expert_profile", None) or getattr(user, "handler_profile", None)
     context = {"deputy": deputy, "post": post, "values": values, "errors": errors}
     return render(request, "frontend/profile.html", context, status=400 if errors else 200)

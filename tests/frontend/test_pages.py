@@ -287,7 +287,7 @@ def test_deputy_sees_their_contact_form(deputy: User) -> None:
 def test_deputy_saving_a_bad_mobile_gets_the_error_beside_it_and_nothing_changes(deputy: User) -> None:
     before = stored_contact(deputy)
 
-    response = signed_in(deputy).post("/profile/", ContactForm(mobile="12345").data())
+    response = signed_in(deputy).post("/profile/", ContactForm(mobile="12345").data(), follow=True)  # 303 back
 
     assert response.status_code == 400
     assertContains(

@@ -18,7 +18,7 @@ from frontend.views_proposals import supervision
 from proposals import services
 from proposals.actions import Action
 from proposals.models import Assignment, CoSigner, Feedback, Proposal, ProposalEvent
-from tests.frontend.test_pages import signed_in, text
+from tests.frontend.test_pages import ContactForm, signed_in, text
 from tests.frontend.test_proposal_pages import accepted, field_error, forms_on, replied, reply_in_review
 from tests.proposals.conftest import content, lead_of
 
@@ -258,3 +258,19 @@ def test_a_refused_draft_comes_back_on_its_own_url_once(deputy: User, npc_sessio
     assert reloaded.status_code == 200
     assert "翠湖新村居民出行不便" not in text(reloaded)
     assert not Proposal.objects.exists()
+
+
+def test_a_refused_contact_form_comes_back_on_the_profile_once(deputy: User) -> None:
+    client = signed_in(deputy)
+
+    refused = client.post("/profile/", ContactForm(mobile="12345").data())
+    shown = client.get(refused["Location"])
+    reloaded = client.get(refused["Location"])
+
+    assert refused.status_code == 303
+    assert refused["Location"] == "/profile/"
+    assert shown.status_code == 400
+    assert field_error(shown, "mobile") == "手机号码应为以 1 开头的 11 位数字"
+    assert 'value="12345"' in text(shown)
+    assert reloaded.status_code == 200
+    assert 'data-field="mobile"' not in text(reloaded)
