@@ -365,3 +365,25 @@ def test_a_transfer_changes_who_finds_the_call_and_the_clips(
     assert kinds == ["call", "voice"]  # the queue of bureau B now reads the consultation
     assert found(client_for(expert), "公示")["count"] == 2  # the expert who answered before still does
     assert Message.objects.filter(pk=message.pk).exists()
+
+
+def test_calls_are_found_from_the_database_when_the_engine_is_down(
+    client_for: ClientFor, deputy: User, cosigner: User, call: Call, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from search.documents import SearchUnavailable
+
+    class Down:
+        def search(self, query: object) -> None:
+            raise SearchUnavailable("down")
+
+    monkeypatch.setattr("chat.transcript_search.get_backend", lambda: Down())
+
+    body = found(client_for(deputy), "公示")
+
+    assert (body["count"], body["degraded"]) == (1, True)
+    assert (body["results"][0]["kind"], body["results"][0]["call"], body["results"][0]["start"]) == (
+        "call",
+        call.pk,
+        3.0,
+    )
+    assert found(client_for(cosigner), "公示")["count"] == 0
