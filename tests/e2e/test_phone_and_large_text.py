@@ -15,10 +15,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import Browser, Page, expect
 
+from chat.services import post_message
 from consult.demo.city import DEMO_PASSWORD, seed_people
-from consult.models import Bureau, User
+from consult.desk import services as desk
+from consult.models import Bureau, ExpertPresence, PresenceStatus, User
 from consult.people.roles import Chamber
 from proposals import services
 from proposals.models import ProposalSession
@@ -114,6 +117,7 @@ SMALL_TARGETS = """(limit) => {
 @dataclass(frozen=True)
 class World:
     deputy_proposal: int
+    consultation: int
 
 
 @pytest.fixture
@@ -136,7 +140,21 @@ def demo_world(transactional_db: None) -> World:
     for proposal in drafts[2:]:
         services.register(actor=staff, proposal_id=proposal.pk)
     services.assign(actor=staff, proposal_id=drafts[3].pk, lead=transport.pk, co=[education.pk])
-    return World(deputy_proposal=drafts[3].pk)
+    return World(deputy_proposal=drafts[3].pk, consultation=_a_live_consultation(deputy, education))
+
+
+def _a_live_consultation(deputy: User, bureau: Bureau) -> int:
+    """The demo expert (市教委) online, answering the deputy's consultation, a question and an answer in it."""
+    expert = User.objects.get(username="expert")
+    ExpertPresence.objects.update_or_create(
+        expert=expert.expert_profile,
+        defaults={"status": PresenceStatus.ONLINE, "connections": 1, "last_seen": timezone.now()},
+    )
+    consultation = desk.start_consultation(actor=deputy, bureau_id=bureau.pk, topic="课后服务收费标准")
+    desk.route_bureau(bureau_id=bureau.pk)
+    post_message(actor=deputy, consultation_id=consultation.pk, client_id="q1", body="课后服务每月收费多少？")
+    post_message(actor=expert, consultation_id=consultation.pk, client_id="a1", body="按学期收取，每课时不超过四元。")
+    return consultation.pk
 
 
 def slug(path: str) -> str:
@@ -169,6 +187,8 @@ def pages_of(role: str, world: World) -> list[str]:
     paths = list(ROLE_PAGES[role])
     if role == "deputy":
         paths.append(f"/proposals/{world.deputy_proposal}/")
+    if role in ("deputy", "expert"):
+        paths.append(f"/desk/consultations/{world.consultation}/")
     return paths
 
 
