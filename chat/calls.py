@@ -38,12 +38,14 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from chat import texts
 from chat.janus import JanusAdmin, JanusError
 from chat.live_events import CALL
 from chat.models import Call, CallParticipant, CallState, CallTrack, RecordingAccess
 from chat.services import post_system_message
 from consult.desk import access
 from consult.kernel.exceptions import DomainError, InvalidInput, InvalidTransition, NotAllowed, NotFound
+from consult.kernel.texts import Said
 from consult.models import Consultation, ConsultationStatus, User
 from consult.notifications.services import notify
 from consult.people.roles import Role
@@ -193,9 +195,7 @@ def start_call(*, actor: User, consultation_id: int) -> Call:
             media_dir(call).mkdir(parents=True, exist_ok=True)
         call.janus_url = _create_room(call)
         call.save(update_fields=["janus_url"])
-        post_system_message(
-            consultation=consultation, body=_("%(name)s started a call") % {"name": actor.get_full_name()}
-        )
+        post_system_message(consultation=consultation, said=texts.CALL_STARTED(name=actor.get_full_name()))
         _publish(call)
         transaction.on_commit(lambda: _schedule_ring_timeout(call.pk))
     return call
@@ -236,8 +236,7 @@ def accept_call(*, actor: User, consultation_id: int, call_id: int) -> Call:
         if invitation is not None:
             invitation.joined_at = timezone.now()
             invitation.save(update_fields=["joined_at"])
-            body = _("%(name)s entered the call") % {"name": actor.get_full_name()}
-            post_system_message(consultation=consultation, body=body)
+            post_system_message(consultation=consultation, said=texts.CALL_ENTERED(name=actor.get_full_name()))
             _publish(call)
             return call
         if call.state != CallState.RINGING or call.started_by_id == actor.pk:
@@ -249,9 +248,7 @@ def accept_call(*, actor: User, consultation_id: int, call_id: int) -> Call:
                 CallParticipant.objects.create(call=call, user=actor, role=_role(actor))
         except IntegrityError:
             pass
-        post_system_message(
-            consultation=consultation, body=_("%(name)s joined the call") % {"name": actor.get_full_name()}
-        )
+        post_system_message(consultation=consultation, said=texts.CALL_JOINED(name=actor.get_full_name()))
         _publish(call)
     return call
 
@@ -266,15 +263,14 @@ def decline_call(*, actor: User, consultation_id: int, call_id: int) -> Call:
             return call
         if call.state != CallState.RINGING or call.started_by_id == actor.pk:
             raise InvalidTransition(_("this call is not ringing for you"), code="call_not_ringing")
-        _end(call, consultation, CallState.DECLINED, _("%(name)s declined the call") % {"name": actor.get_full_name()})
+        _end(call, consultation, CallState.DECLINED, texts.CALL_DECLINED(name=actor.get_full_name()))
     return call
 
 
 def _decline_invitation(call: Call, consultation: Consultation, invitation: CallParticipant, actor: User) -> None:
     invitation.left_at = timezone.now()
     invitation.save(update_fields=["left_at"])
-    body = _("%(name)s declined to join the call") % {"name": actor.get_full_name()}
-    post_system_message(consultation=consultation, body=body)
+    post_system_message(consultation=consultation, said=texts.CALL_DECLINED_INVITATION(name=actor.get_full_name()))
     _publish(call)
 
 
@@ -287,8 +283,7 @@ def hang_up(*, actor: User, consultation_id: int, call_id: int) -> Call:
         if participant is None:
             raise NotAllowed(_("you are not in this call"))
         if call.state == CallState.RINGING:
-            line = _("Missed call from %(name)s") % {"name": call.started_by.get_full_name()}
-            _end(call, consultation, CallState.MISSED, line)
+            _end(call, consultation, CallState.MISSED, texts.CALL_MISSED(name=call.started_by.get_full_name()))
         elif call.state == CallState.ACTIVE:
             _leave(call, consultation, participant, actor)
     return call
@@ -305,7 +300,7 @@ def _leave(call: Call, consultation: Consultation, participant: CallParticipant,
         return
     participant.left_at = timezone.now()
     participant.save(update_fields=["left_at"])
-    post_system_message(consultation=consultation, body=_("%(name)s left the call") % {"name": actor.get_full_name()})
+    post_system_message(consultation=consultation, said=texts.CALL_LEFT(name=actor.get_full_name()))
     _publish(call)
 
 
@@ -327,7 +322,7 @@ def invite_expert(*, actor: User, consultation_id: int, call_id: int, expert_id:
             raise Busy(_("this call holds no more speakers"), code="call_full")
         CallParticipant.objects.create(call=call, user=invitee, role=str(Role.EXPERT), invited_by=actor)
         names = {"name": actor.get_full_name(), "guest": invitee.get_full_name()}
-        post_system_message(consultation=consultation, body=_("%(name)s invited %(guest)s to the call") % names)
+        post_system_message(consultation=consultation, said=texts.CALL_INVITED(**names))
         subject = f"{names['name']} · {consultation.topic}"
         room = reverse("desk-room", args=[consultation.pk])
         notify([invitee.pk], kind="consultation.call_invite", params={"subject": subject}, url=room)
@@ -363,23 +358,25 @@ def expire_ringing(*, now: datetime | None = None) -> int:
             if call is None:
                 continue
             consultation = Consultation.objects.select_for_update(of=("self",)).get(pk=call.consultation_id)
-            body = _("Missed call from %(name)s (no answer)") % {"name": call.started_by.get_full_name()}
-            _end(call, consultation, CallState.MISSED, body)
+            _end(call, consultation, CallState.MISSED, texts.CALL_UNANSWERED(name=call.started_by.get_full_name()))
             expired += 1
     return expired
 
 
-def _ended_line(call: Call, actor: User) -> str:
+def _call_length(call: Call) -> str:
     seconds = int((timezone.now() - (call.answered_at or call.started_at)).total_seconds())
-    duration = f"{seconds // 60}:{seconds % 60:02d}"
-    return _("%(name)s ended the call (%(duration)s)") % {"name": actor.get_full_name(), "duration": duration}
+    return f"{seconds // 60}:{seconds % 60:02d}"
 
 
-def _end(call: Call, consultation: Consultation, state: str, line: str) -> None:
+def _ended_line(call: Call, actor: User) -> Said:
+    return texts.CALL_ENDED(name=actor.get_full_name(), duration=_call_length(call))
+
+
+def _end(call: Call, consultation: Consultation, state: str, line: Said) -> None:
     call.state, call.ended_at = state, timezone.now()
     call.save(update_fields=["state", "ended_at"])
     call.participants.filter(left_at__isnull=True).update(left_at=call.ended_at)  # invitations lapse with it
-    post_system_message(consultation=consultation, body=line)
+    post_system_message(consultation=consultation, said=line)
     _publish(call)
     url, room, call_id, answered = call.janus_url, call.room, call.pk, call.answered_at is not None
     transaction.on_commit(lambda: _after_end(url, room, call_id, answered))
@@ -419,11 +416,7 @@ def media_lost(*, call_id: int) -> bool:
         call = Call.objects.select_for_update().filter(pk=call_id, state__in=LIVE).first()
         if call is None:
             return False
-        seconds = int((timezone.now() - (call.answered_at or call.started_at)).total_seconds())
-        line = _("The call ended: the media server stopped answering (%(duration)s)") % {
-            "duration": f"{seconds // 60}:{seconds % 60:02d}"
-        }
-        _end(call, consultation, CallState.ENDED, line)
+        _end(call, consultation, CallState.ENDED, texts.CALL_MEDIA_LOST(duration=_call_length(call)))
     logger.warning("call %s ended: its media server %s went away", call_id, call.janus_url)
     return True
 
@@ -567,8 +560,8 @@ def purge_recordings(*, now: datetime | None = None) -> int:
             call.save(update_fields=["recording_purged_at"])
             consultation = Consultation.objects.select_for_update(of=("self",)).get(pk=call.consultation_id)
             started = timezone.localtime(call.started_at).strftime("%Y-%m-%d %H:%M")
-            body = _("Call recording of %(started)s deleted after %(days)s days; transcript kept")
-            post_system_message(consultation=consultation, body=body % {"started": started, "days": days})
+            said = texts.CALL_RECORDING_PURGED(started=started, days=days)
+            post_system_message(consultation=consultation, said=said)
             logger.info("call %s: recordings deleted (retention %s days)", call.pk, days)
             purged += 1
     return purged

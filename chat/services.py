@@ -219,7 +219,7 @@ def _refusal(actor: User, consultation: Consultation) -> Exception | None:
     return None
 
 
-def post_system_message(*, consultation: Consultation, said: Said | None = None, body: str = "") -> Message:
+def post_system_message(*, consultation: Consultation, said: Said) -> Message:
     """A line written by the platform (joined, transferred, ended). Runs inside the caller's transaction.
 
     Stored as its code and parameters (each reader sees it in their own language) beside its wording in the
@@ -230,9 +230,9 @@ def post_system_message(*, consultation: Consultation, said: Said | None = None,
         consultation=consultation,
         seq=seq,
         kind=MessageKind.SYSTEM,
-        body=said.in_default_language() if said else body,
-        code=said.code if said else "",
-        params=said.params if said else {},
+        body=said.in_default_language(),
+        code=said.code,
+        params=said.params,
     )
     publish(MESSAGE, consultation.pk, {"message": message_payload(message)})
     queue_change("message", message.pk)
