@@ -34,6 +34,7 @@ LIST_KEYS = {
     "kind",
     "title",
     "category",
+    "category_label",
     "status",
     "status_label",
     "session",
@@ -168,6 +169,7 @@ def test_list_item_has_the_documented_fields(client_for: ClientFor, deputy: User
     assert item["code"] == "2027-建-0001"
     assert (item["kind"], item["status"], item["category"]) == ("suggestion", "registered", "交通")
     assert item["status_label"] == str(Status.REGISTERED.label)
+    assert item["category_label"] == "交通"  # the code's label in the reader's language (Chinese here)
     assert item["session"] == {"id": session.pk, "name": session.name, "year": 2027}
     assert item["proposer"] == {"id": deputy.pk, "name": "王建国"}
     assert (item["outcome_class"], item["reply_due"], item["overdue"]) == ("", None, False)
