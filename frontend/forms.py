@@ -137,7 +137,7 @@ class EmptyForm(ProposalActionForm):
 
 
 class DraftForm(forms.Form):
-    title = text(_("Subject"), max_length=120, help_text=_("The subject (案由) in one line."))
+    title = text(_("Subject"), max_length=120, help_text=_("The subject in one line."))
     body = text(_("Text"), rows=12)
     category = forms.ChoiceField(label=_("Category"), required=False)
     wished_lead_bureau_id = forms.TypedChoiceField(
