@@ -19,8 +19,8 @@ DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 
 def expert_label(expert: ExpertProfile, *, with_bureau: bool = False) -> str:
     title = f" · {expert.title}" if expert.title else ""
-    bureau = f"（{expert.bureau.name}）" if with_bureau else ""
-    return f"{expert.user.full_name}{title}{bureau}"
+    label = f"{expert.user.full_name}{title}"
+    return str(_("%(expert)s (%(bureau)s)") % {"expert": label, "bureau": expert.bureau.name}) if with_bureau else label
 
 
 class StartForm(forms.Form):
