@@ -173,7 +173,8 @@ class DraftForm(forms.Form):
 
 def deputy_label(profile: DeputyProfile) -> str:
     where = profile.delegation or profile.sector
-    return f"{profile.user.get_full_name()}（{where}）" if where else profile.user.get_full_name()
+    name = profile.user.get_full_name()
+    return str(_("%(name)s (%(where)s)") % {"name": name, "where": where}) if where else name
 
 
 class InviteCosignerForm(ProposalActionForm):
