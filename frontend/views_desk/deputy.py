@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -21,7 +22,7 @@ from consult.people.roles import Role
 from consult.people.selectors import is_office
 from frontend.views_desk.common import with_unread
 from frontend.views_desk.forms import StartForm
-from frontend.views_proposals.common import current_user, show_domain_error
+from frontend.views_proposals.common import current_user, keep_refused_page, show_domain_error, take_refused_page
 from proposals.models import Proposal
 
 ENDED_SHOWN = 20  # the latest ended consultations listed; older ones stay in the history
@@ -39,13 +40,17 @@ def desk(request: HttpRequest) -> HttpResponse:
         return redirect("desk-workbench")
     if is_office(user):
         return redirect("desk-statistics")
+    refused = take_refused_page(request)  # a start form refused a moment ago, shown once (decision 0016)
+    if refused is not None and user.role == Role.DEPUTY:
+        form = refused.shown_on(_start_form(user, refused.data))
+        return render_desk(request, form, status=refused.status)
     return render_desk(request)
 
 
 @login_required
 @require_POST
 def start(request: HttpRequest) -> HttpResponse:
-    """开始咨询: one call to ``start_consultation``, then into the room (or the desk again, with the reason)."""
+    """开始咨询: one call to ``start_consultation``, then into the room (or a 303 to the desk, with the reason)."""
     user = current_user(request)
     _require_deputy(user)
     form = _start_form(user, request.POST)
@@ -66,7 +71,7 @@ def start(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("Your consultation has started."))
             return redirect("desk-room", pk=consultation.pk)
-    return render_desk(request, form, status=status)
+    return keep_refused_page(request, form, status, page=reverse("desk"))
 
 
 def _start_form(user: User, data: Any = None, initial: dict[str, Any] | None = None) -> StartForm:

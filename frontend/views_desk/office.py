@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -19,7 +20,13 @@ from consult.desk.selectors import DeskFigures, desk_figures, desk_figures_per_b
 from consult.kernel.exceptions import DomainError
 from consult.models import Bureau, ConsultationPeriod, ConsultationStatus, ExpertProfile, User
 from frontend.views_desk.forms import PeriodForm
-from frontend.views_proposals.common import current_user, require_office, show_domain_error
+from frontend.views_proposals.common import (
+    current_user,
+    keep_refused_page,
+    require_office,
+    show_domain_error,
+    take_refused_page,
+)
 
 PERIODS_SHOWN = 10
 
@@ -47,6 +54,11 @@ def waiting_time(seconds: float | None) -> str:
 
 @login_required
 def statistics(request: HttpRequest) -> HttpResponse:
+    refused = take_refused_page(request)  # the period form refused a moment ago, shown once (decision 0016)
+    if refused is not None:
+        user = current_user(request)
+        require_office(user)
+        return render_statistics(request, refused.shown_on(_period_form(user, refused.data)), status=refused.status)
     return render_statistics(request)
 
 
@@ -67,7 +79,7 @@ def open_period(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("The consultation period “%(name)s” was opened.") % {"name": period.name})
             return redirect("desk-statistics")
-    return render_statistics(request, form, status=status)
+    return keep_refused_page(request, form, status, page=reverse("desk-statistics"))
 
 
 def _day_chart(per_bureau: list[tuple[Bureau, DeskFigures]]) -> dict[str, Any]:

@@ -3,7 +3,8 @@
 The messages themselves travel on the chat socket (``static/frontend/chat.js``); the page renders the
 thread so far and the forms the viewer may use: end (both sides), transfer (the expert, while in progress),
 outcome (the expert, once ended) and rating (the deputy, once ended). Each form calls ONE service; a refused
-one shows the room again with the message beside the field and the service's status (400/403/404/409).
+one answers 303 to the room, which shows it once with the message beside the field and the service's status
+(400/403/404/409), so a reload never posts again (decision 0016).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from consult.people.roles import Role
 from consult.people.selectors import is_office
 from frontend.views_desk.common import visible_consultation
 from frontend.views_desk.forms import OutcomeForm, RatingForm, TransferForm
-from frontend.views_proposals.common import current_user, show_domain_error
+from frontend.views_proposals.common import current_user, keep_refused_page, show_domain_error, take_refused_page
 
 HISTORY_SHOWN = 500  # messages rendered with the page; chat.js asks the socket for anything after them
 
@@ -88,6 +89,11 @@ def form_for(name: str, user: User, consultation: Consultation, data: Any = None
 
 @login_required
 def room(request: HttpRequest, pk: int) -> HttpResponse:
+    refused = take_refused_page(request)
+    if refused is not None and refused.slot in ACTIONS:
+        user = current_user(request)
+        form = form_for(refused.slot, user, visible_consultation(user, pk), refused.data)
+        return render_room(request, pk, {refused.slot: refused.shown_on(form)}, status=refused.status)
     return render_room(request, pk)
 
 
@@ -110,7 +116,7 @@ def act(request: HttpRequest, pk: int, name: str) -> HttpResponse:
         else:
             messages.success(request, action.done)
             return redirect(reverse(action.goes_to, args=[pk] if action.goes_to == "desk-room" else []))
-    return render_room(request, pk, {name: form}, status=status)
+    return keep_refused_page(request, form, status, page=reverse("desk-room", args=[pk]), slot=name)
 
 
 def _viewer(user: User, consultation: Consultation) -> dict[str, bool]:

@@ -9,8 +9,9 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -23,7 +24,7 @@ from consult.models import ExpertProfile, PresenceStatus, User
 from consult.people.roles import Role
 from frontend.views_desk.common import with_unread
 from frontend.views_desk.forms import PresenceForm
-from frontend.views_proposals.common import current_user
+from frontend.views_proposals.common import current_user, keep_refused_page, take_refused_page
 
 
 def _expert(user: User) -> ExpertProfile:
@@ -35,7 +36,14 @@ def _expert(user: User) -> ExpertProfile:
 
 @login_required
 def workbench(request: HttpRequest) -> HttpResponse:
+    refused = take_refused_page(request)  # the presence switch refused a moment ago, shown once (decision 0016)
+    if refused is not None:
+        return render_workbench(request, refused.shown_on(_presence_form(refused.data)), status=refused.status)
     return render_workbench(request)
+
+
+def _presence_form(data: QueryDict | None = None) -> PresenceForm:
+    return PresenceForm(data, auto_id="id_presence_%s")
 
 
 @login_required
@@ -44,16 +52,18 @@ def presence(request: HttpRequest) -> HttpResponse:
     """在线 / 暂离: one call to ``set_presence``."""
     user = current_user(request)
     _expert(user)
-    form = PresenceForm(request.POST)
+    form = _presence_form(request.POST)
+    status = 400
     if form.is_valid():
         try:
             services.set_presence(actor=user, status=form.cleaned_data["status"])
         except DomainError as exc:
             form.add_error("status", exc.message)
-            return render_workbench(request, form, status=exc.status)
-        messages.success(request, _("Your status was changed."))
-        return redirect("desk-workbench")
-    return render_workbench(request, form, status=400)
+            status = exc.status
+        else:
+            messages.success(request, _("Your status was changed."))
+            return redirect("desk-workbench")
+    return keep_refused_page(request, form, status, page=reverse("desk-workbench"))
 
 
 def render_workbench(request: HttpRequest, form: PresenceForm | None = None, *, status: int = 200) -> HttpResponse:
@@ -71,7 +81,7 @@ def render_workbench(request: HttpRequest, form: PresenceForm | None = None, *, 
         "expert": expert,
         "presence_status": presence.status if presence else PresenceStatus.OFFLINE,
         "present": presence is not None and services.is_present(presence, now),
-        "presence_form": form or PresenceForm(auto_id="id_presence_%s"),
+        "presence_form": form or _presence_form(),
         "active": [(c, unread.get(c.pk, 0)) for c in bench["active"]],
         "queue": bench["queue"],
         "capacity": expert.capacity,

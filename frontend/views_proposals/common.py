@@ -131,11 +131,18 @@ class BulkOutcome:
 PAGE_KEY = "refused_page"
 
 
-def keep_refused_page(request: HttpRequest, form: forms.Form, status: int) -> HttpResponse:
-    """Keep the refused form (what was typed, its messages, the status) for this URL, and 303 back to it."""
-    path = request.get_full_path()
+def keep_refused_page(
+    request: HttpRequest, form: forms.Form, status: int, *, page: str | None = None, slot: str = ""
+) -> HttpResponse:
+    """Keep the refused form (what was typed, its messages, the status) for its page, and 303 back to it.
+
+    The page is this URL unless ``page`` names another (a form that posts elsewhere: the desk's start form);
+    ``slot`` names the form on a page that holds several (the room's end, transfer, outcome and rating).
+    """
+    path = page or request.get_full_path()
     request.session[PAGE_KEY] = {
         "path": path,
+        "slot": slot,
         "data": {key: values for key, values in request.POST.lists() if key != "csrfmiddlewaretoken"},
         "errors": {key: [str(message) for message in messages] for key, messages in form.errors.items()},
         "status": status,
@@ -148,6 +155,7 @@ class Refused:
     data: QueryDict
     errors: dict[str, list[str]]
     status: int
+    slot: str = ""
 
     def shown_on(self, form: F) -> F:
         """``form`` (bound to ``data``) with the messages it had, not validated again."""
@@ -164,7 +172,7 @@ def take_refused_page(request: HttpRequest) -> Refused | None:
     for key, values in dict(kept.get("data", {})).items():
         data.setlist(key, [str(value) for value in values])
     errors = {str(key): [str(m) for m in messages] for key, messages in dict(kept.get("errors", {})).items()}
-    return Refused(data, errors, int(kept.get("status", 400)))
+    return Refused(data, errors, int(kept.get("status", 400)), str(kept.get("slot", "")))
 
 
 F = TypeVar("F", bound=forms.Form)
