@@ -71,7 +71,7 @@ function correct(item) {
 if (page) {
   const tracks = [...page.querySelectorAll("[data-track]")].map((li) => ({
     offset: Number(li.dataset.offset), audio: li.querySelector("audio"),
-  }));
+  })).filter((track) => track.audio);  // none once the recording was purged (retention): the transcript stays
   const lines = [...page.querySelectorAll("[data-seek]")];
   const seek = (time, play) => {
     for (const { offset, audio } of tracks) {
