@@ -60,7 +60,8 @@ SHORTEST_EXCERPT = 4
 # The language switch names each language in itself, as every multilingual site does.
 LANGUAGE_NAMES = ["简体中文"]
 
-# What the page shows: its visible text, its title, and the words of placeholders and accessible labels.
+# What the page shows: its visible text, its title, the words of placeholders and accessible labels, the texts its
+# scripts show later (data-* attributes) and the JSON they draw from (chart labels, the thread's lines).
 VISIBLE_TEXT = """() => {
   const parts = [document.title, document.body.innerText];
   for (const el of document.querySelectorAll("[placeholder], [aria-label], [title], [data-label]")) {
@@ -69,6 +70,16 @@ VISIBLE_TEXT = """() => {
       const value = el.getAttribute(name);
       if (value) parts.push(value);
     }
+  }
+  // the texts the page's scripts show later (data-sending, data-reconnecting, ...), shown or not yet
+  for (const el of document.querySelectorAll("*")) {
+    for (const attribute of el.attributes) {
+      if (attribute.name.startsWith("data-") && attribute.value) parts.push(attribute.value);
+    }
+  }
+  // the data the page's scripts draw from (the charts' labels, the thread's first lines)
+  for (const el of document.querySelectorAll('script[type="application/json"]')) {
+    parts.push(JSON.stringify(JSON.parse(el.textContent)));
   }
   return parts.join("\\n");
 }"""
