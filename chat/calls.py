@@ -306,7 +306,8 @@ def _leave(call: Call, consultation: Consultation, participant: CallParticipant,
 
 def invite_expert(*, actor: User, consultation_id: int, call_id: int, expert_id: int) -> Call:
     """The expert answering brings a second expert into the call under way: a line in the thread, a notification
-    to the invited expert (who joins from the consultation's page, which they read while invited)."""
+    to the invited expert (who joins from the consultation's page, which they read while invited). An expert who
+    declined or left may be invited again; one still invited or in the call is ``already_invited``."""
     with transaction.atomic():
         call, consultation = _call(actor, consultation_id, call_id)
         if consultation.expert is None or consultation.expert.user_id != actor.pk:
@@ -316,11 +317,16 @@ def invite_expert(*, actor: User, consultation_id: int, call_id: int, expert_id:
         invitee = User.objects.filter(pk=expert_id, is_active=True).first()
         if invitee is None or role_of(invitee) != Role.EXPERT or invitee.pk == actor.pk:
             raise InvalidInput(_("'expert' must be another expert"), field="expert")
-        if call.participants.filter(user=invitee).exists():
+        before = call.participants.filter(user=invitee).first()
+        if before is not None and before.left_at is None:  # invited and not answered yet, or in the call
             raise InvalidTransition(_("this expert has already been invited to the call"), code="already_invited")
         if call.participants.filter(left_at__isnull=True).count() >= MAX_PARTICIPANTS:
             raise Busy(_("this call holds no more speakers"), code="call_full")
-        CallParticipant.objects.create(call=call, user=invitee, role=str(Role.EXPERT), invited_by=actor)
+        if before is None:
+            CallParticipant.objects.create(call=call, user=invitee, role=str(Role.EXPERT), invited_by=actor)
+        else:  # declined or left: invited again on the same row (one per person and call); the thread keeps each step
+            before.invited_by, before.joined_at, before.left_at = actor, None, None
+            before.save(update_fields=["invited_by", "joined_at", "left_at"])
         names = {"name": actor.get_full_name(), "guest": invitee.get_full_name()}
         post_system_message(consultation=consultation, said=texts.CALL_INVITED(**names))
         subject = f"{names['name']} · {consultation.topic}"
