@@ -53,6 +53,7 @@ _KINDS: dict[str, tuple[str, Promise]] = {
     "assignment.returned": ("work", _("A bureau returned a proposal")),
     "opinion.new": ("work", _("A co-handler gave its opinion")),
     "extension.requested": ("work", _("A bureau asks for more time")),
+    "extension.decided": ("work", _("Your extension request was decided")),
     "reply.signoff": ("work", _("A reply awaits your sign-off")),
     "reply.review": ("work", _("A reply awaits review")),
     "reply.returned": ("work", _("Your reply was returned")),
