@@ -86,5 +86,6 @@ def test_each_declared_kind_is_worded_in_the_readers_language() -> None:
         chinese = {kind: render_title(kind, {"subject": "x"}, "") for kind in known_kinds()}
     with translation.override("en"):
         english = {kind: render_title(kind, {"subject": "x"}, "") for kind in known_kinds()}
-    assert all(chinese.values()) and all(english.values())
+    assert all(chinese.values())
+    assert all(english.values())
     assert [kind for kind in known_kinds() if chinese[kind] == english[kind]] == []
