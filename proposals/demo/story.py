@@ -14,6 +14,8 @@ from datetime import datetime, time, timedelta
 
 from dateutil.relativedelta import relativedelta
 
+from consult.kernel.texts import Said, label
+from proposals import texts as platform
 from proposals.demo import texts
 from proposals.demo.plan import BureauRef, Cast, Person, Spec
 from proposals.demo.rows import Rows, WishedCoBureau
@@ -117,12 +119,13 @@ class Story:
         actor: Person | None,
         action: str,
         *,
-        reason: str = "",
+        reason: str | Said = "",
         audience: Audience = Audience.PUBLIC,
         bureau: BureauRef | None = None,
         to: Status | None = None,
     ) -> None:
-        """``services._common.record`` (and ``move`` when ``to`` is given)."""
+        """``services._common.record`` (and ``move`` when ``to`` is given); a detail the platform composes is a
+        ``Said`` of ``proposals.texts``, stored as its code and parameters as the services store it."""
         before = ""
         if to is not None:
             before, self.status = self.status, to
@@ -137,7 +140,9 @@ class Story:
                 action=action,
                 from_status=before,
                 to_status=to or "",
-                reason=reason,
+                reason=reason.in_default_language() if isinstance(reason, Said) else reason,
+                code=reason.code if isinstance(reason, Said) else "",
+                params=reason.params if isinstance(reason, Said) else {},
                 audience=audience,
                 bureau_id=bureau.id if bureau else None,
             )
@@ -321,7 +326,12 @@ class Story:
         reason = texts.RETURN_REASON.format(bureau=right.name)
         assignment.status, assignment.returned_at, assignment.return_reason = AssignmentStatus.RETURNED, at, reason
         self._event(
-            at, actor, "return_assignment", reason=f"{wrong.name}：{reason}", audience=Audience.BUREAU, bureau=wrong
+            at,
+            actor,
+            "return_assignment",
+            reason=platform.BUREAU_NOTE(bureau=wrong.name, note=reason),
+            audience=Audience.BUREAU,
+            bureau=wrong,
         )
         self._event(at + SECOND, actor, "awaiting_reassignment", to=S.REGISTERED)
         self._refresh_reply_due()
@@ -410,8 +420,8 @@ class Story:
                     recorded_at=at,
                 )
             )
-            label = Channel(channel).label
-            self._event(at, actor, "record_communication", reason=f"{bureau.name}（{label}）：{summary}")
+            said = platform.COMMUNICATED(bureau=bureau.name, channel=label("proposals.channel", Channel(channel).value))
+            self._event(at, actor, "record_communication", reason=said)
 
     def _extension(self, assignment: Assignment, asked: datetime, decided: datetime | None) -> None:
         """``request_extension`` and, when the office has decided, ``decide_extension`` (approved)."""
@@ -428,15 +438,20 @@ class Story:
             requested_at=asked,
         )
         self.rows.extensions.append(request)
-        reason = f"{requested.isoformat()}：{request.reason}"
-        self._event(asked, actor, "request_extension", reason=reason, audience=Audience.BUREAU, bureau=bureau)
+        until = platform.UNTIL(day=requested.isoformat(), reason=request.reason)
+        self._event(asked, actor, "request_extension", reason=until, audience=Audience.BUREAU, bureau=bureau)
         if decided is None:
             return
         staff = self._staff()
         request.status, request.decided_by_id, request.decided_at = ExtensionStatus.APPROVED, staff.id, decided
         assignment.reply_due = requested
         self._refresh_reply_due()
-        self._event(decided, staff, "extension_approved", reason=f"{bureau.name}：{requested.isoformat()}")
+        self._event(
+            decided,
+            staff,
+            "extension_approved",
+            reason=platform.BUREAU_NOTE(bureau=bureau.name, note=requested.isoformat()),
+        )
 
     # --- 答复 -------------------------------------------------------------------------------------
 
@@ -564,7 +579,7 @@ class Story:
         if p.rehandling_round == 1:
             p.replied_on_time = on_time if p.replied_on_time is None else (p.replied_on_time and on_time)
         bureau = self._bureau_of(assignment)
-        reason = f"{bureau.name}：{outcome}"
+        reason = platform.class_of(bureau.name, outcome)
         if self._open(*REPLYING_ROLES):
             self._event(at, staff, "send_reply", reason=reason)
             return
@@ -627,7 +642,8 @@ class Story:
             )
         )
         self.rated.add((id(reply), rater.id))
-        self._event(at, entered_by, "rate_reply", reason=f"{Rating(result).label}{'（纸质表）' if on_paper else ''}")
+        rated = (platform.RATED_ON_PAPER if on_paper else platform.RATED)(rating=label("proposals.rating", result))
+        self._event(at, entered_by, "rate_reply", reason=rated)
         if result == Rating.UNSATISFIED:
             self.p.dissatisfaction_pending = True
         else:
@@ -759,7 +775,7 @@ class Story:
         self.replies.append(reply)
         self.rows.replies.append(reply)
         self.p.outcome_class, self.p.closed_at = "A", at
-        self._event(at, actor, "send_follow_up_reply", reason=f"{bureau.name}：A", to=S.CLOSED)
+        self._event(at, actor, "send_follow_up_reply", reason=platform.class_of(bureau.name, "A"), to=S.CLOSED)
 
     def _close(self, at: datetime, reason: str) -> None:
         """``close`` by the office."""

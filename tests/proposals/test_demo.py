@@ -12,9 +12,10 @@ from datetime import timedelta
 import pytest
 from django.db import transaction
 from django.db.models import Min
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from consult.demo.city import seed_people
+from consult.kernel import texts
 from consult.models import Bureau, User
 from proposals import services, workdays
 from proposals.access import recipients_of
@@ -211,6 +212,19 @@ def test_ratings_come_from_those_who_may_rate_and_mostly_satisfied(city: SeedRep
     assert results["satisfied"] > results["basically"] > 0
     assert results["unsatisfied"] > 0
     assert not CoSigner.objects.filter(status=CoSignerStatus.INVITED).exclude(proposal__status=S.DRAFT).exists()
+
+
+def test_the_details_the_platform_composes_are_codes_read_in_the_readers_language(city: SeedReport) -> None:
+    composed = ["rate_reply", "record_communication", "send_reply", "extension_approved", "return_assignment"]
+    events = ProposalEvent.objects.filter(action__in=composed)
+    assert events.exists()
+    assert not events.filter(code="").exists()
+    rated = events.filter(action="rate_reply").first()
+    assert rated is not None
+    with translation.override("en"):
+        english = texts.render(rated.code, rated.params, rated.reason)
+    assert english.isascii()
+    assert rated.reason == texts.render(rated.code, rated.params)  # the wording kept in the site's language
 
 
 def test_the_demo_deputy_and_member_each_own_proposals_in_varied_states(city: SeedReport) -> None:
