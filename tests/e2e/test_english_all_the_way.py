@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
+from django.db.models import Count
 from django.utils import timezone
 from playwright.sync_api import Browser, Page, expect
 
@@ -30,11 +31,16 @@ from consult.models import Bureau, Consultation, Department, DeputyProfile, User
 from consult.people.models import ExpertProfile, HandlerProfile
 from consult.people.roles import Chamber
 from proposals import services
+from proposals.demo import seed_proposals
 from proposals.models import (
+    Assignment,
     CalendarDay,
+    CoHandlerOpinion,
     Communication,
+    ExtensionRequest,
     Feedback,
     Proposal,
+    ProposalEvent,
     ProposalSession,
     Reply,
 )
@@ -294,3 +300,63 @@ def test_the_room_and_the_timeline_say_what_happened_in_english(
     expect(page.locator("body")).to_contain_text("Basically satisfied")
     save_screenshot(page, "english-deputy-proposal-timeline")
     page.context.close()
+
+
+@dataclass(frozen=True)
+class DemoCity:
+    mine: list[int]  # the demo deputy's proposals with the longest timelines
+    office: list[int]  # proposals whose timelines hold returns, extensions and re-handling (office and bureau only)
+    data: list[str]
+
+
+@pytest.fixture
+def demo_proposals(transactional_db: None) -> DemoCity:
+    """The demo city with its proposals, as ``seed_demo`` builds them (timelines written by the demo builder)."""
+    seed_people()
+    seed_calendar()
+    seed_proposals(count=150)
+    deputy = User.objects.get(username="deputy")
+    longest = Proposal.objects.annotate(steps=Count("events")).order_by("-steps", "id")
+    mine = list(longest.filter(proposer=deputy).values_list("id", flat=True)[:4])
+    actions = ["return_assignment", "extension_approved", "start_rehandling", "send_follow_up_reply"]
+    office = [
+        ProposalEvent.objects.filter(action=action).order_by("id").values_list("proposal_id", flat=True).first()
+        for action in actions
+    ]
+    # what the demo's people wrote into timelines (a close's or a decline's reason): stored without a code
+    written = ProposalEvent.objects.filter(code="").exclude(reason="").values_list("reason", flat=True).distinct()
+    data = {*_data(), *written}
+    for rows, fields in [
+        (ExtensionRequest.objects.all(), ["reason", "decision_note"]),
+        (CoHandlerOpinion.objects.all(), ["body"]),
+        (Assignment.objects.all(), ["return_reason"]),
+        (Proposal.objects.all(), ["publication_refusal_reason"]),
+    ]:
+        for values in rows.values_list(*fields):
+            data.update(value for value in values if value and CJK.search(value))
+    return DemoCity(mine=mine, office=[p for p in office if p], data=sorted(data, key=len, reverse=True))
+
+
+def test_the_demo_citys_timelines_read_in_english(
+    demo_proposals: DemoCity, daphne_server: LiveServer, browser: Browser
+) -> None:
+    found: dict[str, list[str]] = {}
+    walks = {
+        "deputy": ["/proposals/mine/", *[f"/proposals/{pk}/" for pk in demo_proposals.mine]],
+        "staff": [f"/proposals/{pk}/" for pk in demo_proposals.office],
+    }
+    assert len(walks["staff"]) >= 3
+    for role, paths in walks.items():
+        page = english(browser, daphne_server, role)
+        for path in paths:
+            response = page.goto(path)
+            assert response is not None
+            assert response.status == 200, f"{role} {path}: {response.status}"
+            left = chinese_left(page.evaluate(VISIBLE_TEXT), demo_proposals.data)
+            if left:
+                found[f"{role} {path}"] = left
+            save_screenshot(page, f"english-demo-{role}-{slug(path)}")
+        page.context.close()
+
+    report = "\n".join(f"{where}: {line}" for where, lines in found.items() for line in lines)
+    assert found == {}, report
