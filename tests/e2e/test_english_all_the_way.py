@@ -8,7 +8,8 @@ notifications, the statistics and search. On each page the visible text (and the
 labels read aloud) holds no CJK character outside what people wrote or entered as data: names, titles, bodies,
 topics, messages, bureaus and departments, posts, the session's name and numbering, the calendar's holiday
 names, each listed from the rows this test made. Whatever else is Chinese fails the test, with the page and the
-text around it. Screenshots of every page are kept (tests/e2e/conftest.py).
+text around it. The demo city's proposals (the timelines ``seed_demo`` writes) are walked the same way.
+Screenshots of every page are kept (tests/e2e/conftest.py).
 """
 
 from __future__ import annotations
