@@ -10,12 +10,14 @@
 // What alerts: a new consultation for me ("consultation.assigned"), someone starting one in my bureau's queue
 // ("queue.changed" with action "started"), a message in one of mine ("consultation.message" on the live topic
 // consultation.<id>, subscribed here for each consultation in progress). The unread badges themselves are
-// re-read by desk_live.js on the same events.
+// re-read by desk_live.js on the same events. A consultation routed straight to me arrives as "started" then
+// "assigned": one alert (one count, one chime; the desktop notice, of the same tag, takes the more precise text).
 const root = document.querySelector("[data-desk-alerts]");
 const SOUND_KEY = "consult.alertSound";
 const baseTitle = document.title;
 let missed = 0;
 let audio = null;
+const announced = new Set(); // new consultations alerted while the page was in the background
 
 const texts = root ? JSON.parse(root.querySelector("#alert-texts")?.textContent || "{}") : {};
 
@@ -65,8 +67,13 @@ function desktopNotice(title, body, tag) {
   }
 }
 
-function alertMe(body, tag) {
+function alertMe(body, tag, once = "") {
   if (!hidden()) return;
+  if (once && announced.has(once)) {
+    desktopNotice(texts.title || baseTitle, body, tag); // replaces the first notice, counts nothing more
+    return;
+  }
+  if (once) announced.add(once);
   missed += 1;
   document.title = `(${missed}) ${baseTitle}`;
   root.dataset.missed = String(missed);
@@ -77,6 +84,7 @@ function alertMe(body, tag) {
 function seen() {
   if (hidden()) return;
   missed = 0;
+  announced.clear();
   document.title = baseTitle;
   if (root) root.dataset.missed = "0";
 }
@@ -109,9 +117,10 @@ function onLive(event) {
   if (frame.type === "consultation.message" && String(data.sender) !== root.dataset.me) {
     alertMe(`${texts.message || ""} ${topicOf(frame.key)}`.trim(), `consultation-${frame.key}`);
   } else if (frame.type === "consultation.assigned") {
-    alertMe(`${texts.assigned || ""} ${data.topic || ""}`.trim(), `consultation-${data.id}`);
+    alertMe(`${texts.assigned || ""} ${data.topic || ""}`.trim(), `consultation-${data.id}`, `new-${data.id}`);
   } else if (frame.type === "queue.changed" && data.action === "started") {
-    alertMe(texts.waiting || "", `queue-${frame.key}`);
+    const tag = data.id ? `consultation-${data.id}` : `queue-${frame.key}`;
+    alertMe(texts.waiting || "", tag, data.id ? `new-${data.id}` : "");
   }
 }
 
