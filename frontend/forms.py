@@ -22,7 +22,7 @@ from django_stubs_ext import StrOrPromise
 from consult.models import Bureau, DeputyProfile, User
 from consult.people import login_throttle
 from proposals.access import recipients_of  # who may rate: the services' own answer
-from proposals.categories import CATEGORIES
+from proposals.categories import Category
 from proposals.filters import ProposalFilter
 from proposals.models import Channel, OutcomeClass, Proposal, ProposalKind, Rating
 
@@ -154,7 +154,7 @@ class DraftForm(forms.Form):
     def __init__(self, *args: Any, bureaus: QuerySet[Bureau], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         choices = bureau_choices(bureaus)
-        set_choices(self.fields["category"], [("", _("Choose a category")), *[(c, c) for c in CATEGORIES]])
+        set_choices(self.fields["category"], [("", _("Choose a category")), *Category.choices])
         set_choices(self.fields["wished_lead_bureau_id"], [("", _("No preference")), *choices])
         set_choices(self.fields["wished_co_bureau_ids"], choices)
 
