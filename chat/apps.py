@@ -9,7 +9,7 @@ class ChatConfig(AppConfig):
     verbose_name = _("Chat")
 
     def ready(self) -> None:
-        from chat import live_events  # noqa: F401  (declares its live events)
+        from chat import live_events, texts  # noqa: F401  (declares its live events and platform texts)
         from chat.services import post_system_message
         from consult.desk import providers
 

@@ -16,13 +16,14 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from django.core.exceptions import ImproperlyConfigured
 
 if TYPE_CHECKING:
+    from consult.kernel.texts import Said
     from consult.models import Consultation, User
 
 
 class SystemMessageWriter(Protocol):
     """``chat.services.post_system_message``: a platform line in the thread, inside the caller's transaction."""
 
-    def __call__(self, *, consultation: Consultation, body: str) -> object: ...
+    def __call__(self, *, consultation: Consultation, said: Said) -> object: ...
 
 
 OwnProposalCheck = Callable[["User", int], bool]
@@ -59,8 +60,8 @@ def _required(provider: _F | None, app: str) -> _F:
     return provider
 
 
-def post_system_message(consultation: Consultation, body: str) -> None:
-    _required(_providers.system_message, "chat")(consultation=consultation, body=body)
+def post_system_message(consultation: Consultation, said: Said) -> None:
+    _required(_providers.system_message, "chat")(consultation=consultation, said=said)
 
 
 def is_own_proposal(user: User, proposal_id: int) -> bool:

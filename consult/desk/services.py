@@ -25,7 +25,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from consult.desk import providers
+from consult.desk import providers, texts
 from consult.desk.access import can_read
 from consult.desk.live_events import (
     CONSULTATION_ASSIGNED,
@@ -36,6 +36,7 @@ from consult.desk.live_events import (
 )
 from consult.desk.selectors import PRESENCE_TIMEOUT
 from consult.kernel.exceptions import InvalidInput, InvalidTransition, NotAllowed, NotFound
+from consult.kernel.texts import Said, label
 from consult.models import (
     Bureau,
     Consultation,
@@ -71,8 +72,8 @@ def _presence(expert: ExpertProfile) -> ExpertPresence:
     return ExpertPresence.objects.select_for_update().get(expert=expert)
 
 
-def _system(consultation: Consultation, text: str) -> None:
-    providers.post_system_message(consultation, text)
+def _system(consultation: Consultation, said: Said) -> None:
+    providers.post_system_message(consultation, said)
 
 
 def _publish(consultation: Consultation, action: str) -> None:
@@ -225,8 +226,7 @@ def start_consultation(
     )
     _system(
         consultation,
-        _("%(name)s started a consultation with %(bureau)s: %(topic)s")
-        % {"name": actor.full_name, "bureau": bureau.name, "topic": topic},
+        texts.STARTED(name=actor.full_name, bureau=bureau.name, topic=topic),
     )
     _publish(consultation, "started")
     transaction.on_commit(lambda: _route_then_tell(consultation.pk, bureau.pk))
@@ -299,8 +299,7 @@ def _assign(consultation: Consultation, presence: ExpertPresence, now: datetime)
     presence.save(update_fields=["last_assigned_at"])
     _system(
         consultation,
-        _("Expert %(name)s (%(bureau)s) joined")
-        % {"name": presence.expert.user.full_name, "bureau": consultation.bureau.name},
+        texts.JOINED(name=presence.expert.user.full_name, bureau=consultation.bureau.name),
     )
     publish(CONSULTATION_ASSIGNED, presence.expert.user_id, {"id": consultation.pk, "topic": consultation.topic})
     _publish(consultation, "assigned")
@@ -403,8 +402,7 @@ def transfer_consultation(
     who = target_expert.user.full_name if target_expert else bureau.name
     _system(
         consultation,
-        _("%(name)s transferred the consultation to %(who)s: %(note)s")
-        % {"name": actor.full_name, "who": who, "note": note},
+        texts.TRANSFERRED(name=actor.full_name, who=who, note=note),
     )
     _publish(consultation, "transferred")
     transaction.on_commit(lambda: route_bureau(bureau_id=bureau.pk))
@@ -423,7 +421,7 @@ def end_consultation(*, actor: User, consultation_id: int) -> Consultation:
     consultation.status = ConsultationStatus.ENDED
     consultation.ended_at, consultation.ended_by = _now(), actor
     consultation.save()
-    _system(consultation, _("%(name)s ended the consultation") % {"name": actor.full_name})
+    _system(consultation, texts.ENDED(name=actor.full_name))
     _publish(consultation, "ended")
     if is_expert:  # the expert ended it: the deputy is asked to rate it
         url = reverse("desk-room", args=[consultation.pk])
@@ -441,7 +439,7 @@ def record_outcome(*, actor: User, consultation_id: int, outcome: str, note: str
         raise InvalidInput(_("choose an outcome"), field="outcome")
     consultation.outcome, consultation.outcome_note = outcome, note.strip()[:5000]
     consultation.save(update_fields=["outcome", "outcome_note"])
-    _system(consultation, _("Outcome recorded: %(outcome)s") % {"outcome": Outcome(outcome).label})
+    _system(consultation, texts.OUTCOME(outcome=label("desk.outcome", outcome)))
     _publish(consultation, "outcome")
     return consultation
 
