@@ -28,8 +28,8 @@ FAMILIES: tuple[Family, ...] = (
     Family("my_proposals", _("My proposals"), _("registration, merging, co-signers' answers, handling again")),
     Family("cosign", _("Co-sign invitations"), _("a deputy invites you to co-sign a proposal")),
     Family("replies", _("Replies to rate"), _("a bureau replied to your proposal")),
-    Family("work", _("Work to do"), _("assignments (交办), returns, opinions, sign-off, review, registration")),
-    Family("deadlines", _("Deadlines"), _("a deadline is coming or has passed, reminders (催办)")),
+    Family("work", _("Work to do"), _("assignments, returns, opinions, sign-off, review, registration")),
+    Family("deadlines", _("Deadlines"), _("a deadline is coming or has passed, reminders to hurry")),
     Family("desk", _("Consultations"), _("a consultation waits in your bureau's queue")),
     Family("other", _("Other"), _("everything else")),
 )

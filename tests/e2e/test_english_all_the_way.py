@@ -221,7 +221,7 @@ def pages_of(role: str, world: World) -> list[str]:
             "/profile/",
         ],
         "expert": ["/", "/desk/workbench/", room, "/notifications/", "/bureaus/", f"/search/messages/?q={SEARCHES[1]}"],
-        "handler": ["/", "/handling/", proposal, "/notifications/", "/profile/"],
+        "handler": ["/", "/handling/", proposal, "/notifications/", "/notifications/preferences/", "/profile/"],
         "staff": [
             "/",
             "/office/registration/",
