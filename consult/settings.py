@@ -193,11 +193,11 @@ CELERY_BEAT_SCHEDULE = {
     "search-index-sweep": {"task": "search.tasks.sweep_index", "schedule": 60},
     "transcription-sweep": {"task": "transcription.tasks.sweep_transcripts", "schedule": 60},
     "call-ring-sweep": {"task": "chat.tasks.expire_ringing_calls", "schedule": 15},
+    "call-recording-purge": {"task": "chat.tasks.purge_call_recordings", "schedule": 60 * 60},
     "notification-digest": {
         "task": "consult.tasks.send_notification_digests",
         "schedule": crontab(minute=0, hour=int(os.environ.get("NOTIFICATION_DIGEST_HOUR", "8"))),
     },
-    "call-recording-purge": {"task": "chat.tasks.purge_call_recordings", "schedule": 60 * 60},
     "call-media-sweep": {"task": "chat.tasks.sweep_lost_media", "schedule": 30},
 }
 # Transcription jobs have their own queue, so workers can run on GPU machines (`celery -A consult worker -Q
