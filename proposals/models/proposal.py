@@ -95,15 +95,15 @@ class Proposal(models.Model):
             models.Index(fields=["-created_at", "-id"], name="proposal_newest_idx"),  # the default order
         ]
 
+    def __str__(self) -> str:
+        return f"{self.code} {self.title}" if self.number else self.title
+
     @property
     def category_label(self) -> str:
         """The category in the reader's language (the stored value is its code)."""
         from proposals.categories import category_label
 
         return category_label(self.category)
-
-    def __str__(self) -> str:
-        return f"{self.code} {self.title}" if self.number else self.title
 
     @property
     def code(self) -> str:

@@ -101,6 +101,7 @@ def test_the_bureau_page_shows_who_is_online_and_leads_a_deputy_to_ask(
     as_handler = signed_in(handler).get(url).content.decode()
 
     ask = f'href="{reverse("desk")}?bureau={bureau_a.pk}#start"'
-    assert ask in as_deputy and ask not in as_handler
+    assert ask in as_deputy
+    assert ask not in as_handler
     assert f'data-expert="{expert.expert_profile.pk}"><span class="dot" data-online="1">' in as_deputy
     assert 'data-online-count="1"' in as_deputy

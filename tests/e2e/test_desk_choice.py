@@ -35,7 +35,8 @@ def test_the_desk_puts_the_start_form_first_on_a_phone_and_filters_bureaus(
         page.goto("/desk/")
         start = page.locator("#start").bounding_box()
         mine = page.locator("#mine").bounding_box()
-        assert start is not None and mine is not None
+        assert start is not None
+        assert mine is not None
         if phone:
             assert start["y"] < mine["y"], "on a phone the start form comes first"
         else:
