@@ -33,38 +33,8 @@ LINE_MAX_CHARS = 2000
 
 
 def merged_transcript(call: Call) -> dict[str, Any]:
-    """``chat.calls.call_transcript`` with each line's segment ``index``, ``transcript`` id, current ``text``,
-    ``machine_text`` and ``corrected``; a line's key is (``track``, ``index``)."""
-    merged = calls.call_transcript(call)
-    offsets = {track["id"]: track["offset"] for track in merged["tracks"]}
-    transcripts = Transcript.objects.filter(
-        source_kind=calls.SOURCE_KIND, source_id__in=list(offsets), status=TranscriptStatus.DONE
-    ).prefetch_related("segments")
-    lines: list[dict[str, Any]] = []
-    rows = {int(row.source_id): row for row in transcripts}
-    for track in merged["tracks"]:
-        transcript = rows.get(track["id"])
-        if transcript is None:
-            continue
-        current = transcription.segment_texts(transcript)
-        speaker = {key: track[key] for key in ("user", "name", "role")}
-        for segment in transcript.segments.all():
-            lines.append(
-                {
-                    "start": round(track["offset"] + segment.start, 2),
-                    "end": round(track["offset"] + segment.end, 2),
-                    "text": current.get(segment.index, segment.text),
-                    "machine_text": segment.text,
-                    "corrected": current.get(segment.index, segment.text) != segment.text,
-                    "track": track["id"],
-                    "index": segment.index,
-                    "transcript": transcript.pk,
-                    **speaker,
-                }
-            )
-    lines.sort(key=lambda line: (line["start"], line["track"]))
-    merged["lines"] = lines
-    return merged
+    """The merged transcript with each line's current text (``chat.calls.call_transcript``)."""
+    return calls.call_transcript(call)
 
 
 def transcript_detail(viewer: Viewer, consultation_id: int, call_id: int) -> dict[str, Any]:

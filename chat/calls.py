@@ -596,7 +596,10 @@ def readable_call(viewer: Viewer, consultation_id: int, call_id: int) -> Call:
 
 
 def call_transcript(call: Call) -> dict[str, Any]:
-    """The call's tracks and one transcript: every track's segments on the call's timeline, naming the speaker."""
+    """The call's tracks and one transcript: every track's segments on the call's timeline, naming the speaker.
+
+    A line is keyed by (``track``, ``index``); ``text`` is its current text (the latest correction, else the
+    machine's, kept in ``machine_text``), ``transcript`` the track's transcript id (corrections go there)."""
     tracks = list(CallTrack.objects.filter(call=call).select_related("user"))
     roles = dict(call.participants.values_list("user_id", "role"))
     origin = min((t.started_us for t in tracks), default=0)
@@ -623,13 +626,19 @@ def call_transcript(call: Call) -> dict[str, Any]:
         )
         if transcript is None:
             continue
+        current = transcription.segment_texts(transcript)
         for segment in transcript.segments.all():
+            text = current.get(segment.index, segment.text)
             lines.append(
                 {
                     "start": round(offset + segment.start, 2),
                     "end": round(offset + segment.end, 2),
-                    "text": segment.text,
+                    "text": text,
+                    "machine_text": segment.text,
+                    "corrected": text != segment.text,
                     "track": track.pk,
+                    "index": segment.index,
+                    "transcript": transcript.pk,
                     **speaker,
                 }
             )
