@@ -257,7 +257,8 @@ def test_on_a_phone_the_office_tables_are_labelled_cards_and_the_menu_shows_it_s
     # the menu is wider than the phone: a fade and an arrow say there is more to the right
     wrap = page.locator(".mainnav-wrap")
     expect(wrap).to_have_attribute("data-overflow", "end")
-    assert page.evaluate("getComputedStyle(document.querySelector('.mainnav-wrap'), '::after').opacity") == "1"
+    # the fade comes in with a CSS transition: wait until it is fully there
+    page.wait_for_function("getComputedStyle(document.querySelector('.mainnav-wrap'), '::after').opacity === '1'")
     assert page.evaluate("getComputedStyle(document.querySelector('.mainnav-wrap'), '::after').content") == '"›"'
     page.locator(".mainnav").evaluate("nav => nav.scrollTo({left: nav.scrollWidth})")
     expect(wrap).to_have_attribute("data-overflow", "start")
