@@ -35,6 +35,9 @@ def test_engine_transcribes_with_the_interface(tiny_settings, tmp_path, engine):
 
 def test_both_engines_decode_the_tiny_model_identically(tiny_settings, tmp_path):
     pytest.importorskip("whisper", reason="requirements-whisper.txt (make test installs it)")
+    # The same arithmetic on both sides: random weights turn int8's rounding (whose kernels differ between CPUs,
+    # AVX-512 VNNI or AVX2) into other tokens, so the identity is claimed for float32, what the reference computes.
+    tiny_settings.WHISPER_COMPUTE_TYPE = "float32"
     clip = english_clip(tmp_path)
     texts = {
         name: [s.text for s in get_engine(name).transcribe(clip, language="en")]
