@@ -8,9 +8,10 @@ Deleted messages and files without text are not indexed; a file is found by its 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol, TypeVar
 
 from django.conf import settings
 from django.utils import translation
@@ -208,25 +209,23 @@ def call_track_document(
     )
 
 
+class _Facts(Protocol):
+    @property
+    def pk(self) -> int: ...
+    @property
+    def consultation_id(self) -> int: ...
+
+
+_F = TypeVar("_F", bound=_Facts)
+
+
 def _voice_documents(texts: dict[int, str], transcript_of: dict[int, int]) -> list[SearchDocument]:
     found = Message.objects.filter(pk__in=list(texts)).values_list(*_MESSAGE_COLUMNS)
     messages = [
         MessageFacts(pk, consultation, sender, kind, body, file_name, created_at, deleted_at is not None)
         for pk, consultation, sender, kind, body, file_name, created_at, deleted_at in found
     ]
-    consultations = _consultations({message.consultation_id for message in messages})
-    built = (
-        transcript_document(
-            transcript_of[m.pk],
-            texts[m.pk],
-            m,
-            consultations[m.consultation_id],
-            consultation_acl(consultations[m.consultation_id]),
-        )
-        for m in messages
-        if m.consultation_id in consultations
-    )
-    return [document for document in built if document is not None]
+    return _transcript_documents(messages, transcript_document, texts, transcript_of)
 
 
 def _tracks(track_ids: Sequence[int]) -> list[TrackFacts]:
@@ -254,18 +253,27 @@ def _speaker(name: str, role: str | None) -> str:
 
 
 def _call_documents(texts: dict[int, str], transcript_of: dict[int, int]) -> list[SearchDocument]:
-    tracks = _tracks(list(texts))
-    consultations = _consultations({track.consultation_id for track in tracks})
+    return _transcript_documents(_tracks(list(texts)), call_track_document, texts, transcript_of)
+
+
+def _transcript_documents(
+    facts: Sequence[_F],
+    build: Callable[[int, str, _F, ConsultationFacts, Sequence[str]], SearchDocument | None],
+    texts: dict[int, str],
+    transcript_of: dict[int, int],
+) -> list[SearchDocument]:
+    """The transcript documents of voice messages or call tracks, each under its consultation's acl."""
+    consultations = _consultations({fact.consultation_id for fact in facts})
     built = (
-        call_track_document(
-            transcript_of[t.pk],
-            texts[t.pk],
-            t,
-            consultations[t.consultation_id],
-            consultation_acl(consultations[t.consultation_id]),
+        build(
+            transcript_of[f.pk],
+            texts[f.pk],
+            f,
+            consultations[f.consultation_id],
+            consultation_acl(consultations[f.consultation_id]),
         )
-        for t in tracks
-        if t.consultation_id in consultations
+        for f in facts
+        if f.consultation_id in consultations
     )
     return [document for document in built if document is not None]
 
