@@ -367,3 +367,19 @@ def test_a_consultation_the_expert_ends_asks_the_deputy_to_rate_it(
     assert (to_rate.kind, to_rate.url) == ("consultation.rate", f"/desk/consultations/{first.pk}/")
     with translation.override("zh-hans"):
         assert to_rate.text == "专家已结束咨询，请评价：学区划分怎么查"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{"muted": ["cosign"] * 500}, {"muted": ["co\x00sign"]}, {"muted": "cosign"}, {"digest": "x" * 10_000}],
+    ids=["too-many", "nul", "not-a-list", "not-a-boolean"],
+)
+def test_bad_preferences_are_a_400_naming_the_field_and_change_nothing(deputy: User, body: dict[str, object]) -> None:
+    client = Client()
+    client.force_login(deputy)
+
+    response = client.patch("/api/notifications/preferences/", body, content_type="application/json")
+
+    assert response.status_code == 400
+    assert {name.split(".")[0] for name in response.json()["fields"]} == set(body)  # muted.0: the item named
+    assert not NotificationPreference.objects.filter(user=deputy).exists()
